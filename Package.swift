@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),

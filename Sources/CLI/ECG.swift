@@ -1,1 +1,19 @@
-@main struct Main { static func main() {} }
+import ArgumentParser
+
+/// `ecg`: classify 12-lead ECG report images with one of four CNNs.
+@main
+struct ECG: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ecg",
+        abstract: "Classify 12-lead ECG report images with MobileNetV2, a small CNN, InceptionV3 or VGG16.",
+        discussion: """
+            Classes: Abnormal heartbeat, History of myocardial infarction, Myocardial infarction, Normal.
+            Research and teaching use only: ECGLens is not a medical device.
+            """,
+        version: "0.1.0",
+        subcommands: [Predict.self, Models.self, InitWeights.self, Bench.self]
+    )
+}
+
+/// The research-use notice shown wherever results show.
+let researchNotice = "Research and teaching use only: not a medical device. Do not use for diagnosis."

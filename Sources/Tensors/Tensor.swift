@@ -64,7 +64,7 @@ public struct Tensor: @unchecked Sendable {
     /// The same values seen with another shape of the same count.
     /// - Throws: `TensorError.shapeMismatch` when the counts differ.
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
-        guard newShape.reduce(1, *) == count else {
+        guard newShape.allSatisfy({ $0 >= 0 }), newShape.reduce(1, *) == count else {
             throw TensorError.shapeMismatch(expected: shape, got: newShape)
         }
         return Tensor(shape: newShape, storage: storage)

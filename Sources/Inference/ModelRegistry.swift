@@ -1,0 +1,125 @@
+import Checkpoints
+import Foundation
+import ImageIO
+import Models
+
+/// One model the product can serve: the old app's `MODEL_CONFIGS` entry.
+///
+/// Only `key`, `architecture` and `weights` are required; every other field falls back to the
+/// weights file's metadata, then to the architecture's defaults. Adding a model is one weights
+/// file plus one entry.
+public struct ModelEntry: Codable, Sendable, Equatable {
+    /// Short identifier used on the command line and in the API (`mobilenetv2`).
+    public var key: String
+    /// Name shown to people (`MobileNetV2`).
+    public var name: String?
+    public var architecture: Architecture
+    /// Path of the weights file, relative to the registry file.
+    public var weights: String
+    public var inputSize: Int?
+    public var preprocessing: Preprocessing?
+    public var resize: ResizeFilter?
+    public var classes: [String]?
+    /// torchvision InceptionV3's `transform_input`.
+    public var transformInput: Bool?
+    /// One sentence on what the model is.
+    public var description: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, architecture, weights, preprocessing, resize, classes, description
+        case inputSize = "input_size", transformInput = "transform_input"
+    }
+
+    public init(key: String, architecture: Architecture, weights: String) {
+        self.key = key
+        self.architecture = architecture
+        self.weights = weights
+    }
+}
+
+/// The set of models, read from a registry file such as `models/models.json`:
+/// `{"default": "mobilenetv2", "models": [ModelEntry, …]}`.
+public struct ModelRegistry: Sendable {
+    /// The models, in the file's order.
+    public let entries: [ModelEntry]
+    /// The key of the model used when none is named.
+    public let defaultKey: String
+    /// The folder that weights paths are relative to.
+    public let baseDirectory: URL
+
+    private struct File: Codable {
+        var `default`: String?
+        var models: [ModelEntry]
+    }
+
+    /// Reads a registry file.
+    /// - Throws: `RegistryError` when the file is missing or malformed, or keys repeat.
+    public init(contentsOf url: URL) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw RegistryError.unreadable(path: url.path)
+        }
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+            throw RegistryError.invalid(path: url.path, reason: Self.describe(error))
+        }
+        try self.init(entries: file.models, defaultKey: file.default, baseDirectory: url.deletingLastPathComponent())
+    }
+
+    /// A registry of the given entries.
+    /// - Throws: `RegistryError.invalid` when there are none, keys repeat or the default is unknown.
+    public init(entries: [ModelEntry], defaultKey: String? = nil, baseDirectory: URL) throws {
+        guard let first = entries.first else { throw RegistryError.invalid(path: baseDirectory.path, reason: "no models") }
+        var seen = Set<String>()
+        for entry in entries where !seen.insert(entry.key).inserted {
+            throw RegistryError.invalid(path: baseDirectory.path, reason: "model key \"\(entry.key)\" appears twice")
+        }
+        let key = defaultKey ?? first.key
+        guard seen.contains(key) else { throw RegistryError.unknownModel(key, known: entries.map(\.key)) }
+        self.entries = entries
+        self.defaultKey = key
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The entry called `key`, or the default entry when `key` is nil.
+    /// - Throws: `RegistryError.unknownModel`.
+    public func entry(_ key: String? = nil) throws -> ModelEntry {
+        let key = key ?? defaultKey
+        guard let entry = entries.first(where: { $0.key == key }) else {
+            throw RegistryError.unknownModel(key, known: entries.map(\.key))
+        }
+        return entry
+    }
+
+    /// Where `entry`'s weights file is.
+    public func weightsURL(_ entry: ModelEntry) -> URL {
+        entry.weights.hasPrefix("/") ? URL(fileURLWithPath: entry.weights)
+            : baseDirectory.appendingPathComponent(entry.weights)
+    }
+
+    private static func describe(_ error: Error) -> String {
+        switch error {
+        case let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context),
+             let DecodingError.valueNotFound(_, context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        case let DecodingError.keyNotFound(key, context):
+            return "missing \"\(key.stringValue)\" at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: return String(describing: error)
+        }
+    }
+}
+
+/// Errors in a model registry or in choosing a model from it.
+public enum RegistryError: Error, Equatable, CustomStringConvertible {
+    case unreadable(path: String)
+    case invalid(path: String, reason: String)
+    case unknownModel(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path): "\(path): cannot read the model registry"
+        case let .invalid(path, reason): "\(path): invalid model registry: \(reason)"
+        case let .unknownModel(key, known): "unknown model \"\(key)\" (known: \(known.joined(separator: ", ")))"
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Checkpoints
+import Foundation
+import ImageIO
+import Models
+import NN
+
+/// Whether a registry entry can be served, checked without building the network.
+public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
+    /// The weights file is there and describes this architecture.
+    case ready(trained: Bool, provenance: String)
+    /// There is no weights file yet.
+    case notInstalled(reason: String)
+    /// The weights file is there but unusable.
+    case failed(reason: String)
+
+    /// Reads just the header and metadata of `entry`'s weights file.
+    public init(entry: ModelEntry, registry: ModelRegistry) {
+        let url = registry.weightsURL(entry)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            self = .notInstalled(reason: "no weights file at \(url.path); run `ecg init-weights \(entry.key)` for untrained weights")
+            return
+        }
+        do {
+            let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: url))
+            guard metadata.architecture == entry.architecture else {
+                self = .failed(reason: "\(url.path) holds a \(metadata.architecture.rawValue), not a \(entry.architecture.rawValue)")
+                return
+            }
+            self = .ready(trained: metadata.trained, provenance: metadata.provenance)
+        } catch {
+            self = .failed(reason: String(describing: error))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .ready(trained, _): trained ? "ready" : "ready (UNTRAINED: random weights)"
+        case let .notInstalled(reason): "not installed: \(reason)"
+        case let .failed(reason): "failed to load: \(reason)"
+        }
+    }
+}
+
+extension ModelRegistry {
+    /// Writes randomly initialised (untrained) weights for `entry`, labelled as such in their
+    /// metadata, so the product can run before any model is trained.
+    /// - Throws: `CheckpointError.writeFailed` when the file cannot be written.
+    public func writeRandomWeights(for entry: ModelEntry, seed: UInt64 = 0) throws {
+        let classes = entry.classes ?? Architecture.ecgClasses
+        let inputSize = entry.inputSize ?? entry.architecture.defaultInputSize
+        let parameters = try entry.architecture.parameters(
+            from: RandomParameterSource(seed: seed), classes: classes.count, inputSize: inputSize)
+        let metadata = WeightsMetadata(
+            architecture: entry.architecture, classes: classes, inputSize: inputSize,
+            preprocessing: (entry.preprocessing?.rawValue) ?? entry.architecture.defaultPreprocessing,
+            resize: (entry.resize ?? .bicubic).rawValue,
+            provenance: "random initialisation (He-uniform, seed \(seed)); untrained", trained: false,
+            options: NetworkOptions(transformInput: entry.transformInput ?? false))
+        let url = weightsURL(entry)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try SafetensorsFile.write(parameters, metadata: metadata.dictionary, to: url)
+    }
+}

@@ -1,0 +1,87 @@
+/// Zero padding added around an image before a convolution or pooling window slides over it.
+public struct Padding: Sendable, Equatable {
+    public var top: Int, bottom: Int, left: Int, right: Int
+
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
+    }
+
+    /// The same padding on every side, as PyTorch's `padding=p`.
+    public static func symmetric(_ p: Int) -> Padding { Padding(top: p, bottom: p, left: p, right: p) }
+    /// PyTorch's `padding=(ph, pw)`.
+    public static func symmetric(height: Int, width: Int) -> Padding {
+        Padding(top: height, bottom: height, left: width, right: width)
+    }
+    /// No padding: Keras's `valid`.
+    public static let none = Padding(top: 0, bottom: 0, left: 0, right: 0)
+
+    /// Keras/TensorFlow `same` padding: the output has `ceil(input / stride)` positions and any
+    /// odd total padding goes to the bottom/right.
+    /// NOTE: PyTorch pads symmetrically; this is why Keras stride-2 layers differ from torch ones.
+    public static func same(
+        inputHeight: Int, inputWidth: Int, kernelHeight: Int, kernelWidth: Int,
+        strideHeight: Int, strideWidth: Int
+    ) -> Padding {
+        func split(_ input: Int, _ kernel: Int, _ stride: Int) -> (Int, Int) {
+            let output = (input + stride - 1) / max(stride, 1)  // stride < 1 is rejected by the geometry
+            let total = max((output - 1) * stride + kernel - input, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (top, bottom) = split(inputHeight, kernelHeight, strideHeight)
+        let (left, right) = split(inputWidth, kernelWidth, strideWidth)
+        return Padding(top: top, bottom: bottom, left: left, right: right)
+    }
+}
+
+/// Shapes of one 2-D convolution over an NHWC batch.
+///
+/// The input is `batch x inputHeight x inputWidth x inputChannels`; the output is
+/// `batch x outputHeight x outputWidth x outputChannels`; the weight is HWIO,
+/// `kernelHeight x kernelWidth x (inputChannels / groups) x outputChannels`, Keras's layout.
+public struct ConvGeometry: Sendable, Equatable {
+    public let batch: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int
+    public let outputChannels: Int, kernelHeight: Int, kernelWidth: Int
+    public let strideHeight: Int, strideWidth: Int
+    public let padding: Padding
+    public let groups: Int
+    public let outputHeight: Int, outputWidth: Int
+
+    /// - Returns: nil when the kernel does not fit in the padded input, or the channels do not
+    ///   divide into `groups`.
+    public init?(
+        batch: Int, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
+        kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
+        padding: Padding = .none, groups: Int = 1
+    ) {
+        let paddedHeight = inputHeight + padding.top + padding.bottom
+        let paddedWidth = inputWidth + padding.left + padding.right
+        guard groups > 0, inputChannels % groups == 0, outputChannels % groups == 0,
+              kernelHeight > 0, kernelWidth > 0, strideHeight > 0, strideWidth > 0,
+              paddedHeight >= kernelHeight, paddedWidth >= kernelWidth,
+              min(padding.top, padding.bottom, padding.left, padding.right) >= 0
+        else { return nil }
+        self.batch = batch
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.padding = padding
+        self.groups = groups
+        self.outputHeight = (paddedHeight - kernelHeight) / strideHeight + 1
+        self.outputWidth = (paddedWidth - kernelWidth) / strideWidth + 1
+    }
+
+    /// Rows of the implicit im2col matrix: one per output pixel.
+    public var outputPixels: Int { batch * outputHeight * outputWidth }
+    /// Columns of the im2col matrix for one group: `kernelHeight · kernelWidth · inputChannels / groups`.
+    public var patchSize: Int { kernelHeight * kernelWidth * (inputChannels / groups) }
+    /// True when the input itself is the im2col matrix (a 1x1, stride-1, unpadded convolution).
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+            && padding == .none && groups == 1
+    }
+}

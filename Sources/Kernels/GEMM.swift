@@ -1,0 +1,40 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import COpenBLAS
+#endif
+
+/// Single-precision matrix product through CBLAS: `C = A x B + beta * C`, all row-major.
+///
+/// OpenBLAS on Linux, Accelerate on macOS. Callers split work over threads themselves
+/// (`parallelChunks`), so the BLAS library is asked to use one thread per call; this keeps the
+/// two thread pools from fighting over the cores.
+///
+/// - Parameters:
+///   - m: rows of A and C. - n: columns of B and C. - k: columns of A, rows of B.
+///   - a: `m x k`, row stride `lda`. - b: `k x n`, row stride `ldb` (or `n x k` when
+///     `transposeB`). - c: `m x n`, row stride `ldc`.
+///   - beta: 0 to overwrite C, 1 to add into it.
+/// - Complexity: 2·m·n·k floating-point operations.
+@inline(__always)
+public func gemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    beta: Float = 0
+) {
+    guard m > 0, n > 0 else { return }
+    _ = blasThreadsConfigured
+    cblas_sgemm(
+        CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Set once, before the first product: the BLAS library runs each call on one thread, and the
+/// kernels parallelise above it.
+private let blasThreadsConfigured: Void = {
+    #if !canImport(Accelerate)
+    openblas_set_num_threads(1)
+    #endif
+}()

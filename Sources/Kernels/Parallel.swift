@@ -1,0 +1,41 @@
+import Dispatch
+import Foundation
+
+/// How many threads the kernels split their work over: `ECG_THREADS` from the environment when
+/// set, otherwise the number of active processors.
+public let kernelThreadCount: Int = {
+    if let text = ProcessInfo.processInfo.environment["ECG_THREADS"], let value = Int(text), value > 0 {
+        return value
+    }
+    return max(1, ProcessInfo.processInfo.activeProcessorCount)
+}()
+
+/// Runs `body` for every index in `0..<count`, spread over `kernelThreadCount` threads in
+/// contiguous chunks. Runs inline when one chunk is enough.
+///
+/// - Parameters:
+///   - count: the number of work items.
+///   - minimumChunk: the fewest items worth handing to one thread.
+///   - body: called with a half-open range of indices; ranges never overlap.
+public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    let chunks = min(kernelThreadCount, max(1, count / max(1, minimumChunk)))
+    if chunks == 1 {
+        body(0..<count)
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let box = UnsafeSendable(body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { box.value(start..<end) }
+        }
+    }
+}
+
+/// Carries a non-Sendable value into `concurrentPerform`, whose workers only read it.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

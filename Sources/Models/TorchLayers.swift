@@ -1,0 +1,58 @@
+import Kernels
+import NN
+import Tensors
+
+/// Builds layers from parameters named and laid out as a PyTorch `state_dict`: `PREFIX.weight`
+/// (`OC x C x KH x KW` for a convolution, `out x in` for a Linear), `PREFIX.bias`, and
+/// `PREFIX.weight`, `bias`, `running_mean`, `running_var` for batch normalisation. Weights are
+/// transposed into ECGLens's HWIO and `in x out` layouts here, once.
+struct TorchLayers {
+    let source: ParameterSource
+
+    /// `nn.Conv2d(inputChannels, outputChannels, kernel, stride, padding, bias)` at `prefix`.
+    func conv(
+        _ prefix: String, inputChannels: Int, outputChannels: Int, kernel: (Int, Int),
+        stride: (Int, Int) = (1, 1), padding: Padding = .none, bias useBias: Bool = true,
+        activation: Activation = .identity
+    ) throws -> Conv2D {
+        let weight = try source.tensor(
+            "\(prefix).weight", shape: [outputChannels, inputChannels, kernel.0, kernel.1],
+            role: .weight(fanIn: inputChannels * kernel.0 * kernel.1))
+        let bias = useBias ? try source.tensor("\(prefix).bias", shape: [outputChannels], role: .bias) : nil
+        return Conv2D(weight: try weight.permuted([2, 3, 1, 0]), bias: bias, stride: stride,
+                      padding: .explicit(padding), activation: activation)
+    }
+
+    /// `nn.BatchNorm2d(channels, eps)` at `prefix`.
+    func batchNorm(_ prefix: String, channels: Int, epsilon: Float) throws -> BatchNorm {
+        func vector(_ name: String, _ role: ParameterRole) throws -> [Float] {
+            try source.tensor("\(prefix).\(name)", shape: [channels], role: role).scalars
+        }
+        return BatchNorm(
+            scale: try vector("weight", .normScale), shift: try vector("bias", .normShift),
+            mean: try vector("running_mean", .runningMean), variance: try vector("running_var", .runningVariance),
+            epsilon: epsilon)
+    }
+
+    /// `nn.Linear(inputs, outputs)` at `prefix`.
+    func linear(_ prefix: String, inputs: Int, outputs: Int, activation: Activation = .identity) throws -> Dense {
+        let weight = try source.tensor("\(prefix).weight", shape: [outputs, inputs], role: .weight(fanIn: inputs))
+        return Dense(
+            weight: try weight.permuted([1, 0]),
+            bias: try source.tensor("\(prefix).bias", shape: [outputs], role: .bias),
+            activation: activation)
+    }
+}
+
+extension TorchLayers {
+    /// torchvision Inception's `BasicConv2d` at `prefix`: a bias-free convolution (`PREFIX.conv`),
+    /// batch normalisation with epsilon 1e-3 (`PREFIX.bn`) and ReLU, folded into one convolution.
+    func basicConv(
+        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int),
+        stride: (Int, Int) = (1, 1), padding: Padding = .none
+    ) throws -> Conv2D {
+        try conv("\(prefix).conv", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
+                 stride: stride, padding: padding, bias: false)
+            .folding(batchNorm("\(prefix).bn", channels: outputChannels, epsilon: 1e-3), activation: .relu)
+    }
+}

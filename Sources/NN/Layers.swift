@@ -1,0 +1,95 @@
+import Kernels
+import Tensors
+
+/// A 2-D convolution over NHWC tensors, with its activation fused, and any batch normalisation
+/// that followed it folded into its weight and bias.
+///
+/// See: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
+/// NOTE: the weight is HWIO (`KH x KW x C/groups x OC`); PyTorch weights are transposed on load.
+public struct Conv2D: Sendable {
+    /// `KH x KW x C/groups x OC`.
+    public let weight: Tensor
+    /// `OC` values, or nil.
+    public let bias: Tensor?
+    public let stride: (Int, Int)
+    public let padding: PaddingMode
+    public let groups: Int
+    public let activation: Activation
+
+    public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
+                groups: Int = 1, activation: Activation = .identity) {
+        self.weight = weight
+        self.bias = bias
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+        self.activation = activation
+    }
+
+    /// The number of output channels.
+    public var outputChannels: Int { weight.shape[3] }
+
+    /// `N x H x W x C` → `N x OH x OW x OC`.
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, activation: activation)
+    }
+
+    /// Writes the output into channels `channelOffset ..< channelOffset + OC` of `output`.
+    public func callAsFunction(_ x: Tensor, into output: Tensor, channelOffset: Int) throws {
+        let geometry = try x.convGeometry(weight: weight, stride: stride, padding: padding, groups: groups)
+        try x.conv2d(weight: weight, bias: bias, geometry: geometry, activation: activation,
+                     into: output, channelOffset: channelOffset)
+    }
+
+    /// This convolution followed by `norm` in inference mode, as one convolution:
+    /// `w' = w · γ/√(σ²+ε)` per output channel and `b' = (b − μ) · γ/√(σ²+ε) + β`.
+    public func folding(_ norm: BatchNorm, activation: Activation) -> Conv2D {
+        let channels = outputChannels
+        let scale = (0..<channels).map { norm.scale[$0] / (norm.variance[$0] + norm.epsilon).squareRoot() }
+        let folded = Tensor(shape: weight.shape) { w in
+            weight.withPointer { source in
+                for i in 0..<weight.count { w[i] = source[i] * scale[i % channels] }
+            }
+        }
+        let newBias = Tensor(shape: [channels]) { b in
+            for c in 0..<channels {
+                b[c] = ((bias?.storage.pointer[c] ?? 0) - norm.mean[c]) * scale[c] + norm.shift[c]
+            }
+        }
+        return Conv2D(weight: folded, bias: newBias, stride: stride, padding: padding, groups: groups, activation: activation)
+    }
+}
+
+/// Batch normalisation's inference-time parameters, held only until folded into a convolution.
+///
+/// See: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
+/// NOTE: Keras's default epsilon is 1e-3, PyTorch's 1e-5; torchvision's Inception uses 1e-3.
+public struct BatchNorm: Sendable {
+    public let scale: [Float], shift: [Float], mean: [Float], variance: [Float]
+    public let epsilon: Float
+
+    public init(scale: [Float], shift: [Float], mean: [Float], variance: [Float], epsilon: Float) {
+        (self.scale, self.shift, self.mean, self.variance, self.epsilon) = (scale, shift, mean, variance, epsilon)
+    }
+}
+
+/// A fully connected layer with its activation fused.
+///
+/// See: https://keras.io/api/layers/core_layers/dense/
+/// NOTE: the weight is `in x out` (Keras); PyTorch's `Linear.weight` is transposed on load.
+public struct Dense: Sendable {
+    /// `inputFeatures x outputFeatures`.
+    public let weight: Tensor
+    /// `outputFeatures` values, or nil.
+    public let bias: Tensor?
+    public let activation: Activation
+
+    public init(weight: Tensor, bias: Tensor?, activation: Activation = .identity) {
+        (self.weight, self.bias, self.activation) = (weight, bias, activation)
+    }
+
+    /// `N x in` → `N x out`.
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try x.dense(weight: weight, bias: bias, activation: activation)
+    }
+}

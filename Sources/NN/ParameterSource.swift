@@ -1,0 +1,88 @@
+import Tensors
+
+/// What a parameter does, so that a source can initialise or check it sensibly.
+public enum ParameterRole: Sendable, Equatable {
+    /// A convolution or dense kernel; `fanIn` inputs feed each output.
+    case weight(fanIn: Int)
+    /// A convolution or dense bias.
+    case bias
+    /// Batch normalisation's scale (Keras `gamma`, PyTorch `weight`).
+    case normScale
+    /// Batch normalisation's shift (Keras `beta`, PyTorch `bias`).
+    case normShift
+    /// Batch normalisation's running mean.
+    case runningMean
+    /// Batch normalisation's running variance.
+    case runningVariance
+}
+
+/// Where a network's parameters come from: a checkpoint file, a random initialiser, a formula in
+/// a test. Parameters are asked for by the reference framework's own name and in its own layout
+/// (`features.0.weight` as `OC x C x KH x KW`; `Conv1/kernel` as `KH x KW x C x OC`).
+public protocol ParameterSource {
+    /// The parameter called `name`.
+    /// - Parameters:
+    ///   - shape: the shape the architecture expects, in the framework's layout.
+    ///   - role: what the parameter does.
+    /// - Throws: when it is missing or has another shape (the source's own error type).
+    func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor
+}
+
+/// A parameter source that remembers every parameter it handed out, in order: the
+/// architecture's key list and parameter count (checked in tests against the framework's), and
+/// the tensors to write into a checkpoint.
+public final class RecordingParameterSource: ParameterSource {
+    /// The wrapped source.
+    public let base: ParameterSource
+    /// Every parameter asked for, in order, as the base source returned it.
+    public private(set) var parameters: [(name: String, tensor: Tensor)] = []
+
+    public init(_ base: ParameterSource) { self.base = base }
+
+    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
+        let tensor = try base.tensor(name, shape: shape, role: role)
+        parameters.append((name, tensor))
+        return tensor
+    }
+}
+
+/// Fresh parameters as an untrained network starts: He-uniform kernels, zero biases, identity
+/// batch normalisation. Deterministic for a seed.
+public struct RandomParameterSource: ParameterSource {
+    private let seed: UInt64
+
+    public init(seed: UInt64 = 0) { self.seed = seed }
+
+    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
+        switch role {
+        case .bias, .normShift, .runningMean: return Tensor(shape: shape, repeating: 0)
+        case .normScale, .runningVariance: return Tensor(shape: shape, repeating: 1)
+        case let .weight(fanIn):
+            var generator = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
+            let limit = Float((6.0 / Double(max(fanIn, 1))).squareRoot())
+            return Tensor(shape: shape) { values in
+                for i in 0..<shape.reduce(1, *) { values[i] = Float.random(in: -limit...limit, using: &generator) }
+            }
+        }
+    }
+}
+
+/// A small, fast, seedable generator (Steele, Lea & Flood, "SplitMix").
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: unlike `hashValue`, the same in every process.
+    var hashValueStable: UInt64 {
+        utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}
