@@ -174,7 +174,7 @@ struct TensorOpsTests {
         }
     }
 
-    @Test("The Tensor subscript rejects an index of the wrong rank (it traps: a precondition, not a TensorError)")
+    @Test("The Tensor subscript rejects an index of the wrong rank or out of range (it traps on a precondition: no TensorError)")
     func subscriptWrongRank() async {
         await #expect(processExitsWith: .failure) {
             let x = Tensor(shape: [2, 3])
