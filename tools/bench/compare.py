@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Forward-pass latency: ECGLens vs ONNX Runtime vs the original framework.
+
+For each architecture (small_cnn, mobilenetv2, inceptionv3, vgg16; 4 classes,
+random weights, inference mode) and each batch size it reports the median
+latency in ms of `--runs` timed forward passes after `--warmup` untimed ones:
+
+  * ECGLens      `--ecg` command (default `.build/release/ecg bench --json --runs 20`),
+                 whose stdout JSON is
+                 {"results": [{"architecture", "batch", "median_ms", "images_per_second",
+                               "peak_rss_mb", ...}, ...]}
+                 `--architectures A,B --batches 1,8 --warmup W` are appended when the
+                 command does not already name them; ECG_THREADS is set to --threads.
+  * ONNX Runtime all four. inceptionv3 and vgg16 are the torchvision models with the
+                 app's heads, exported with torch.onnx.export (dynamic batch axis).
+                 There is no tf2onnx here, so the two Keras models are benchmarked
+                 through PyTorch re-implementations with the same architecture and
+                 FLOPs (small_cnn layer for layer; mobilenetv2 = torchvision
+                 mobilenet_v2 with the same 1280->128->4 head), exported the same way.
+  * Framework    PyTorch (eager, inference_mode) for inceptionv3 and vgg16, the
+                 framework the old app used for them; TensorFlow/Keras for small_cnn
+                 and mobilenetv2 through a tf.function with a fixed input signature
+                 (graph mode, no XLA by default; `--tf-xla` compiles with XLA instead).
+
+Threads: everything runs on --threads (default 2) threads: torch.set_num_threads(2)
+and one inter-op thread; ORT intra_op_num_threads=2, inter_op_num_threads=1; TF
+intra/inter-op parallelism 2/1; ECG_THREADS=2 for ECGLens. Each framework runs in
+its own subprocess so that their thread pools and OpenMP runtimes never coexist.
+
+OpenBLAS environment: ECGLens links OpenBLAS, which reads OPENBLAS_CORETYPE (forces
+a kernel family instead of the detected CPU) and OPENBLAS_L2_SIZE (overrides the
+detected cache size, which sets its blocking). Where the machine's environment sets
+those for other tools, they may be unset for the benchmark command only:
+`--unset-openblas-env` removes exactly these two variables from the environment of
+the ECGLens subprocess, and nothing else. The OpenBLAS/OMP/ECG variables the ECGLens
+command ran under are printed (and stored in --out) either way.
+
+Usage (repo root, after `swift build -c release`):
+    /work/venv/bin/python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
+        [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--unset-openblas-env] [--out FILE.json]
+
+A full run (4 architectures x batches 1 and 8, ORT + framework, 20 runs each) takes
+about 3-4 minutes on 2 cores plus the ECGLens command's own time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+REFERENCE = os.path.join(REPO, "tools", "reference")
+
+ARCHS = ("small_cnn", "mobilenetv2", "inceptionv3", "vgg16")
+SIZE = {"small_cnn": 299, "mobilenetv2": 224, "inceptionv3": 299, "vgg16": 224}
+FRAMEWORK = {"small_cnn": "tensorflow", "mobilenetv2": "tensorflow",
+             "inceptionv3": "pytorch", "vgg16": "pytorch"}
+ORT_SOURCE = {
+    "small_cnn": "PyTorch re-implementation of the Keras model (same layers/FLOPs)",
+    "mobilenetv2": "torchvision mobilenet_v2 + Keras head 1280->128->4 (same FLOPs as Keras MobileNetV2)",
+    "inceptionv3": "torchvision inception_v3 with the app's heads (aux inactive in eval)",
+    "vgg16": "torchvision vgg16 with the app's classifier",
+}
+OPENBLAS_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+NUM_CLASSES = 4
+
+
+# --------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------
+
+def measure(fn, runs: int, warmup: int) -> dict:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"median_ms": statistics.median(times), "min_ms": min(times), "runs": runs, "warmup": warmup}
+
+
+def cpu_busy_fraction(seconds: float = 1.0) -> float | None:
+    """Share of all CPUs busy (any process) over `seconds`, from /proc/stat (Linux)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v), idle
+    try:
+        t0, i0 = snap()
+        time.sleep(seconds)
+        t1, i1 = snap()
+    except (OSError, ValueError, IndexError):
+        return None
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+def torch_model(arch: str):
+    """Eval-mode torch module for `arch` (NCHW float input)."""
+    import torch.nn as nn
+    sys.path.insert(0, REFERENCE)
+    from _torchvision_fix import torchvision
+
+    if arch == "small_cnn":
+        # Keras: Conv2D(16,3,same,relu) MaxPool(4) Conv2D(32,3,same,relu) MaxPool(4)
+        #        Flatten Dense(64,relu) Dropout Dense(4,softmax); 299 -> 74 -> 18.
+        m = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4),
+            nn.Flatten(), nn.Linear(18 * 18 * 32, 64), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(64, NUM_CLASSES), nn.Softmax(dim=1))
+    elif arch == "mobilenetv2":
+        m = torchvision.models.mobilenet_v2(weights=None)
+        m.classifier = nn.Sequential(nn.Linear(1280, 128), nn.ReLU(), nn.Dropout(0.3),
+                                     nn.Linear(128, NUM_CLASSES), nn.Softmax(dim=1))
+    elif arch == "inceptionv3":
+        m = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
+        m.fc = nn.Sequential(nn.Linear(2048, 512), nn.ReLU(), nn.Dropout(0.3), nn.Linear(512, NUM_CLASSES))
+        m.AuxLogits.fc = nn.Linear(768, NUM_CLASSES)
+    elif arch == "vgg16":
+        m = torchvision.models.vgg16(weights=None)
+        m.classifier = nn.Sequential(
+            nn.Linear(25088, 1024), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(1024, 512), nn.ReLU(True), nn.Dropout(0.5),
+            nn.Linear(512, NUM_CLASSES))
+    else:
+        raise ValueError(arch)
+    return m.eval()
+
+
+def keras_model(arch: str):
+    import keras
+    from keras import layers
+    if arch == "small_cnn":
+        return keras.Sequential([
+            keras.Input((299, 299, 3)),
+            layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
+            layers.MaxPooling2D(4, name="max_pooling2d"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
+            layers.MaxPooling2D(4, name="max_pooling2d_1"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="dense"),
+            layers.Dropout(0.3, name="dropout"),
+            layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1"),
+        ], name="sequential")
+    if arch == "mobilenetv2":
+        base = keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0,
+                                              include_top=False, weights=None)
+        x = layers.GlobalAveragePooling2D(name="global_average_pooling2d")(base.output)
+        x = layers.Dense(128, activation="relu", name="dense")(x)
+        x = layers.Dropout(0.3, name="dropout")(x)
+        out = layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1")(x)
+        return keras.Model(base.input, out)
+    raise ValueError(arch)
+
+
+# --------------------------------------------------------------------------
+# Workers (one subprocess per backend)
+# --------------------------------------------------------------------------
+
+def worker_torch(archs, batches, runs, warmup, threads):
+    import numpy as np
+    import torch
+    torch.set_num_threads(threads)
+    if torch.get_num_interop_threads() != 1:
+        try:
+            torch.set_num_interop_threads(1)  # only possible before any parallel work
+        except RuntimeError:
+            pass
+    torch.manual_seed(0)
+    results = []
+    for arch in archs:
+        model = torch_model(arch)
+        for batch in batches:
+            x = torch.from_numpy(np.random.default_rng(0).standard_normal(
+                (batch, 3, SIZE[arch], SIZE[arch]), dtype=np.float32))
+
+            def fn():
+                with torch.inference_mode():
+                    return model(x)
+            r = measure(fn, runs, warmup)
+            log(f"  pytorch      {arch:12s} b{batch}: {r['median_ms']:9.2f} ms")
+            results.append({"architecture": arch, "batch": batch, **r})
+    return {"backend": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(),
+            "results": results}
+
+
+def worker_ort(archs, batches, runs, warmup, threads, onnx_dir):
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    results = []
+    for arch in archs:
+        path = os.path.join(onnx_dir, f"{arch}.onnx")
+        if not os.path.exists(path):
+            t0 = time.perf_counter()
+            model = torch_model(arch)
+            dummy = torch.zeros(1, 3, SIZE[arch], SIZE[arch])
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            torch.onnx.export(model, (dummy,), path, dynamo=False, opset_version=17,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+            del model
+            log(f"  exported {arch} to ONNX in {time.perf_counter() - t0:.1f} s")
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        name = sess.get_inputs()[0].name
+        for batch in batches:
+            x = np.random.default_rng(0).standard_normal((batch, 3, SIZE[arch], SIZE[arch]), dtype=np.float32)
+            r = measure(lambda: sess.run(None, {name: x}), runs, warmup)
+            log(f"  onnxruntime  {arch:12s} b{batch}: {r['median_ms']:9.2f} ms")
+            results.append({"architecture": arch, "batch": batch, **r})
+        del sess
+    return {"backend": "onnxruntime", "version": ort.__version__, "threads": threads, "results": results}
+
+
+def worker_tf(archs, batches, runs, warmup, threads, xla):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import numpy as np
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    keras.utils.set_random_seed(0)
+    results = []
+    for arch in archs:
+        model = keras_model(arch)
+        for batch in batches:
+            spec = tf.TensorSpec((batch, SIZE[arch], SIZE[arch], 3), tf.float32)
+            call = tf.function(lambda x: model(x, training=False), input_signature=[spec],
+                               jit_compile=xla, reduce_retracing=True)
+            x = tf.constant(np.random.default_rng(0).standard_normal(
+                (batch, SIZE[arch], SIZE[arch], 3), dtype=np.float32))
+            r = measure(lambda: call(x).numpy(), runs, warmup)
+            log(f"  tensorflow   {arch:12s} b{batch}: {r['median_ms']:9.2f} ms")
+            results.append({"architecture": arch, "batch": batch, **r})
+    return {"backend": "tensorflow", "version": f"tf {tf.__version__} / keras {keras.__version__}"
+            + (" (XLA)" if xla else " (tf.function)"),
+            "threads": threads, "results": results}
+
+
+def run_worker(kind: str, archs, args, onnx_dir: str) -> dict | None:
+    if not archs:
+        return None
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind,
+           "--only", ",".join(archs), "--batches", ",".join(map(str, args.batches)),
+           "--runs", str(args.runs), "--runs-large", str(args.runs_large), "--warmup", str(args.warmup),
+           "--threads", str(args.threads), "--onnx-dir", onnx_dir]
+    if args.tf_xla:
+        cmd.append("--tf-xla")
+    log(f"[{kind}] {', '.join(archs)}")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        log(f"[{kind}] worker failed (exit {proc.returncode})")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------
+# ECGLens
+# --------------------------------------------------------------------------
+
+def relevant_env(env: dict) -> dict:
+    keys = sorted(k for k in env if k.startswith(("OPENBLAS", "GOTO", "OMP_", "ECG_")))
+    return {k: env[k] for k in keys}
+
+
+def run_ecg(args, archs) -> dict:
+    cmd = shlex.split(args.ecg)
+    if "--architectures" not in cmd:
+        cmd += ["--architectures", ",".join(archs)]
+    if "--batches" not in cmd:
+        cmd += ["--batches", ",".join(map(str, args.batches))]
+    if "--warmup" not in cmd:
+        cmd += ["--warmup", str(args.warmup)]
+    env = dict(os.environ)
+    env["ECG_THREADS"] = str(args.threads)
+    removed = []
+    if args.unset_openblas_env:
+        for k in OPENBLAS_UNSET:
+            if env.pop(k, None) is not None:
+                removed.append(k)
+    info = {"command": " ".join(shlex.quote(c) for c in cmd), "env": relevant_env(env),
+            "unset": list(OPENBLAS_UNSET) if args.unset_openblas_env else [],
+            "unset_were_present": removed, "ok": False, "results": []}
+    log(f"[ecglens] {info['command']}")
+    log(f"[ecglens] env: {info['env'] or '{}'}"
+        + (f"; unset {', '.join(OPENBLAS_UNSET)} (present before: {removed or 'none'})"
+           if args.unset_openblas_env else ""))
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env, cwd=REPO, timeout=args.ecg_timeout)
+    except FileNotFoundError as e:
+        info["error"] = f"not found: {e.filename}"
+        return info
+    except subprocess.TimeoutExpired:
+        info["error"] = f"timed out after {args.ecg_timeout} s"
+        return info
+    if proc.returncode != 0:
+        info["error"] = f"exit {proc.returncode}: {proc.stderr.strip()[-500:]}"
+        return info
+    out = proc.stdout
+    try:
+        doc = json.loads(out)
+    except json.JSONDecodeError:
+        try:
+            doc = json.loads(out[out.index("{"):out.rindex("}") + 1])
+        except (ValueError, json.JSONDecodeError):
+            info["error"] = "stdout is not the expected JSON"
+            return info
+    info["results"] = doc.get("results", [])
+    info["ok"] = True
+    return info
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+def fmt(v, spec=".1f"):
+    return "n/a" if v is None else format(v, spec)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", help="architecture(s), comma-separated (default: all four)")
+    ap.add_argument("--batches", default="1,8", help="batch sizes, comma-separated (default 1,8)")
+    ap.add_argument("--runs", type=int, default=20, help="timed runs for batch 1 (default 20)")
+    ap.add_argument("--runs-large", type=int, default=None,
+                    help="timed runs for batches > 1 (default: --runs)")
+    ap.add_argument("--warmup", type=int, default=5, help="untimed warm-up runs (default 5)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--ecg", default=".build/release/ecg bench --json --runs 20",
+                    help="ECGLens benchmark command (run from the repo root)")
+    ap.add_argument("--no-ecg", action="store_true", help="skip ECGLens, frameworks only")
+    ap.add_argument("--ecg-timeout", type=int, default=900)
+    ap.add_argument("--unset-openblas-env", action="store_true",
+                    help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the ECGLens subprocess env only")
+    ap.add_argument("--skip", default="", help="backends to skip: ort,framework (comma-separated)")
+    ap.add_argument("--tf-xla", action="store_true", help="compile the Keras models with XLA (jit_compile)")
+    ap.add_argument("--onnx-dir", help="where to keep the exported ONNX models (default: a temp dir)")
+    ap.add_argument("--out", help="write the results as JSON")
+    ap.add_argument("--worker", choices=("torch", "ort", "tf"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    archs = [a for a in (args.only.split(",") if args.only else ARCHS) if a]
+    for a in archs:
+        if a not in ARCHS:
+            ap.error(f"unknown architecture {a} (known: {', '.join(ARCHS)})")
+    args.batches = [int(b) for b in args.batches.split(",") if b]
+    if args.runs_large is None:
+        args.runs_large = args.runs
+    if args.runs < 1 or args.runs_large < 1 or args.warmup < 0:
+        ap.error("--runs/--runs-large must be positive, --warmup not negative")
+
+    if args.worker:
+        # The worker measures batch 1 with --runs and larger batches with --runs-large.
+        results = []
+        doc = None
+        for batch in args.batches:
+            runs = args.runs if batch == 1 else args.runs_large
+            if args.worker == "torch":
+                d = worker_torch(archs, [batch], runs, args.warmup, args.threads)
+            elif args.worker == "ort":
+                d = worker_ort(archs, [batch], runs, args.warmup, args.threads, args.onnx_dir)
+            else:
+                d = worker_tf(archs, [batch], runs, args.warmup, args.threads, args.tf_xla)
+            results += d["results"]
+            doc = d
+        doc["results"] = results
+        print(json.dumps(doc))
+        return 0
+
+    skip = set(s for s in args.skip.split(",") if s)
+    busy_before = cpu_busy_fraction()
+    if busy_before is not None and busy_before > 0.15:
+        log(f"WARNING: the CPUs are already {busy_before:.0%} busy before the benchmark starts; "
+            "timings will be inflated (check `top`)")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ecg-bench-onnx-") as tmp:
+        onnx_dir = args.onnx_dir or tmp
+        os.makedirs(onnx_dir, exist_ok=True)
+        ecg = None if args.no_ecg else run_ecg(args, archs)
+        backends = {}
+        if "ort" not in skip:
+            backends["ort"] = run_worker("ort", archs, args, onnx_dir)
+        if "framework" not in skip:
+            backends["pytorch"] = run_worker("torch", [a for a in archs if FRAMEWORK[a] == "pytorch"], args, onnx_dir)
+            backends["tensorflow"] = run_worker("tf", [a for a in archs if FRAMEWORK[a] == "tensorflow"], args, onnx_dir)
+
+    def lookup(doc, arch, batch, key="median_ms"):
+        if not doc:
+            return None
+        for r in doc["results"]:
+            if r["architecture"] == arch and int(r["batch"]) == batch:
+                return r.get(key)
+        return None
+
+    rows = []
+    for arch in archs:
+        for batch in args.batches:
+            e = lookup(ecg, arch, batch) if ecg and ecg["ok"] else None
+            o = lookup(backends.get("ort"), arch, batch)
+            fw = FRAMEWORK[arch]
+            f = lookup(backends.get(fw), arch, batch)
+            rows.append({
+                "architecture": arch, "batch": batch,
+                "ecglens_ms": e, "ort_ms": o, "framework": fw, "framework_ms": f,
+                "ratio_ecglens_ort": ratio(e, o), "ratio_ecglens_framework": ratio(e, f),
+                "ecglens_images_per_second": lookup(ecg, arch, batch, "images_per_second") if ecg and ecg["ok"] else None,
+                "ecglens_peak_rss_mb": lookup(ecg, arch, batch, "peak_rss_mb") if ecg and ecg["ok"] else None,
+                "ort_model": ORT_SOURCE[arch],
+                "runs": args.runs if batch == 1 else args.runs_large,
+            })
+
+    fw_name = {"pytorch": "PyTorch", "tensorflow": "TF/Keras"}
+    lines = [
+        "| architecture | batch | ECGLens ms | ORT ms | ECGLens/ORT | framework | framework ms | ECGLens/framework |",
+        "|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['architecture']} | {r['batch']} | {fmt(r['ecglens_ms'])} | {fmt(r['ort_ms'])} | "
+            f"{fmt(r['ratio_ecglens_ort'], '.2f')} | {fw_name[r['framework']]} | {fmt(r['framework_ms'])} | "
+            f"{fmt(r['ratio_ecglens_framework'], '.2f')} |")
+    print("\n".join(lines))
+    print()
+    print(f"Median of {args.runs} runs (batch 1) / {args.runs_large} runs (larger batches) after "
+          f"{args.warmup} warm-up runs; {args.threads} threads everywhere; random weights, inference mode.")
+    print("ORT: small_cnn and mobilenetv2 run as PyTorch re-implementations of the Keras models "
+          "(same architecture and FLOPs; no tf2onnx here); inceptionv3 and vgg16 are the torchvision models.")
+    for k, d in backends.items():
+        if d:
+            print(f"{k}: {d['version']}")
+    if ecg is None:
+        print("ECGLens: skipped (--no-ecg).")
+    elif not ecg["ok"]:
+        print(f"ECGLens: no results ({ecg.get('error')}); the table shows the frameworks alone.")
+    else:
+        print(f"ECGLens: {ecg['command']}")
+    if ecg is not None:
+        print(f"ECGLens env: {ecg['env'] or '{}'}"
+              + (f"; unset {', '.join(ecg['unset'])}" if ecg["unset"] else ""))
+    print(f"Total time {time.perf_counter() - started:.0f} s on {platform.machine()} "
+          f"({os.cpu_count()} logical CPUs, {cpu_model()}); CPUs "
+          f"{fmt(None if busy_before is None else busy_before * 100, '.0f')}% busy just before the run.")
+
+    if args.out:
+        doc = {
+            "cpu_busy_before": busy_before,
+            "threads": args.threads, "runs": args.runs, "runs_large": args.runs_large, "warmup": args.warmup,
+            "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "processor": cpu_model()},
+            "backends": {k: ({kk: vv for kk, vv in d.items() if kk != "results"} if d else None)
+                         for k, d in backends.items()},
+            "ecglens": ({k: v for k, v in ecg.items() if k != "results"} if ecg else None),
+            "results": rows,
+        }
+        with open(args.out, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
