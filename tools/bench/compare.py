@@ -437,6 +437,9 @@ def main() -> int:
                 "ratio_ecglens_ort": ratio(e, o), "ratio_ecglens_framework": ratio(e, f),
                 "ecglens_images_per_second": lookup(ecg, arch, batch, "images_per_second") if ecg and ecg["ok"] else None,
                 "ecglens_peak_rss_mb": lookup(ecg, arch, batch, "peak_rss_mb") if ecg and ecg["ok"] else None,
+                "ecglens_min_ms": lookup(ecg, arch, batch, "min_ms") if ecg and ecg["ok"] else None,
+                "ort_min_ms": lookup(backends.get("ort"), arch, batch, "min_ms"),
+                "framework_min_ms": lookup(backends.get(fw), arch, batch, "min_ms"),
                 "ort_model": ORT_SOURCE[arch],
                 "runs": args.runs if batch == 1 else args.runs_large,
             })
@@ -455,6 +458,8 @@ def main() -> int:
     print()
     print(f"Median of {args.runs} runs (batch 1) / {args.runs_large} runs (larger batches) after "
           f"{args.warmup} warm-up runs; {args.threads} threads everywhere; random weights, inference mode.")
+    print("Shared/virtual CPUs are noisy: medians of small models can move 20-40% between runs; "
+          "--out also records each minimum.")
     print("ORT: small_cnn and mobilenetv2 run as PyTorch re-implementations of the Keras models "
           "(same architecture and FLOPs; no tf2onnx here); inceptionv3 and vgg16 are the torchvision models.")
     for k, d in backends.items():
