@@ -12,13 +12,13 @@ struct GoldenFile: Decodable {
         let shape: [Int]
         let offset: Double
         let amplitude: Double
-        let phase: Double
+        let seed: UInt64
     }
     struct Input: Decodable { let batch: Int, height: Int, width: Int, channels: Int }
 
     let architecture: String
     let framework: String
-    let frequency: Double
+    let generator: String
     let input: Input
     let parameters: [Parameter]
     let parameter_count: Int
@@ -56,22 +56,25 @@ struct GoldenFile: Decodable {
         }
     }
 
-    /// Parameters filled as the reference script filled them:
-    /// `value[i] = offset + amplitude · sin(phase + frequency · i)` over the framework layout.
-    func parameterSource() -> ParameterSource {
-        FormulaParameterSource(frequency: frequency, parameters: Dictionary(
+    /// Parameters filled as the reference script filled them: `value[i] = offset + amplitude · u`
+    /// over the framework layout, `u` uniform in [-1, 1) from one SplitMix64 step on `seed << 40 + i`.
+    func parameterSource() throws -> ParameterSource {
+        guard generator == "splitmix64" else { throw GoldenError.unknownGenerator(generator) }
+        return FormulaParameterSource(parameters: Dictionary(
             uniqueKeysWithValues: zip(layerParameterNames, parameters)))
     }
 }
 
 enum GoldenError: Error, CustomStringConvertible {
     case missing(String)
+    case unknownGenerator(String)
     case unknownParameter(String)
     case shape(String, expected: [Int], golden: [Int])
 
     var description: String {
         switch self {
         case let .missing(name): "no golden file Fixtures/\(name).json"
+        case let .unknownGenerator(name): "the golden file's weights come from an unknown generator \(name)"
         case let .unknownParameter(name): "the framework has no parameter \(name)"
         case let .shape(name, expected, golden): "\(name): ECGLens expects \(expected), the framework has \(golden)"
         }
@@ -79,7 +82,6 @@ enum GoldenError: Error, CustomStringConvertible {
 }
 
 private struct FormulaParameterSource: ParameterSource {
-    let frequency: Double
     let parameters: [String: GoldenFile.Parameter]
 
     func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
@@ -87,8 +89,17 @@ private struct FormulaParameterSource: ParameterSource {
         guard p.shape == shape else { throw GoldenError.shape(name, expected: shape, golden: p.shape) }
         return Tensor(shape: shape) { values in
             for i in 0..<shape.reduce(1, *) {
-                values[i] = Float(p.offset + p.amplitude * sin(p.phase + frequency * Double(i)))
+                values[i] = Float(p.offset + p.amplitude * Self.uniform(seed: p.seed, index: UInt64(i)))
             }
         }
+    }
+
+    /// One SplitMix64 step on `seed << 40 + index`, mapped to [-1, 1) with 24 bits.
+    static func uniform(seed: UInt64, index: UInt64) -> Double {
+        var z = (seed << 40) &+ index &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 40) * (2.0 / Double(1 << 24)) - 1
     }
 }
