@@ -1,8 +1,21 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// Fast, bounds-unchecked code for the numeric kernels in release builds only.
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+import Foundation
+
+/// The CPU the numeric code is compiled for. `native` (the building machine's, with AVX-512
+/// where it has it) unless `ECG_TARGET_CPU` names another LLVM CPU: set `ECG_TARGET_CPU=x86-64`
+/// to build a binary that runs on any x86-64 machine (a Docker image built elsewhere, say).
+let targetCPU = ProcessInfo.processInfo.environment["ECG_TARGET_CPU"] ?? "native"
+
+/// Numeric code vectorised for the target CPU, and optimised even in debug builds: unoptimised
+/// SIMD loops run a hundred times slower, which would make the parity tests take minutes.
+let vectorisedSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", targetCPU], .when(platforms: [.linux])),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+/// The raw-pointer kernels, whose callers check every shape, also drop bounds checks in release.
+let kernelSettings = vectorisedSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "ECGLens",
@@ -26,11 +39,11 @@ let package = Package(
             swiftSettings: kernelSettings,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "Tensors", dependencies: ["Kernels"], swiftSettings: kernelSettings),
-        .target(name: "NN", dependencies: ["Tensors"], swiftSettings: kernelSettings),
+        .target(name: "Tensors", dependencies: ["Kernels"], swiftSettings: vectorisedSettings),
+        .target(name: "NN", dependencies: ["Tensors"], swiftSettings: vectorisedSettings),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
-        .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: kernelSettings),
+        .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
         .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
         .executableTarget(
             name: "CLI",

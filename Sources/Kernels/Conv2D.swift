@@ -1,121 +1,135 @@
-/// The most floats one thread's im2col tile may hold (8 MiB): large enough that each product
-/// amortises packing the weights, small enough to stay near the cache.
-let im2colTileFloats = 1 << 21
+/// Depth of one slice of the GEMM's shared dimension: a 12 x 512 slice of A (24 KiB) stays in
+/// L1 while a 512 x 32 slice of B (64 KiB) streams from L2.
+let depthBlock = 512
+/// Floats of A packed per block: about 256 KiB, so a block stays in L2 across all of B's panels.
+let packedBlockFloats = 1 << 16
 
 /// 2-D convolution over an NHWC batch, with bias and activation fused:
 /// `output = activation(conv(input, weight) + bias)`.
 ///
-/// Pointwise (1x1) convolutions are one matrix product on the input itself. Depthwise ones
-/// (`groups == inputChannels == outputChannels`) run `depthwiseConv2dForward`. Every other case
-/// unrolls tiles of output pixels into an im2col matrix, `pixels x (kh·kw·cin/groups)`, and
-/// multiplies it by the HWIO weight, one group at a time.
+/// Implicit GEMM: tiles of output pixels are unrolled (im2col) straight into the micro-kernel's
+/// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
+/// one group at a time. Depthwise convolutions have their own kernel,
+/// `depthwiseConv2dForward`. Work is split over threads by output pixels, or by output
+/// channels when there are few pixels.
 ///
 /// - Parameters:
 ///   - output: `N x OH x OW x outputPixelStride`; channels `0..<outputChannels` of each pixel are
 ///     written, so a caller can place several convolutions side by side (concatenation).
 ///   - input: `N x H x W x C`, contiguous.
-///   - weight: `KH x KW x (C/groups) x OC` (HWIO).
+///   - weight: the HWIO weight `KH x KW x (C/groups) x OC`, packed.
 ///   - bias: `OC` values or nil.
 /// - Complexity: 2·N·OH·OW·OC·KH·KW·C/groups floating-point operations.
 public func conv2dForward(
     output: UnsafeMutablePointer<Float>, outputPixelStride: Int,
-    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    input: UnsafePointer<Float>, weight: PackedConvWeight, bias: UnsafePointer<Float>?,
     geometry g: ConvGeometry, activation: Activation
 ) {
     precondition(outputPixelStride >= g.outputChannels, "output pixel stride too small")
-    if g.groups > 1 && g.groups == g.inputChannels && g.groups == g.outputChannels {
-        depthwiseConv2dForward(
-            output: output, outputPixelStride: outputPixelStride, input: input, weight: weight,
-            bias: bias, geometry: g, activation: activation)
-        return
-    }
-    let rows = g.outputPixels
+    precondition(weight.groups.count == g.groups && weight.groups.allSatisfy { $0.rows == g.patchSize },
+                 "packed weight does not match the geometry")
+    let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
-    let splitRows = rows >= kernelThreadCount * 64 || groupColumns < 32 * kernelThreadCount
     for group in 0..<g.groups {
-        let weightColumn = weight + group * groupColumns
-        let groupBias = bias.map { $0 + group * groupColumns }
-        let outputColumn = output + group * groupColumns
-        // Multiplies rows `rowRange` of the im2col matrix `a` (row stride `lda`) by columns
-        // `columns` of this group's weights, then runs the epilogue on that block.
-        func multiply(_ a: UnsafePointer<Float>, lda: Int, rows rowRange: Range<Int>, columns: Range<Int>) {
-            let c = outputColumn + rowRange.lowerBound * outputPixelStride + columns.lowerBound
-            gemm(m: rowRange.count, n: columns.count, k: g.patchSize, a: a, lda: lda,
-                 b: weightColumn + columns.lowerBound, ldb: g.outputChannels, c: c, ldc: outputPixelStride)
-            biasActivationForward(
-                values: c, rows: rowRange.count, columns: columns.count, rowStride: outputPixelStride,
-                bias: groupBias.map { $0 + columns.lowerBound }, activation: activation)
-        }
-        if g.isPointwise {
-            if splitRows {
-                parallelChunks(rows, minimumChunk: 64) { range in
-                    multiply(input + range.lowerBound * g.inputChannels, lda: g.inputChannels,
-                             rows: range, columns: 0..<groupColumns)
-                }
-            } else {
-                parallelChunks(groupColumns, minimumChunk: 32) { columns in
-                    multiply(input, lda: g.inputChannels, rows: 0..<rows, columns: columns)
-                }
-            }
-        } else if splitRows {
-            parallelChunks(rows, minimumChunk: 64) { range in
-                let tile = max(16, min(range.count, im2colTileFloats / g.patchSize))
-                withScratch(count: tile * g.patchSize) { scratch in
-                    for start in stride(from: range.lowerBound, to: range.upperBound, by: tile) {
-                        let tileRows = start..<min(start + tile, range.upperBound)
-                        im2col(scratch, input: input, geometry: g, group: group, rows: tileRows)
-                        multiply(scratch, lda: g.patchSize, rows: tileRows, columns: 0..<groupColumns)
-                    }
-                }
-            }
-        } else {
-            // Few pixels, many channels: unroll once, then split the output channels.
-            withScratch(count: rows * g.patchSize) { scratch in
-                im2col(scratch, input: input, geometry: g, group: group, rows: 0..<rows)
-                parallelChunks(groupColumns, minimumChunk: 32) { columns in
-                    multiply(scratch, lda: g.patchSize, rows: 0..<rows, columns: columns)
-                }
+        let b = weight.groups[group]
+        let threads = kernelThreadCount
+        // Split pixels when each thread gets a couple of row panels, else split channels.
+        let (rowChunks, columnChunks) = rowPanels >= 2 * threads || b.panels < 2
+            ? (min(threads, rowPanels), 1) : (1, min(threads, b.panels))
+        parallelChunks(rowChunks * columnChunks) { tasks in
+            for task in tasks {
+                let rows = (rowPanels * (task / columnChunks) / rowChunks)..<(rowPanels * (task / columnChunks + 1) / rowChunks)
+                let columns = (b.panels * (task % columnChunks) / columnChunks)..<(b.panels * (task % columnChunks + 1) / columnChunks)
+                convolveBlock(
+                    output: output + group * groupColumns, outputPixelStride: outputPixelStride, input: input,
+                    weight: b, bias: bias.map { $0 + group * groupColumns }, geometry: g, group: group,
+                    rowPanels: rows, columnPanels: columns, activation: activation)
             }
         }
     }
 }
 
-/// Writes rows `rows` of the im2col matrix of one group: row `r` holds the
-/// `KH x KW x (C/groups)` input patch under output pixel `r`, zeros where it overlaps padding.
-/// - Complexity: O(rows.count · patchSize).
-func im2col(
-    _ matrix: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, geometry g: ConvGeometry,
-    group: Int, rows: Range<Int>
+/// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output.
+private func convolveBlock(
+    output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
+    weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
+    rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation
+) {
+    guard !rowPanels.isEmpty, !columnPanels.isEmpty else { return }
+    let depth = g.patchSize
+    let panelFloats = microTileRows * depth
+    let blockPanels = max(1, min(rowPanels.count, packedBlockFloats / (microTileRows * min(depth, depthBlock))))
+    let firstColumn = columnPanels.lowerBound * microTileColumns
+    let columnCount = min(b.columns, columnPanels.upperBound * microTileColumns) - firstColumn
+    withScratch(count: blockPanels * panelFloats + g.inputChannels) { scratch in
+        let zeros = scratch + blockPanels * panelFloats
+        zeros.update(repeating: 0, count: g.inputChannels)
+        for blockStart in stride(from: rowPanels.lowerBound, to: rowPanels.upperBound, by: blockPanels) {
+            let block = blockStart..<min(blockStart + blockPanels, rowPanels.upperBound)
+            for (index, panel) in block.enumerated() {
+                packPatches(scratch + index * panelFloats, input: input, zeros: zeros, geometry: g, group: group,
+                            firstRow: panel * microTileRows)
+            }
+            let firstRow = block.lowerBound * microTileRows
+            let rowCount = min(g.outputPixels, block.upperBound * microTileRows) - firstRow
+            for k0 in stride(from: 0, to: depth, by: depthBlock) {
+                let kCount = min(depthBlock, depth - k0)
+                for column in columnPanels {
+                    let bSlice = b.panel(column) + k0 * microTileColumns
+                    let columnWidth = min(microTileColumns, b.columns - column * microTileColumns)
+                    for (index, panel) in block.enumerated() {
+                        let row = panel * microTileRows
+                        microTile(
+                            depth: kCount, a: scratch + index * panelFloats + k0 * microTileRows, b: bSlice,
+                            c: output + row * ldo + column * microTileColumns, ldc: ldo,
+                            rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0)
+                    }
+                }
+            }
+            biasActivationForward(
+                values: output + firstRow * ldo + firstColumn, rows: rowCount, columns: columnCount, rowStride: ldo,
+                bias: bias.map { $0 + firstColumn }, activation: activation)
+        }
+    }
+}
+
+/// Writes one panel of the im2col matrix in the micro-kernel's layout: for output pixels
+/// `firstRow ..< firstRow + 12`, value `p` of pixel `r`'s `KH x KW x C/groups` patch goes to
+/// `panel[p · 12 + r]`. Padding and pixels past the end read from `zeros`.
+/// - Complexity: O(12 · patchSize).
+func packPatches(
+    _ panel: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, zeros: UnsafePointer<Float>,
+    geometry g: ConvGeometry, group: Int, firstRow: Int
 ) {
     let channels = g.inputChannels / g.groups
     let pixelsPerImage = g.outputHeight * g.outputWidth
-    var destination = matrix
-    for row in rows {
-        let image = row / pixelsPerImage
-        let oh = (row % pixelsPerImage) / g.outputWidth
-        let ow = row % g.outputWidth
-        let imageBase = input + image * g.inputHeight * g.inputWidth * g.inputChannels + group * channels
-        for kh in 0..<g.kernelHeight {
-            let ih = oh * g.strideHeight - g.padding.top + kh
-            guard ih >= 0 && ih < g.inputHeight else {
-                destination.update(repeating: 0, count: g.kernelWidth * channels)
-                destination += g.kernelWidth * channels
-                continue
+    withUnsafeTemporaryAllocation(of: (image: Int, top: Int, left: Int).self, capacity: microTileRows) { origins in
+        for r in 0..<microTileRows {
+            let row = firstRow + r
+            if row < g.outputPixels {
+                let pixel = row % pixelsPerImage
+                origins[r] = (row / pixelsPerImage, (pixel / g.outputWidth) * g.strideHeight - g.padding.top,
+                              (pixel % g.outputWidth) * g.strideWidth - g.padding.left)
+            } else {
+                origins[r] = (-1, 0, 0)
             }
-            let inputRow = imageBase + ih * g.inputWidth * g.inputChannels
-            for kw in 0..<g.kernelWidth {
-                let iw = ow * g.strideWidth - g.padding.left + kw
-                if iw >= 0 && iw < g.inputWidth {
-                    let source = inputRow + iw * g.inputChannels
-                    if channels <= 8 {
-                        for c in 0..<channels { destination[c] = source[c] }
-                    } else {
-                        destination.update(from: source, count: channels)
+        }
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: microTileRows) { sources in
+            var destination = panel
+            for kh in 0..<g.kernelHeight {
+                for kw in 0..<g.kernelWidth {
+                    for r in 0..<microTileRows {
+                        let (image, top, left) = origins[r]
+                        let ih = top + kh, iw = left + kw
+                        sources[r] = image >= 0 && ih >= 0 && ih < g.inputHeight && iw >= 0 && iw < g.inputWidth
+                            ? input + ((image * g.inputHeight + ih) * g.inputWidth + iw) * g.inputChannels + group * channels
+                            : zeros
                     }
-                } else {
-                    destination.update(repeating: 0, count: channels)
+                    for c in 0..<channels {
+                        for r in 0..<microTileRows { destination[r] = sources[r][c] }
+                        destination += microTileRows
+                    }
                 }
-                destination += channels
             }
         }
     }

@@ -10,7 +10,7 @@ import Tensors
 
 /// A tensor of `channels` channels with the batch, height and width of `x` after `conv`.
 private func output(for x: Tensor, after conv: Conv2D, channels: Int) throws -> Tensor {
-    let g = try x.convGeometry(weight: conv.weight, stride: conv.stride, padding: conv.padding, groups: conv.groups)
+    let g = try x.convGeometry(weight: conv.convWeight, stride: conv.stride, padding: conv.padding)
     return Tensor(shape: [g.batch, g.outputHeight, g.outputWidth, channels], uninitializedFill: { _ in })
 }
 

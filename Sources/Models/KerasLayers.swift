@@ -17,7 +17,7 @@ struct KerasLayers {
             "\(name)/kernel", shape: [kernel.0, kernel.1, inputChannels, filters],
             role: .weight(fanIn: kernel.0 * kernel.1 * inputChannels))
         let bias = useBias ? try source.tensor("\(name)/bias", shape: [filters], role: .bias) : nil
-        return Conv2D(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation)
+        return try Conv2D(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation)
     }
 
     /// `DepthwiseConv2D(kernel, strides, padding, use_bias=False)` named `name`, channel multiplier 1.
@@ -27,7 +27,7 @@ struct KerasLayers {
         let weight = try source.tensor(
             "\(name)/kernel", shape: [kernel.0, kernel.1, channels, 1], role: .weight(fanIn: kernel.0 * kernel.1))
         // `KH x KW x C x 1` and HWIO `KH x KW x 1 x C` hold the same values in the same order.
-        return Conv2D(weight: try weight.reshaped([kernel.0, kernel.1, 1, channels]), bias: nil,
+        return try Conv2D(weight: weight.reshaped([kernel.0, kernel.1, 1, channels]), bias: nil,
                       stride: stride, padding: padding, groups: channels)
     }
 
@@ -44,7 +44,7 @@ struct KerasLayers {
 
     /// A convolution with the batch normalisation after it folded in.
     func convNorm(_ conv: Conv2D, _ normName: String, activation: Activation) throws -> Conv2D {
-        conv.folding(try batchNorm(normName, channels: conv.outputChannels), activation: activation)
+        try conv.folding(batchNorm(normName, channels: conv.outputChannels), activation: activation)
     }
 
     /// `Dense(units)` named `name`.

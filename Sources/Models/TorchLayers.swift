@@ -19,7 +19,7 @@ struct TorchLayers {
             "\(prefix).weight", shape: [outputChannels, inputChannels, kernel.0, kernel.1],
             role: .weight(fanIn: inputChannels * kernel.0 * kernel.1))
         let bias = useBias ? try source.tensor("\(prefix).bias", shape: [outputChannels], role: .bias) : nil
-        return Conv2D(weight: try weight.permuted([2, 3, 1, 0]), bias: bias, stride: stride,
+        return try Conv2D(weight: weight.permuted([2, 3, 1, 0]), bias: bias, stride: stride,
                       padding: .explicit(padding), activation: activation)
     }
 

@@ -7,22 +7,24 @@ import Tensors
 /// See: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 /// NOTE: the weight is HWIO (`KH x KW x C/groups x OC`); PyTorch weights are transposed on load.
 public struct Conv2D: Sendable {
+    /// `KH x KW x C/groups x OC`, packed for the kernels once, here.
+    public let convWeight: ConvWeight
     /// `KH x KW x C/groups x OC`.
-    public let weight: Tensor
+    public var weight: Tensor { convWeight.hwio }
     /// `OC` values, or nil.
     public let bias: Tensor?
     public let stride: (Int, Int)
     public let padding: PaddingMode
-    public let groups: Int
+    public var groups: Int { convWeight.groups }
     public let activation: Activation
 
+    /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC`.
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
-                groups: Int = 1, activation: Activation = .identity) {
-        self.weight = weight
+                groups: Int = 1, activation: Activation = .identity) throws {
+        convWeight = try ConvWeight(hwio: weight, groups: groups)
         self.bias = bias
         self.stride = stride
         self.padding = padding
-        self.groups = groups
         self.activation = activation
     }
 
@@ -31,19 +33,24 @@ public struct Conv2D: Sendable {
 
     /// `N x H x W x C` → `N x OH x OW x OC`.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, groups: groups, activation: activation)
+        try x.conv2d(weight: convWeight, bias: bias, stride: stride, padding: padding, activation: activation)
     }
 
     /// Writes the output into channels `channelOffset ..< channelOffset + OC` of `output`.
     public func callAsFunction(_ x: Tensor, into output: Tensor, channelOffset: Int) throws {
-        let geometry = try x.convGeometry(weight: weight, stride: stride, padding: padding, groups: groups)
-        try x.conv2d(weight: weight, bias: bias, geometry: geometry, activation: activation,
+        let geometry = try x.convGeometry(weight: convWeight, stride: stride, padding: padding)
+        try x.conv2d(weight: convWeight, bias: bias, geometry: geometry, activation: activation,
                      into: output, channelOffset: channelOffset)
     }
 
     /// This convolution followed by `norm` in inference mode, as one convolution:
     /// `w' = w · γ/√(σ²+ε)` per output channel and `b' = (b − μ) · γ/√(σ²+ε) + β`.
-    public func folding(_ norm: BatchNorm, activation: Activation) -> Conv2D {
+    /// - Throws: `TensorError.shapeMismatch` when `norm` has another channel count.
+    public func folding(_ norm: BatchNorm, activation: Activation) throws -> Conv2D {
+        guard norm.scale.count == outputChannels, norm.shift.count == outputChannels,
+              norm.mean.count == outputChannels, norm.variance.count == outputChannels else {
+            throw TensorError.shapeMismatch(expected: [outputChannels], got: [norm.scale.count])
+        }
         let channels = outputChannels
         let scale = (0..<channels).map { norm.scale[$0] / (norm.variance[$0] + norm.epsilon).squareRoot() }
         let folded = Tensor(shape: weight.shape) { w in
@@ -56,7 +63,7 @@ public struct Conv2D: Sendable {
                 b[c] = ((bias?.storage.pointer[c] ?? 0) - norm.mean[c]) * scale[c] + norm.shift[c]
             }
         }
-        return Conv2D(weight: folded, bias: newBias, stride: stride, padding: padding, groups: groups, activation: activation)
+        return try Conv2D(weight: folded, bias: newBias, stride: stride, padding: padding, groups: groups, activation: activation)
     }
 }
 

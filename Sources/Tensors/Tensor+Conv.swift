@@ -20,13 +20,39 @@ public enum PaddingMode: Sendable, Equatable {
     }
 }
 
+/// A convolution weight prepared once for the kernels: the HWIO tensor, and its packed GEMM
+/// panels (none for a depthwise weight, whose kernel reads the HWIO values directly).
+public struct ConvWeight: Sendable {
+    /// `KH x KW x C/groups x OC`.
+    public let hwio: Tensor
+    public let groups: Int
+    let packed: PackedConvWeight?
+
+    /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
+    public init(hwio: Tensor, groups: Int = 1) throws {
+        guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
+            throw TensorError.invalidArgument("a convolution weight must be KH x KW x C/groups x OC, got \(hwio.shape) for \(groups) groups")
+        }
+        self.hwio = hwio
+        self.groups = groups
+        packed = Self.isDepthwise(hwio.shape, groups: groups) ? nil : hwio.withPointer {
+            PackedConvWeight(hwio: $0, patchSize: hwio.shape[0] * hwio.shape[1] * hwio.shape[2],
+                             outputChannels: hwio.shape[3], groups: groups)
+        }
+    }
+
+    /// One filter per channel: `groups == C == OC`.
+    static func isDepthwise(_ shape: [Int], groups: Int) -> Bool { groups > 1 && shape[2] == 1 && shape[3] == groups }
+}
+
 extension Tensor {
     /// 2-D convolution of an NHWC batch: `activation(conv(self, weight) + bias)`.
     ///
     /// See: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
     /// NOTE: the weight is HWIO (`KH x KW x C/groups x OC`, Keras's layout), not PyTorch's OIHW.
     /// - Parameters:
-    ///   - weight: `KH x KW x C/groups x OC`.
+    ///   - weight: `KH x KW x C/groups x OC`. Layers that run many times pass a `ConvWeight`
+    ///     instead, packed once.
     ///   - bias: `OC` values, or nil.
     /// - Returns: `N x OH x OW x OC`.
     /// - Throws: `TensorError` when the shapes do not fit together.
@@ -34,7 +60,16 @@ extension Tensor {
         weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
         groups: Int = 1, activation: Activation = .identity
     ) throws -> Tensor {
-        let geometry = try convGeometry(weight: weight, stride: stride, padding: padding, groups: groups)
+        try conv2d(weight: ConvWeight(hwio: weight, groups: groups), bias: bias, stride: stride, padding: padding,
+                   activation: activation)
+    }
+
+    /// 2-D convolution with a prepared weight; see `conv2d(weight:bias:stride:padding:groups:activation:)`.
+    public func conv2d(
+        weight: ConvWeight, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
+        activation: Activation = .identity
+    ) throws -> Tensor {
+        let geometry = try convGeometry(weight: weight, stride: stride, padding: padding)
         let output = Tensor(
             shape: [geometry.batch, geometry.outputHeight, geometry.outputWidth, geometry.outputChannels],
             uninitializedFill: { _ in })
@@ -42,20 +77,21 @@ extension Tensor {
         return output
     }
 
-    /// The geometry of `conv2d` on this input; see `conv2d(weight:bias:stride:padding:groups:activation:)`.
+    /// The geometry of a convolution of this input by `weight`.
     /// - Throws: `TensorError` when the shapes do not fit together.
-    public func convGeometry(weight: Tensor, stride: (Int, Int), padding: PaddingMode, groups: Int) throws -> ConvGeometry {
+    public func convGeometry(weight: ConvWeight, stride: (Int, Int), padding: PaddingMode) throws -> ConvGeometry {
+        let w = weight.hwio.shape
         guard rank == 4 else { throw TensorError.invalidArgument("conv2d expects an NHWC input, got shape \(shape)") }
-        guard weight.rank == 4, weight.shape[2] * groups == shape[3] else {
-            throw TensorError.shapeMismatch(expected: Array(weight.shape.prefix(2)) + [shape[3] / max(groups, 1), weight.shape.last ?? 0], got: weight.shape)
+        guard w[2] * weight.groups == shape[3] else {
+            throw TensorError.shapeMismatch(expected: [w[0], w[1], shape[3] / weight.groups, w[3]], got: w)
         }
-        let pad = padding.resolve(height: shape[1], width: shape[2], kernel: (weight.shape[0], weight.shape[1]), stride: stride)
+        let pad = padding.resolve(height: shape[1], width: shape[2], kernel: (w[0], w[1]), stride: stride)
         guard let geometry = ConvGeometry(
             batch: shape[0], inputHeight: shape[1], inputWidth: shape[2], inputChannels: shape[3],
-            outputChannels: weight.shape[3], kernelHeight: weight.shape[0], kernelWidth: weight.shape[1],
-            strideHeight: stride.0, strideWidth: stride.1, padding: pad, groups: groups)
+            outputChannels: w[3], kernelHeight: w[0], kernelWidth: w[1],
+            strideHeight: stride.0, strideWidth: stride.1, padding: pad, groups: weight.groups)
         else {
-            throw TensorError.invalidArgument("conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(pad)")
+            throw TensorError.invalidArgument("conv2d: kernel \(w) does not fit input \(shape) with padding \(pad)")
         }
         return geometry
     }
@@ -63,11 +99,16 @@ extension Tensor {
     /// Runs a convolution whose geometry is known and writes it into channels
     /// `channelOffset ..< channelOffset + OC` of `output` (`N x OH x OW x total`), so that the
     /// branches of an Inception block fill their concatenation without copies.
-    /// - Throws: `TensorError.shapeMismatch` when `output` or `bias` have the wrong shape.
+    /// - Throws: `TensorError.shapeMismatch` when the input, `output` or `bias` do not fit the geometry.
     public func conv2d(
-        weight: Tensor, bias: Tensor?, geometry g: ConvGeometry, activation: Activation,
+        weight: ConvWeight, bias: Tensor?, geometry g: ConvGeometry, activation: Activation,
         into output: Tensor, channelOffset: Int
     ) throws {
+        guard shape == [g.batch, g.inputHeight, g.inputWidth, g.inputChannels],
+              weight.hwio.shape == [g.kernelHeight, g.kernelWidth, g.inputChannels / g.groups, g.outputChannels],
+              weight.groups == g.groups else {
+            throw TensorError.shapeMismatch(expected: [g.batch, g.inputHeight, g.inputWidth, g.inputChannels], got: shape)
+        }
         let expected = [g.batch, g.outputHeight, g.outputWidth]
         guard output.rank == 4, Array(output.shape.prefix(3)) == expected,
               channelOffset >= 0, channelOffset + g.outputChannels <= output.shape[3] else {
@@ -76,20 +117,20 @@ extension Tensor {
         if let bias, bias.count != g.outputChannels {
             throw TensorError.shapeMismatch(expected: [g.outputChannels], got: bias.shape)
         }
+        let out = output.storage.pointer + channelOffset
+        let ldo = output.shape[3]
+        let biasPointer = bias.map { UnsafePointer($0.storage.pointer) }
         withPointer { input in
-            weight.withPointer { w in
-                output.withMutablePointer { out in
-                    if let bias {
-                        bias.withPointer { b in
-                            conv2dForward(output: out + channelOffset, outputPixelStride: output.shape[3], input: input,
-                                          weight: w, bias: b, geometry: g, activation: activation)
-                        }
-                    } else {
-                        conv2dForward(output: out + channelOffset, outputPixelStride: output.shape[3], input: input,
-                                      weight: w, bias: nil, geometry: g, activation: activation)
-                    }
+            if let packed = weight.packed {
+                conv2dForward(output: out, outputPixelStride: ldo, input: input, weight: packed, bias: biasPointer,
+                              geometry: g, activation: activation)
+            } else {
+                weight.hwio.withPointer { w in
+                    depthwiseConv2dForward(output: out, outputPixelStride: ldo, input: input, weight: w,
+                                           bias: biasPointer, geometry: g, activation: activation)
                 }
             }
         }
+        withExtendedLifetime((bias, output)) {}
     }
 }

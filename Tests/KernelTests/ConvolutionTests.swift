@@ -145,6 +145,13 @@ struct ConvolutionTests {
                                       stride: (2, 1), padding: .same, activation: .relu))
     }
 
+    @Test("A patch deeper than one depth block, over several packed row blocks, accumulates correctly")
+    func deepPatchesAndManyBlocks() throws {
+        // 3x3x72 = 648 values per patch (two depth slices of 512); 20x20 pixels = 34 row panels.
+        try checkConvolution(ConvCase(height: 20, width: 20, channels: 72, outputChannels: 40, kernel: (3, 3),
+                                      padding: .same, activation: .relu))
+    }
+
     @Test("Pointwise 1x1 convolution matches in both regimes: row split and column split")
     func pointwiseRegimes() throws {
         let wide = max(128, 64 * kernelThreadCount)
@@ -210,7 +217,7 @@ struct ConvolutionTests {
         let (offset, total) = (3, oc + 7)
         let sentinel: Float = 42.5
         let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
-        let layer = Conv2D(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups,
+        let layer = try Conv2D(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups,
                            activation: c.activation)
         try layer(input, into: output, channelOffset: offset)
         var expected = [Float](repeating: sentinel, count: output.count)
@@ -230,7 +237,7 @@ struct ConvolutionTests {
             scale: randomValues(4, seed: 11, in: 0.5...2), shift: randomValues(4, seed: 12),
             mean: randomValues(4, seed: 13), variance: randomValues(4, seed: 14, in: 0.1...3), epsilon: 1e-3)
         for b in [bias, nil] {
-            let conv = Conv2D(weight: weight, bias: b, padding: .same, groups: groups)
+            let conv = try Conv2D(weight: weight, bias: b, padding: .same, groups: groups)
             let got = try conv.folding(norm, activation: activation)(input)
             let plain = conv2dNHWC_reference(input, weight: weight, bias: b, stride: (1, 1), padding: .same,
                                              groups: groups, activation: .identity)
@@ -282,15 +289,16 @@ struct ConvolutionTests {
             try x.conv2d(weight: w, padding: .explicit(Padding(top: -1, bottom: 0, left: 0, right: 0)))
         }
         // An output of the wrong spatial size, or a channel slice past its end.
-        let g = try x.convGeometry(weight: w, stride: (1, 1), padding: .valid, groups: 1)
+        let prepared = try ConvWeight(hwio: w)
+        let g = try x.convGeometry(weight: prepared, stride: (1, 1), padding: .valid)
         #expect(throws: TensorError.self) {
-            try x.conv2d(weight: w, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 4, 3, 6]), channelOffset: 0)
+            try x.conv2d(weight: prepared, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 4, 3, 6]), channelOffset: 0)
         }
         #expect(throws: TensorError.self) {
-            try x.conv2d(weight: w, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 3, 3, 8]), channelOffset: 3)
+            try x.conv2d(weight: prepared, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 3, 3, 8]), channelOffset: 3)
         }
         #expect(throws: TensorError.self) {
-            try x.conv2d(weight: w, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 3, 3, 8]), channelOffset: -1)
+            try x.conv2d(weight: prepared, bias: nil, geometry: g, activation: .identity, into: Tensor(shape: [1, 3, 3, 8]), channelOffset: -1)
         }
     }
 
