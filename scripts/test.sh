@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: system libraries, a debug build of everything, every test.
+# Tests that need ../shared/data/ecg-khan-2021 skip with a message where it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build
