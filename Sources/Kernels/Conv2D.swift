@@ -75,13 +75,14 @@ private func convolveBlock(
             for k0 in stride(from: 0, to: depth, by: depthBlock) {
                 let kCount = min(depthBlock, depth - k0)
                 for column in columnPanels {
-                    let bSlice = b.panel(column) + k0 * microTileColumns
+                    let width = b.panelWidth(column)
+                    let bSlice = b.panel(column) + k0 * width
                     let columnWidth = min(microTileColumns, b.columns - column * microTileColumns)
                     for (index, panel) in block.enumerated() {
                         let row = panel * microTileRows
                         microTile(
                             depth: kCount, a: scratch + index * panelFloats + k0 * microTileRows, b: bSlice,
-                            c: output + row * ldo + column * microTileColumns, ldc: ldo,
+                            panelWidth: width, c: output + row * ldo + column * microTileColumns, ldc: ldo,
                             rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0)
                     }
                 }
@@ -103,6 +104,7 @@ func packPatches(
 ) {
     let channels = g.inputChannels / g.groups
     let pixelsPerImage = g.outputHeight * g.outputWidth
+    if packInteriorPatches(panel, input: input, geometry: g, group: group, firstRow: firstRow) { return }
     withUnsafeTemporaryAllocation(of: (image: Int, top: Int, left: Int).self, capacity: microTileRows) { origins in
         for r in 0..<microTileRows {
             let row = firstRow + r
@@ -133,4 +135,43 @@ func packPatches(
             }
         }
     }
+}
+
+/// The common case of `packPatches`, without per-value bounds checks: the 12 pixels lie in one
+/// output row and every window is horizontally inside the image, so pixel `r`'s patch starts
+/// `r · strideWidth · C` values after pixel 0's. Rows of a window in the vertical padding are
+/// zeros.
+/// - Returns: false, having written nothing, when the panel is not such a run.
+private func packInteriorPatches(
+    _ panel: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, geometry g: ConvGeometry,
+    group: Int, firstRow: Int
+) -> Bool {
+    let pixelsPerImage = g.outputHeight * g.outputWidth
+    let pixel = firstRow % pixelsPerImage
+    let (oh, ow) = (pixel / g.outputWidth, pixel % g.outputWidth)
+    let left = ow * g.strideWidth - g.padding.left
+    let right = (ow + microTileRows - 1) * g.strideWidth - g.padding.left + g.kernelWidth
+    guard firstRow + microTileRows <= g.outputPixels, ow + microTileRows <= g.outputWidth,
+          left >= 0, right <= g.inputWidth else { return false }
+    let channels = g.inputChannels / g.groups
+    let pixelStride = g.strideWidth * g.inputChannels
+    let image = firstRow / pixelsPerImage
+    var destination = panel
+    for kh in 0..<g.kernelHeight {
+        let ih = oh * g.strideHeight - g.padding.top + kh
+        guard ih >= 0 && ih < g.inputHeight else {
+            destination.update(repeating: 0, count: g.kernelWidth * channels * microTileRows)
+            destination += g.kernelWidth * channels * microTileRows
+            continue
+        }
+        var source = input + ((image * g.inputHeight + ih) * g.inputWidth + left) * g.inputChannels + group * channels
+        for _ in 0..<g.kernelWidth {
+            for c in 0..<channels {
+                for r in 0..<microTileRows { destination[r] = source[r * pixelStride + c] }
+                destination += microTileRows
+            }
+            source += g.inputChannels
+        }
+    }
+    return true
 }

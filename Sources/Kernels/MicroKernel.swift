@@ -73,23 +73,62 @@ func microKernel12x32(
     write(8, c80, c81); write(9, c90, c91); write(10, cA0, cA1); write(11, cB0, cB1)
 }
 
-/// One micro-tile of which only `rows x columns` values of C are real: computed in a scratch
-/// tile, then only the real part is read from and written to C.
+/// `C[12 x 16] (+)= A · B` for a panel of B only 16 columns wide (the last panel of a matrix
+/// with 16 or fewer columns left over, such as a 16-channel convolution).
+/// - Parameters: as `microKernel12x32`, with `b[p · 16 + j]`.
+/// - Complexity: 384·k floating-point operations.
+@inline(never)
+func microKernel12x16(
+    depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+) {
+    var c0 = Vector16(), c1 = Vector16(), c2 = Vector16(), c3 = Vector16(), c4 = Vector16(), c5 = Vector16()
+    var c6 = Vector16(), c7 = Vector16(), c8 = Vector16(), c9 = Vector16(), cA = Vector16(), cB = Vector16()
+    var a = a, b = b
+    for _ in 0..<depth {
+        let b0 = load16(b)
+        c0.addProduct(Vector16(repeating: a[0]), b0); c1.addProduct(Vector16(repeating: a[1]), b0)
+        c2.addProduct(Vector16(repeating: a[2]), b0); c3.addProduct(Vector16(repeating: a[3]), b0)
+        c4.addProduct(Vector16(repeating: a[4]), b0); c5.addProduct(Vector16(repeating: a[5]), b0)
+        c6.addProduct(Vector16(repeating: a[6]), b0); c7.addProduct(Vector16(repeating: a[7]), b0)
+        c8.addProduct(Vector16(repeating: a[8]), b0); c9.addProduct(Vector16(repeating: a[9]), b0)
+        cA.addProduct(Vector16(repeating: a[10]), b0); cB.addProduct(Vector16(repeating: a[11]), b0)
+        a += 12
+        b += 16
+    }
+    @inline(__always) func write(_ row: Int, _ v: Vector16) {
+        let p = c + row * ldc
+        store16(p, accumulate ? load16(p) + v : v)
+    }
+    write(0, c0); write(1, c1); write(2, c2); write(3, c3); write(4, c4); write(5, c5)
+    write(6, c6); write(7, c7); write(8, c8); write(9, c9); write(10, cA); write(11, cB)
+}
+
+/// One micro-tile against a B panel `panelWidth` (32 or 16) columns wide, of which only
+/// `rows x columns` values of C are real. A full tile goes straight to C; a partial one is
+/// computed in a scratch tile and only its real part is read from and written to C.
 @inline(__always)
 func microTile(
-    depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
-    rows: Int, columns: Int, accumulate: Bool
+    depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, panelWidth: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
 ) {
-    if rows == microTileRows && columns == microTileColumns {
-        microKernel12x32(depth: depth, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+    @inline(__always) func kernel(_ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+        if panelWidth == microTileColumns {
+            microKernel12x32(depth: depth, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        } else {
+            microKernel12x16(depth: depth, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+    if rows == microTileRows && columns == panelWidth {
+        kernel(c, ldc)
         return
     }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: microTileRows * microTileColumns) { tile in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: microTileRows * panelWidth) { tile in
         let t = tile.baseAddress!
         if accumulate {
-            for r in 0..<rows { (t + r * microTileColumns).update(from: c + r * ldc, count: columns) }
+            for r in 0..<rows { (t + r * panelWidth).update(from: c + r * ldc, count: columns) }
         }
-        microKernel12x32(depth: depth, a: a, b: b, c: t, ldc: microTileColumns, accumulate: accumulate)
-        for r in 0..<rows { (c + r * ldc).update(from: t + r * microTileColumns, count: columns) }
+        kernel(t, panelWidth)
+        for r in 0..<rows { (c + r * ldc).update(from: t + r * panelWidth, count: columns) }
     }
 }

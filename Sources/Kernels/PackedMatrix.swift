@@ -1,7 +1,8 @@
 /// The B operand of the convolution GEMM (`rows x columns`, e.g. an HWIO weight seen as
 /// `(KH·KW·C) x OC`), packed once into panels of `microTileColumns` columns: panel j holds
 /// columns `32j ..< 32j+32` as `rows x 32` contiguous values, zero past the last real column.
-/// The micro-kernel then streams a panel front to back.
+/// When 16 or fewer columns are left for the last panel it is 16 wide, so that a 16-channel
+/// layer wastes no work. The micro-kernel streams a panel front to back.
 public final class PackedMatrix: @unchecked Sendable {
     /// Rows of B: the GEMM's shared dimension k.
     public let rows: Int
@@ -24,16 +25,22 @@ public final class PackedMatrix: @unchecked Sendable {
         for panel in 0..<panels {
             let first = panel * microTileColumns
             let width = min(microTileColumns, columns - first)
+            let stride = panelWidth(panel)
             let destination = storage + panel * rows * microTileColumns
             for row in 0..<rows {
-                (destination + row * microTileColumns).update(from: source + row * sourceRowStride + first, count: width)
+                (destination + row * stride).update(from: source + row * sourceRowStride + first, count: width)
             }
         }
     }
 
+    /// The row stride of panel `index`: 32, or 16 for a last panel with at most 16 columns.
+    @inline(__always) func panelWidth(_ index: Int) -> Int {
+        index == panels - 1 && columns - index * microTileColumns <= 16 ? 16 : microTileColumns
+    }
+
     deinit { UnsafeMutableRawPointer(storage).deallocate() }
 
-    /// Panel `index`: `rows x 32` values, row-major.
+    /// Panel `index`: `rows x panelWidth(index)` values, row-major.
     @inline(__always) func panel(_ index: Int) -> UnsafePointer<Float> {
         UnsafePointer(storage + index * rows * microTileColumns)
     }

@@ -152,6 +152,14 @@ struct ConvolutionTests {
                                       padding: .same, activation: .relu))
     }
 
+    @Test("Output channels that end in a 16-wide weight panel (16, 48) use the narrow micro-kernel correctly",
+          arguments: [16, 48])
+    func narrowPanels(outputChannels: Int) throws {
+        try checkConvolution(ConvCase(height: 13, width: 11, channels: 5, outputChannels: outputChannels, kernel: (3, 3),
+                                      padding: .same, activation: .relu))
+        try checkConvolution(ConvCase(height: 2, width: 3, channels: 40, outputChannels: outputChannels, kernel: (1, 1)))
+    }
+
     @Test("Pointwise 1x1 convolution matches in both regimes: row split and column split")
     func pointwiseRegimes() throws {
         let wide = max(128, 64 * kernelThreadCount)
