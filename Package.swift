@@ -31,6 +31,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>, for mallopt
 
         // Layers, lowest first. A target only depends on targets above it in this list.
         .target(
@@ -39,7 +40,11 @@ let package = Package(
             swiftSettings: kernelSettings,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
-        .target(name: "Tensors", dependencies: ["Kernels"], swiftSettings: vectorisedSettings),
+        .target(
+            name: "Tensors",
+            dependencies: ["Kernels", .target(name: "CMalloc", condition: .when(platforms: [.linux]))],
+            swiftSettings: vectorisedSettings
+        ),
         .target(name: "NN", dependencies: ["Tensors"], swiftSettings: vectorisedSettings),
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
