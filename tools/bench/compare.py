@@ -131,45 +131,16 @@ def torch_model(arch: str):
         m = torchvision.models.mobilenet_v2(weights=None)
         m.classifier = nn.Sequential(nn.Linear(1280, 128), nn.ReLU(), nn.Dropout(0.3),
                                      nn.Linear(128, NUM_CLASSES), nn.Softmax(dim=1))
-    elif arch == "inceptionv3":
-        m = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
-        m.fc = nn.Sequential(nn.Linear(2048, 512), nn.ReLU(), nn.Dropout(0.3), nn.Linear(512, NUM_CLASSES))
-        m.AuxLogits.fc = nn.Linear(768, NUM_CLASSES)
-    elif arch == "vgg16":
-        m = torchvision.models.vgg16(weights=None)
-        m.classifier = nn.Sequential(
-            nn.Linear(25088, 1024), nn.ReLU(True), nn.Dropout(0.5),
-            nn.Linear(1024, 512), nn.ReLU(True), nn.Dropout(0.5),
-            nn.Linear(512, NUM_CLASSES))
     else:
-        raise ValueError(arch)
+        from app_models import torchvision_model
+        return torchvision_model(arch)
     return m.eval()
 
 
 def keras_model(arch: str):
-    import keras
-    from keras import layers
-    if arch == "small_cnn":
-        return keras.Sequential([
-            keras.Input((299, 299, 3)),
-            layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
-            layers.MaxPooling2D(4, name="max_pooling2d"),
-            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
-            layers.MaxPooling2D(4, name="max_pooling2d_1"),
-            layers.Flatten(name="flatten"),
-            layers.Dense(64, activation="relu", name="dense"),
-            layers.Dropout(0.3, name="dropout"),
-            layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1"),
-        ], name="sequential")
-    if arch == "mobilenetv2":
-        base = keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0,
-                                              include_top=False, weights=None)
-        x = layers.GlobalAveragePooling2D(name="global_average_pooling2d")(base.output)
-        x = layers.Dense(128, activation="relu", name="dense")(x)
-        x = layers.Dropout(0.3, name="dropout")(x)
-        out = layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1")(x)
-        return keras.Model(base.input, out)
-    raise ValueError(arch)
+    sys.path.insert(0, REFERENCE)
+    from app_models import keras_model as build
+    return build(arch)
 
 
 # --------------------------------------------------------------------------

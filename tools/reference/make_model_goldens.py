@@ -239,34 +239,9 @@ class KerasAdapter:
         from keras import layers
         self.keras = keras
         self.arch = arch
-        if arch == "small_cnn":
-            # Explicit model name: Keras 3 prefixes the variable paths of a
-            # Sequential built from keras.Input with the model name
-            # ("sequential/conv2d/kernel"); an auto-generated name would
-            # become "sequential_1" etc. if another Sequential existed first.
-            self.model = keras.Sequential([
-                keras.Input((299, 299, 3)),
-                layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
-                layers.MaxPooling2D(4, name="max_pooling2d"),
-                layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
-                layers.MaxPooling2D(4, name="max_pooling2d_1"),
-                layers.Flatten(name="flatten"),
-                layers.Dense(64, activation="relu", name="dense"),
-                layers.Dropout(0.3, name="dropout"),
-                layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1"),
-            ], name="sequential")
-            self.size = (299, 299)
-        elif arch == "mobilenetv2":
-            base = keras.applications.MobileNetV2(
-                input_shape=(224, 224, 3), alpha=1.0, include_top=False, weights=None)
-            x = layers.GlobalAveragePooling2D(name="global_average_pooling2d")(base.output)
-            x = layers.Dense(128, activation="relu", name="dense")(x)
-            x = layers.Dropout(0.3, name="dropout")(x)
-            out = layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1")(x)
-            self.model = keras.Model(base.input, out, name="functional")
-            self.size = (224, 224)
-        else:
-            raise ValueError(arch)
+        from app_models import keras_model
+        self.model = keras_model(arch)
+        self.size = (299, 299) if arch == "small_cnn" else (224, 224)
         self.framework = versions_keras()
         self.entries, self.weight_layers = [], {}
         for v in self.model.weights:
@@ -349,23 +324,10 @@ class TorchAdapter:
         from _torchvision_fix import torchvision
         self.torch = torch
         self.arch = arch
-        if arch == "inceptionv3":
-            m = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False)
-            m.fc = nn.Sequential(nn.Linear(2048, 512), nn.ReLU(), nn.Dropout(0.3),
-                                 nn.Linear(512, NUM_CLASSES))
-            m.AuxLogits.fc = nn.Linear(768, NUM_CLASSES)
-            self.size = (299, 299)
-            self.last_weight = "fc.3.weight"
-        elif arch == "vgg16":
-            m = torchvision.models.vgg16(weights=None)
-            m.classifier = nn.Sequential(
-                nn.Linear(25088, 1024), nn.ReLU(True), nn.Dropout(0.5),
-                nn.Linear(1024, 512), nn.ReLU(True), nn.Dropout(0.5),
-                nn.Linear(512, NUM_CLASSES))
-            self.size = (224, 224)
-            self.last_weight = "classifier.6.weight"
-        else:
-            raise ValueError(arch)
+        from app_models import torchvision_model
+        m = torchvision_model(arch)
+        self.size = (299, 299) if arch == "inceptionv3" else (224, 224)
+        self.last_weight = "fc.3.weight" if arch == "inceptionv3" else "classifier.6.weight"
         self.model = m.eval()
         self.framework = versions_torch()
         self.modules = dict(m.named_modules())
