@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what ECGLens needs, builds it, and classifies the bundled sample page with the
+# default model (or the images given as arguments).
+# Until trained weights ship (the training issue), the registry's models get randomly
+# initialised weights, labelled UNTRAINED wherever a prediction shows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release --product ecg
+ecg=.build/release/ecg
+$ecg init-weights --all --if-missing
+$ecg models
+if [ $# -eq 0 ]; then set -- samples/synthetic-ecg-page.png; fi
+$ecg predict "$@"
