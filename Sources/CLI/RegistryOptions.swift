@@ -9,14 +9,11 @@ struct RegistryOptions: ParsableArguments {
         valueName: "file"))
     var registryPath: String?
 
-    /// Reads the registry, or fails with a one-line message.
+    /// Reads the registry, or fails with a one-line message (not a usage error: the arguments
+    /// were fine, the file is not).
     func registry() throws -> ModelRegistry {
         let path = registryPath ?? ProcessInfo.processInfo.environment["ECG_MODELS"] ?? "models/models.json"
-        do {
-            return try ModelRegistry(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ValidationError(String(describing: error))
-        }
+        return try failingCleanly { try ModelRegistry(contentsOf: URL(fileURLWithPath: path)) }
     }
 }
 

@@ -62,16 +62,23 @@ public struct ModelRegistry: Sendable {
         do { file = try JSONDecoder().decode(File.self, from: data) } catch {
             throw RegistryError.invalid(path: url.path, reason: Self.describe(error))
         }
-        try self.init(entries: file.models, defaultKey: file.default, baseDirectory: url.deletingLastPathComponent())
+        try self.init(entries: file.models, defaultKey: file.default, baseDirectory: url.deletingLastPathComponent(),
+                      path: url.path)
     }
 
     /// A registry of the given entries.
-    /// - Throws: `RegistryError.invalid` when there are none, keys repeat or the default is unknown.
+    /// - Throws: `RegistryError.invalid` when there are none or keys repeat;
+    ///   `RegistryError.unknownModel` when the default is unknown.
     public init(entries: [ModelEntry], defaultKey: String? = nil, baseDirectory: URL) throws {
-        guard let first = entries.first else { throw RegistryError.invalid(path: baseDirectory.path, reason: "no models") }
+        try self.init(entries: entries, defaultKey: defaultKey, baseDirectory: baseDirectory, path: baseDirectory.path)
+    }
+
+    /// `path` is what errors name: the registry file when there is one.
+    private init(entries: [ModelEntry], defaultKey: String?, baseDirectory: URL, path: String) throws {
+        guard let first = entries.first else { throw RegistryError.invalid(path: path, reason: "no models") }
         var seen = Set<String>()
         for entry in entries where !seen.insert(entry.key).inserted {
-            throw RegistryError.invalid(path: baseDirectory.path, reason: "model key \"\(entry.key)\" appears twice")
+            throw RegistryError.invalid(path: path, reason: "model key \"\(entry.key)\" appears twice")
         }
         let key = defaultKey ?? first.key
         guard seen.contains(key) else { throw RegistryError.unknownModel(key, known: entries.map(\.key)) }

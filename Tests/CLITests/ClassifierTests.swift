@@ -1,0 +1,159 @@
+import Checkpoints
+import Foundation
+import ImageIO
+import Inference
+import Models
+import Testing
+
+/// Random weights, model status and classification, with the small CNN (the fastest model).
+@Suite("Random weights, model status and Classifier")
+struct ClassifierTests {
+    @Test("Status goes from not installed to ready (untrained) once random weights are written")
+    func statusLifecycle() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory))
+            let entry = try registry.entry("small_cnn")
+            guard case .notInstalled = ModelStatus(entry: entry, registry: registry) else {
+                Issue.record("expected .notInstalled, got \(ModelStatus(entry: entry, registry: registry))")
+                return
+            }
+            try registry.writeRandomWeights(for: entry, seed: 3)
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("weights/small_cnn.safetensors").path))
+            let status = ModelStatus(entry: entry, registry: registry)
+            guard case let .ready(trained, provenance) = status else {
+                Issue.record("expected .ready, got \(status)")
+                return
+            }
+            #expect(!trained)
+            #expect(provenance.contains("untrained") && provenance.contains("seed 3"))
+            #expect(status.description.contains("UNTRAINED"))
+        }
+    }
+
+    @Test("An untrained classifier gives 4 probabilities summing to 1, argmax first, batch equal to one by one")
+    func classify() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory))
+            let entry = try registry.entry("small_cnn")
+            try registry.writeRandomWeights(for: entry)
+            let classifier = try Classifier(entry: entry, registry: registry)
+            #expect(!classifier.trained)
+            #expect(classifier.classes == ecgClasses)
+            #expect(classifier.inputSize == 299 && classifier.preprocessing == .rescale && classifier.resize == .bicubic)
+            #expect(classifier.displayName == "Small CNN" && classifier.key == "small_cnn")
+
+            let images = (0..<3).map { gradientImage(width: 320, height: 240, phase: 60 * $0) }
+            let batch = try classifier.classify(images)
+            #expect(batch.count == 3)
+            for prediction in batch {
+                #expect(prediction.classes == ecgClasses)
+                #expect(prediction.probabilities.count == 4)
+                #expect(abs(prediction.probabilities.reduce(0, +) - 1) <= 1e-5)
+                #expect(prediction.probabilities.allSatisfy { $0 >= 0 && $0 <= 1 && $0.isFinite })
+                let best = prediction.probabilities.indices.max { prediction.probabilities[$0] < prediction.probabilities[$1] }!
+                #expect(prediction.predictedClass == ecgClasses[best])
+            }
+            for (image, together) in zip(images, batch) {
+                let alone = try #require(try classifier.classify([image]).first)
+                let difference = zip(alone.probabilities, together.probabilities).map { abs($0 - $1) }.max()!
+                #expect(difference <= 1e-5)
+            }
+            #expect(try classifier.classify([]).isEmpty)
+        }
+    }
+
+    @Test("Encoded images are decoded and classified; a non-image is a decoding error")
+    func classifyImageData() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory))
+            try registry.writeRandomWeights(for: registry.entry("small_cnn"))
+            let classifier = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
+            let prediction = try classifier.classify(imageData: Data(contentsOf: samplePage))
+            #expect(abs(prediction.probabilities.reduce(0, +) - 1) <= 1e-5)
+            #expect(throws: ImageDecodingError.self) { try classifier.classify(imageData: Data("not an image".utf8)) }
+        }
+    }
+
+    @Test("Weights of another architecture than the entry's are a mismatch naming the file")
+    func architectureMismatch() throws {
+        try withTemporaryDirectory { directory in
+            // "other" claims to be a MobileNetV2 but points at the small CNN's weights file.
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(
+                in: directory,
+                extraEntries: #"{"key": "other", "architecture": "mobilenetv2", "weights": "weights/small_cnn.safetensors"}"#))
+            try registry.writeRandomWeights(for: registry.entry("small_cnn"))
+            let other = try registry.entry("other")
+            let path = registry.weightsURL(other).path
+            let error = try #require(throws: CheckpointError.self) { try Classifier(entry: other, registry: registry) }
+            guard case let .mismatch(errorPath, reason) = error else {
+                Issue.record("expected .mismatch, got \(error)")
+                return
+            }
+            #expect(errorPath == path)
+            #expect(reason.contains("small_cnn") && reason.contains("mobilenetv2"))
+            #expect(String(describing: error).hasPrefix(path))
+            guard case let .failed(statusReason) = ModelStatus(entry: other, registry: registry) else {
+                Issue.record("expected .failed status")
+                return
+            }
+            #expect(statusReason.contains(path))
+        }
+    }
+
+    @Test("A truncated weights file fails its status and throws on load")
+    func truncatedWeights() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory))
+            let entry = try registry.entry("small_cnn")
+            try registry.writeRandomWeights(for: entry)
+            let url = registry.weightsURL(entry)
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.truncate(atOffset: UInt64(size / 2))
+            try handle.close()
+
+            guard case let .failed(reason) = ModelStatus(entry: entry, registry: registry) else {
+                Issue.record("expected .failed, got \(ModelStatus(entry: entry, registry: registry))")
+                return
+            }
+            #expect(reason.contains(url.path))
+            let error = try #require(throws: CheckpointError.self) { try Classifier(entry: entry, registry: registry) }
+            #expect(error.path == url.path)
+        }
+    }
+
+    @Test("An entry with three classes gets three-class weights and a three-output classifier")
+    func threeClasses() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory, extraEntries: """
+                {"key": "three", "architecture": "small_cnn", "weights": "three.safetensors", "classes": ["x", "y", "z"], "input_size": 96}
+                """))
+            let three = try registry.entry("three")
+            try registry.writeRandomWeights(for: three)
+            let classifier = try Classifier(entry: three, registry: registry)
+            #expect(classifier.classes == ["x", "y", "z"] && classifier.inputSize == 96)
+            let prediction = try #require(try classifier.classify([gradientImage(width: 50, height: 70)]).first)
+            #expect(prediction.probabilities.count == 3)
+            #expect(abs(prediction.probabilities.reduce(0, +) - 1) <= 1e-5)
+
+            // The four-class small CNN's weights do not fit an entry that asks for three classes.
+            try registry.writeRandomWeights(for: registry.entry("small_cnn"))
+            var narrowed = try registry.entry("small_cnn")
+            narrowed.classes = ["x", "y", "z"]
+            #expect(throws: CheckpointError.self) { try Classifier(entry: narrowed, registry: registry) }
+        }
+    }
+
+    @Test("Without registry overrides the classifier takes its settings from the weights' metadata")
+    func metadataFallback() throws {
+        try withTemporaryDirectory { directory in
+            // Written with input size 128; the bare entry that reads it does not say so.
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory, extraEntries: """
+                {"key": "sized", "architecture": "small_cnn", "weights": "weights/small_cnn.safetensors", "input_size": 128, "resize": "nearest"}
+                """))
+            try registry.writeRandomWeights(for: registry.entry("sized"))
+            let classifier = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
+            #expect(classifier.inputSize == 128 && classifier.resize == .nearest && classifier.classes == ecgClasses)
+        }
+    }
+}
