@@ -166,9 +166,19 @@ private func packInteriorPatches(
         }
         var source = input + ((image * g.inputHeight + ih) * g.inputWidth + left) * g.inputChannels + group * channels
         for _ in 0..<g.kernelWidth {
-            for c in 0..<channels {
-                for r in 0..<microTileRows { destination[r] = source[r * pixelStride + c] }
-                destination += microTileRows
+            if channels >= 32 {
+                // Each pixel's channels front to back: the other order compiles to AVX-512
+                // gathers, slow on AMD cores (VGG16's 64-channel layers ran 25% slower).
+                for r in 0..<microTileRows {
+                    let row = source + r * pixelStride
+                    for c in 0..<channels { destination[c * microTileRows + r] = row[c] }
+                }
+                destination += channels * microTileRows
+            } else {
+                for c in 0..<channels {
+                    for r in 0..<microTileRows { destination[r] = source[r * pixelStride + c] }
+                    destination += microTileRows
+                }
             }
             source += g.inputChannels
         }

@@ -6,7 +6,8 @@ import Darwin
 
 /// Fully connected layer with bias and activation fused: `output = activation(input · weight + bias)`.
 ///
-/// Batches are small at inference, so the output features are split over threads.
+/// Batches are small at inference, so the output features are split over threads; a batch of
+/// one or two runs as matrix-vector products, which stream the weights once without packing.
 /// - Parameters:
 ///   - output: `batch x outputFeatures`.
 ///   - input: `batch x inputFeatures`.
@@ -21,8 +22,15 @@ public func denseForward(
 ) {
     parallelChunks(outputFeatures, minimumChunk: 64) { columns in
         let c = output + columns.lowerBound
-        gemm(m: batch, n: columns.count, k: inputFeatures, a: input, lda: inputFeatures,
-             b: weight + columns.lowerBound, ldb: outputFeatures, c: c, ldc: outputFeatures)
+        if batch <= 2 {
+            for row in 0..<batch {
+                gemvTransposed(k: inputFeatures, n: columns.count, a: weight + columns.lowerBound, lda: outputFeatures,
+                               x: input + row * inputFeatures, y: c + row * outputFeatures)
+            }
+        } else {
+            gemm(m: batch, n: columns.count, k: inputFeatures, a: input, lda: inputFeatures,
+                 b: weight + columns.lowerBound, ldb: outputFeatures, c: c, ldc: outputFeatures)
+        }
         biasActivationForward(
             values: c, rows: batch, columns: columns.count, rowStride: outputFeatures,
             bias: bias.map { $0 + columns.lowerBound }, activation: activation)

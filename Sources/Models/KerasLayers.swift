@@ -33,13 +33,8 @@ struct KerasLayers {
 
     /// `BatchNormalization(epsilon)` named `name`.
     func batchNorm(_ name: String, channels: Int, epsilon: Float = 1e-3) throws -> BatchNorm {
-        func vector(_ variable: String, _ role: ParameterRole) throws -> [Float] {
-            try source.tensor("\(name)/\(variable)", shape: [channels], role: role).scalars
-        }
-        return BatchNorm(
-            scale: try vector("gamma", .normScale), shift: try vector("beta", .normShift),
-            mean: try vector("moving_mean", .runningMean), variance: try vector("moving_variance", .runningVariance),
-            epsilon: epsilon)
+        try BatchNorm(source: source, channels: channels, epsilon: epsilon, scale: "\(name)/gamma",
+                      shift: "\(name)/beta", mean: "\(name)/moving_mean", variance: "\(name)/moving_variance")
     }
 
     /// A convolution with the batch normalisation after it folded in.

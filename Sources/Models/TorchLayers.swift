@@ -25,13 +25,8 @@ struct TorchLayers {
 
     /// `nn.BatchNorm2d(channels, eps)` at `prefix`.
     func batchNorm(_ prefix: String, channels: Int, epsilon: Float) throws -> BatchNorm {
-        func vector(_ name: String, _ role: ParameterRole) throws -> [Float] {
-            try source.tensor("\(prefix).\(name)", shape: [channels], role: role).scalars
-        }
-        return BatchNorm(
-            scale: try vector("weight", .normScale), shift: try vector("bias", .normShift),
-            mean: try vector("running_mean", .runningMean), variance: try vector("running_var", .runningVariance),
-            epsilon: epsilon)
+        try BatchNorm(source: source, channels: channels, epsilon: epsilon, scale: "\(prefix).weight",
+                      shift: "\(prefix).bias", mean: "\(prefix).running_mean", variance: "\(prefix).running_var")
     }
 
     /// `nn.Linear(inputs, outputs)` at `prefix`.
