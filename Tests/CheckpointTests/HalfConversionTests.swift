@@ -1,3 +1,4 @@
+import Tensors
 import Testing
 @testable import Checkpoints
 
@@ -15,7 +16,7 @@ struct HalfConversionTests {
 
     @Test("Narrowing to half precision rounds as Float16 does, across the whole range")
     func narrowLikeFloat16() {
-        var random = SplitMix64(state: 16)
+        var random = SplitMix64(seed: 16)
         var samples: [Float] = [0, -0, 1, -1, 65504, 65519.996, 65520, 1e10, -1e10, .infinity, -.infinity,
                                 0x1p-24, 0x1p-25, 0x1.8p-25, 0x1p-26, 0x1.ffcp-15, 0x1.ffep-15, 0x1p-14,
                                 .leastNonzeroMagnitude, .greatestFiniteMagnitude, 1 + 0x1p-11, 1 + 0x3p-11]

@@ -157,7 +157,7 @@ struct MalformedFileTests {
         let base = try [UInt8](Data(contentsOf: valid))
         let headerEnd = 8 + Int(base[0]) + Int(base[1]) << 8
 
-        var random = SplitMix64(state: 0xEC6_1E45)
+        var random = SplitMix64(seed: 0xEC6_1E45)
         var loaded = 0
         var refused = 0
         for iteration in 0 ..< 2000 {

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Tensors
 import Testing
 
 @Suite("Rejecting bad input with typed errors")
@@ -124,20 +125,5 @@ struct DecodingErrorTests {
             #expect(!error.description.isEmpty && !error.description.contains("\n"))
         }
         #expect(ImageDecodingError.tooManyPixels(width: 2, height: 3, limit: 5).description.contains("2x3"))
-    }
-}
-
-/// A small deterministic generator for the corruption test.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -28,7 +28,11 @@ extension ECG {
         func run() throws {
             let registry = try registryOptions.registry()
             try failingCleanly {
-                let classifier = try Classifier(entry: registry.entry(model), registry: registry)
+                let entry = try registry.entry(model)
+                if case let .notInstalled(reason) = ModelStatus(entry: entry, registry: registry) {
+                    throw CLIError("model \(entry.key) is not installed: \(reason)")
+                }
+                let classifier = try Classifier(entry: entry, registry: registry)
                 var failures = 0
                 for path in images {
                     do {
