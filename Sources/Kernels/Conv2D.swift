@@ -137,15 +137,23 @@ func packPatches(
     }
 }
 
-/// The common case of `packPatches`, without per-value bounds checks: the 12 pixels lie in one
-/// output row and every window is horizontally inside the image, so pixel `r`'s patch starts
-/// `r · strideWidth · C` values after pixel 0's. Rows of a window in the vertical padding are
-/// zeros.
-/// - Returns: false, having written nothing, when the panel is not such a run.
+/// The common cases of `packPatches`, without per-value bounds checks: a pointwise convolution,
+/// or 12 pixels in one output row whose windows are all horizontally inside the image, so that
+/// pixel `r`'s patch starts `r · strideWidth · C` values after pixel 0's. Rows of a window in
+/// the vertical padding are zeros.
+/// - Returns: false, having written nothing, when the panel is neither.
 private func packInteriorPatches(
     _ panel: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, geometry g: ConvGeometry,
     group: Int, firstRow: Int
 ) -> Bool {
+    if g.isPointwise && firstRow + microTileRows <= g.outputPixels {
+        // A 1x1 convolution's patches are the input's pixels, consecutive whatever row they sit in.
+        for r in 0..<microTileRows {
+            let row = input + (firstRow + r) * g.inputChannels
+            for c in 0..<g.inputChannels { panel[c * microTileRows + r] = row[c] }
+        }
+        return true
+    }
     let pixelsPerImage = g.outputHeight * g.outputWidth
     let pixel = firstRow % pixelsPerImage
     let (oh, ow) = (pixel / g.outputWidth, pixel % g.outputWidth)
