@@ -37,17 +37,15 @@ public struct MobileNetV2: Network {
         init(_ keras: KerasLayers, index: Int, inputChannels: Int, expansion: Int, outputChannels: Int, stride: Int) throws {
             let prefix = index == 0 ? "expanded_conv" : "block_\(index)"
             let hidden = inputChannels * expansion
-            expand = expansion == 1 ? nil : try keras.convNorm(
-                keras.conv("\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1),
-                           padding: .same, useBias: false),
-                "\(prefix)_expand_BN", activation: .relu6)
-            depthwise = try keras.depthwise("\(prefix)_depthwise", channels: hidden, kernel: (3, 3),
-                                            stride: (stride, stride), padding: .same)
-                .folding(keras.batchNorm("\(prefix)_depthwise_BN", channels: hidden), activation: .relu6)
-            project = try keras.convNorm(
-                keras.conv("\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1),
-                           padding: .same, useBias: false),
-                "\(prefix)_project_BN", activation: .identity)
+            expand = expansion == 1 ? nil : try keras.conv(
+                "\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1), padding: .same,
+                useBias: false, norm: "\(prefix)_expand_BN", activation: .relu6)
+            depthwise = try keras.depthwise(
+                "\(prefix)_depthwise", channels: hidden, kernel: (3, 3), stride: (stride, stride), padding: .same,
+                norm: "\(prefix)_depthwise_BN", activation: .relu6)
+            project = try keras.conv(
+                "\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1), padding: .same,
+                useBias: false, norm: "\(prefix)_project_BN")
             residual = stride == 1 && inputChannels == outputChannels
         }
 
@@ -66,9 +64,8 @@ public struct MobileNetV2: Network {
 
     public init(parameters source: ParameterSource, classes: Int) throws {
         let keras = KerasLayers(source: source)
-        Conv1 = try keras.convNorm(
-            keras.conv("Conv1", inputChannels: 3, filters: 32, kernel: (3, 3), stride: (2, 2), padding: .same, useBias: false),
-            "bn_Conv1", activation: .relu6)
+        Conv1 = try keras.conv("Conv1", inputChannels: 3, filters: 32, kernel: (3, 3), stride: (2, 2), padding: .same,
+                               useBias: false, norm: "bn_Conv1", activation: .relu6)
         var channels = 32
         var blocks: [InvertedResidual] = []
         for (index, row) in Self.blocks.enumerated() {
@@ -77,9 +74,8 @@ public struct MobileNetV2: Network {
             channels = row.c
         }
         self.blocks = blocks
-        Conv_1 = try keras.convNorm(
-            keras.conv("Conv_1", inputChannels: channels, filters: 1280, kernel: (1, 1), padding: .same, useBias: false),
-            "Conv_1_bn", activation: .relu6)
+        Conv_1 = try keras.conv("Conv_1", inputChannels: channels, filters: 1280, kernel: (1, 1), padding: .same,
+                                useBias: false, norm: "Conv_1_bn", activation: .relu6)
         dense = try keras.dense("dense", inputs: 1280, units: 128, activation: .relu)
         dense_1 = try keras.dense("dense_1", inputs: 128, units: classes)
     }

@@ -9,18 +9,20 @@ import Tensors
 struct TorchLayers {
     let source: ParameterSource
 
-    /// `nn.Conv2d(inputChannels, outputChannels, kernel, stride, padding, bias)` at `prefix`.
+    /// `nn.Conv2d(inputChannels, outputChannels, kernel, stride, padding, bias)` at `prefix`, and
+    /// the `nn.BatchNorm2d` at `norm.prefix` after it, if any, folded in.
     func conv(
         _ prefix: String, inputChannels: Int, outputChannels: Int, kernel: (Int, Int),
         stride: (Int, Int) = (1, 1), padding: Padding = .none, bias useBias: Bool = true,
-        activation: Activation = .identity
+        norm: (prefix: String, epsilon: Float)? = nil, activation: Activation = .identity
     ) throws -> Conv2D {
         let weight = try source.tensor(
             "\(prefix).weight", shape: [outputChannels, inputChannels, kernel.0, kernel.1],
             role: .weight(fanIn: inputChannels * kernel.0 * kernel.1))
         let bias = useBias ? try source.tensor("\(prefix).bias", shape: [outputChannels], role: .bias) : nil
         return try Conv2D(weight: weight.permuted([2, 3, 1, 0]), bias: bias, stride: stride,
-                      padding: .explicit(padding), activation: activation)
+                          padding: .explicit(padding), activation: activation,
+                          normalization: norm.map { try batchNorm($0.prefix, channels: outputChannels, epsilon: $0.epsilon) })
     }
 
     /// `nn.BatchNorm2d(channels, eps)` at `prefix`.
@@ -47,7 +49,6 @@ extension TorchLayers {
         stride: (Int, Int) = (1, 1), padding: Padding = .none
     ) throws -> Conv2D {
         try conv("\(prefix).conv", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
-                 stride: stride, padding: padding, bias: false)
-            .folding(batchNorm("\(prefix).bn", channels: outputChannels, epsilon: 1e-3), activation: .relu)
+                 stride: stride, padding: padding, bias: false, norm: ("\(prefix).bn", 1e-3), activation: .relu)
     }
 }

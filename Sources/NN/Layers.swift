@@ -18,9 +18,15 @@ public struct Conv2D: Sendable {
     public var groups: Int { convWeight.groups }
     public let activation: Activation
 
-    /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC`.
+    /// - Parameters:
+    ///   - normalization: a batch normalisation that followed the convolution, folded into its
+    ///     weight and bias here, before the weight is packed.
+    /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC` and `normalization`
+    ///   has `OC` channels.
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
-                groups: Int = 1, activation: Activation = .identity) throws {
+                groups: Int = 1, activation: Activation = .identity, normalization: BatchNorm? = nil) throws {
+        var (weight, bias) = (weight, bias)
+        if let normalization { (weight, bias) = try Self.fold(normalization, weight: weight, bias: bias) }
         convWeight = try ConvWeight(hwio: weight, groups: groups)
         self.bias = bias
         self.stride = stride
@@ -43,15 +49,14 @@ public struct Conv2D: Sendable {
                      into: output, channelOffset: channelOffset)
     }
 
-    /// This convolution followed by `norm` in inference mode, as one convolution:
-    /// `w' = w · γ/√(σ²+ε)` per output channel and `b' = (b − μ) · γ/√(σ²+ε) + β`.
-    /// - Throws: `TensorError.shapeMismatch` when `norm` has another channel count.
-    public func folding(_ norm: BatchNorm, activation: Activation) throws -> Conv2D {
-        guard norm.scale.count == outputChannels, norm.shift.count == outputChannels,
-              norm.mean.count == outputChannels, norm.variance.count == outputChannels else {
-            throw TensorError.shapeMismatch(expected: [outputChannels], got: [norm.scale.count])
+    /// The weight and bias of a convolution followed by `norm` in inference mode, as one
+    /// convolution: `w' = w · γ/√(σ²+ε)` per output channel and `b' = (b − μ) · γ/√(σ²+ε) + β`.
+    static func fold(_ norm: BatchNorm, weight: Tensor, bias: Tensor?) throws -> (weight: Tensor, bias: Tensor) {
+        let channels = weight.shape.last ?? 0
+        guard norm.scale.count == channels, norm.shift.count == channels,
+              norm.mean.count == channels, norm.variance.count == channels else {
+            throw TensorError.shapeMismatch(expected: [channels], got: [norm.scale.count])
         }
-        let channels = outputChannels
         let scale = (0..<channels).map { norm.scale[$0] / (norm.variance[$0] + norm.epsilon).squareRoot() }
         let folded = Tensor(shape: weight.shape) { w in
             weight.withPointer { source in
@@ -63,7 +68,7 @@ public struct Conv2D: Sendable {
                 b[c] = ((bias?.storage.pointer[c] ?? 0) - norm.mean[c]) * scale[c] + norm.shift[c]
             }
         }
-        return try Conv2D(weight: folded, bias: newBias, stride: stride, padding: padding, groups: groups, activation: activation)
+        return (folded, newBias)
     }
 }
 

@@ -244,7 +244,7 @@ struct ConvolutionTests {
         checkClose(output, shape: [n, oh, ow, total], expected, c.testDescription)
     }
 
-    @Test("Conv2D.folding(BatchNorm) equals the convolution followed by a reference batch norm",
+    @Test("Conv2D with a folded BatchNorm equals the convolution followed by a reference batch norm",
           arguments: [(1, Activation.relu), (2, .relu6), (4, .identity)])
     func batchNormFolding(groups: Int, activation: Activation) throws {
         let c = ConvCase(batch: 3, height: 6, width: 5, channels: 4, outputChannels: 4, kernel: (3, 3), padding: .same,
@@ -254,8 +254,8 @@ struct ConvolutionTests {
             scale: randomValues(4, seed: 11, in: 0.5...2), shift: randomValues(4, seed: 12),
             mean: randomValues(4, seed: 13), variance: randomValues(4, seed: 14, in: 0.1...3), epsilon: 1e-3)
         for b in [bias, nil] {
-            let conv = try Conv2D(weight: weight, bias: b, padding: .same, groups: groups)
-            let got = try conv.folding(norm, activation: activation)(input)
+            let got = try Conv2D(weight: weight, bias: b, padding: .same, groups: groups, activation: activation,
+                                 normalization: norm)(input)
             let plain = conv2dNHWC_reference(input, weight: weight, bias: b, stride: (1, 1), padding: .same,
                                              groups: groups, activation: .identity)
             let want = batchNormNHWC_reference(plain.values, channels: 4, norm, activation: activation)
