@@ -21,10 +21,13 @@ public struct Classifier: Sendable {
     public let trained: Bool
 
     /// Loads `entry`'s weights and builds its network.
-    /// - Throws: `CheckpointError` naming the weights file when it is missing, corrupt or does
-    ///   not fit the architecture; `RegistryError.invalid` for inconsistent settings.
+    /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
+    ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture.
     public init(entry: ModelEntry, registry: ModelRegistry) throws {
         let url = registry.weightsURL(entry)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw RegistryError.notInstalled(key: entry.key, path: url.path)
+        }
         let file = try SafetensorsFile(contentsOf: url)
         let metadata = try WeightsMetadata(file: file)
         guard metadata.architecture == entry.architecture else {

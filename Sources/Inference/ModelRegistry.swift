@@ -121,12 +121,16 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String)
     case invalid(path: String, reason: String)
     case unknownModel(String, known: [String])
+    /// The model's weights file does not exist yet.
+    case notInstalled(key: String, path: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path): "\(path): cannot read the model registry"
         case let .invalid(path, reason): "\(path): invalid model registry: \(reason)"
         case let .unknownModel(key, known): "unknown model \"\(key)\" (known: \(known.joined(separator: ", ")))"
+        case let .notInstalled(key, path):
+            "model \(key) is not installed: no weights file at \(path); run `ecg init-weights \(key)` for untrained weights"
         }
     }
 }

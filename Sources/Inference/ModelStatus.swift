@@ -17,7 +17,7 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
     public init(entry: ModelEntry, registry: ModelRegistry) {
         let url = registry.weightsURL(entry)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            self = .notInstalled(reason: "no weights file at \(url.path); run `ecg init-weights \(entry.key)` for untrained weights")
+            self = .notInstalled(reason: String(describing: RegistryError.notInstalled(key: entry.key, path: url.path)))
             return
         }
         do {
@@ -35,7 +35,7 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .ready(trained, _): trained ? "ready" : "ready (UNTRAINED: random weights)"
-        case let .notInstalled(reason): "not installed: \(reason)"
+        case let .notInstalled(reason): reason
         case let .failed(reason): "failed to load: \(reason)"
         }
     }

@@ -36,7 +36,7 @@ private let scratchKey: pthread_key_t = {
 ///
 /// The memory is uninitialised and must not escape `body`; nested calls on one thread would
 /// share it, so kernels never nest them.
-public func withScratch<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+func withScratch<R>(count: Int, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     let buffer: ScratchBuffer
     if let raw = pthread_getspecific(scratchKey),
        let existing = Unmanaged<AnyObject>.fromOpaque(raw).takeUnretainedValue() as? ScratchBuffer,

@@ -28,11 +28,7 @@ extension ECG {
         func run() throws {
             let registry = try registryOptions.registry()
             try failingCleanly {
-                let entry = try registry.entry(model)
-                if case let .notInstalled(reason) = ModelStatus(entry: entry, registry: registry) {
-                    throw CLIError("model \(entry.key) is not installed: \(reason)")
-                }
-                let classifier = try Classifier(entry: entry, registry: registry)
+                let classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 var failures = 0
                 for path in images {
                     do {
