@@ -1,0 +1,90 @@
+import Foundation
+
+/// One image file and the index of its class.
+public struct LabeledFile: Hashable, Sendable {
+    /// The image file.
+    public let url: URL
+    /// The index of its class in the data set's `classes`.
+    public let label: Int
+
+    public init(url: URL, label: Int) {
+        self.url = url
+        self.label = label
+    }
+}
+
+/// Why a data-set folder could not be read.
+public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The folder does not exist or is not a folder.
+    case notAFolder(String)
+    /// A class named by the caller has no folder.
+    case missingClass(String, folder: String)
+    /// The folder holds no class folders, or no images in them.
+    case empty(String)
+
+    public var description: String {
+        switch self {
+        case .notAFolder(let path): "\(path) is not a folder"
+        case .missingClass(let name, let folder): "\(folder) has no folder for class \(name)"
+        case .empty(let path): "\(path) holds no images in class folders"
+        }
+    }
+}
+
+/// A data set stored as one folder of images per class (`DIR/<class>/<image>`), the layout the
+/// old app's `Data/train` and `Data/test`, the shared data set and `ecg synth` all use.
+public struct ImageFolder: Sendable {
+    /// The file-name extensions read as images, lower-cased.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png"]
+
+    /// The folder that holds the class folders.
+    public let directory: URL
+    /// The class names, in label order.
+    public let classes: [String]
+    /// Every image, class by class, sorted by file name within a class.
+    public let files: [LabeledFile]
+
+    /// Lists the images under `directory`.
+    ///
+    /// - Parameter classes: The class folders to read, in label order (a model's classes, say); each
+    ///   must exist, and may be empty. Without it, every sub-folder is a class, sorted by name.
+    public init(directory: URL, classes: [String]? = nil) throws(DatasetError) {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .notAFolder(directory.path)
+        }
+        let names: [String]
+        if let classes {
+            names = classes
+        } else {
+            let entries = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+            names = entries.filter { name in
+                var folder: ObjCBool = false
+                return !name.hasPrefix(".")
+                    && manager.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &folder)
+                    && folder.boolValue
+            }.sorted()
+        }
+        var files: [LabeledFile] = []
+        for (label, name) in names.enumerated() {
+            let folder = directory.appendingPathComponent(name, isDirectory: true)
+            guard let entries = try? manager.contentsOfDirectory(atPath: folder.path) else {
+                throw .missingClass(name, folder: directory.path)
+            }
+            for entry in entries.sorted() where !entry.hasPrefix(".")
+                && Self.imageExtensions.contains((entry as NSString).pathExtension.lowercased()) {
+                files.append(LabeledFile(url: folder.appendingPathComponent(entry), label: label))
+            }
+        }
+        guard !names.isEmpty, !files.isEmpty else { throw .empty(directory.path) }
+        self.directory = directory
+        self.classes = names
+        self.files = files
+    }
+
+    /// How many images each class has, in label order.
+    public var classCounts: [Int] {
+        files.reduce(into: Array(repeating: 0, count: classes.count)) { $0[$1.label] += 1 }
+    }
+}
