@@ -19,7 +19,7 @@ struct PageRenderer {
         var page = FloatImage(width: layout.width, height: layout.height, fill: style.paperColour)
         var grid = CoverageMask(width: layout.width, height: layout.height)
         drawGrid(into: &grid)
-        page.composite(grid, colour: style.gridColour, opacity: style.grid == .dotted ? 0.75 : 0.6)
+        page.composite(grid, colour: style.gridColour, opacity: style.grid == .dotted ? 0.8 : 0.6)
         var border = CoverageMask(width: layout.width, height: layout.height)
         drawFrame(into: &border)
         page.composite(border, colour: style.borderColour)
@@ -66,7 +66,7 @@ struct PageRenderer {
         switch style.grid {
         case .dotted:
             // A dot at every millimetre; the 5-mm lines dotted at every half millimetre.
-            let dot = max(0.22 * s, 0.8)
+            let dot = max(0.25 * s, 0.8)
             for j in 0...(rows * 2) {
                 for i in 0...(columns * 2) {
                     guard i % 10 == 0 || j % 10 == 0 || (i % 2 == 0 && j % 2 == 0) else { continue }

@@ -35,7 +35,7 @@ public struct PageStyle: Codable, Equatable, Sendable {
         let date = "20\(rng.integer(19...21))-\(twoDigits(rng.integer(1...12)))-\(twoDigits(rng.integer(1...28)))"
         let time = "\(twoDigits(rng.integer(1...12))):\(twoDigits(rng.integer(0...59))):\(twoDigits(rng.integer(0...59))) \(rng.chance(0.5) ? "AM" : "PM")"
         return PageStyle(
-            grid: .dotted, gridColour: light ? Colour(0.80, 0.75, 0.76) : Colour(0.62, 0.55, 0.56),
+            grid: .dotted, gridColour: light ? Colour(0.74, 0.72, 0.71) : Colour(0.6, 0.57, 0.55),
             borderColour: Colour(0.90, 0.62, 0.63), paperColour: Colour(1, 1, 1), inkColour: Colour(0.04, 0.04, 0.04),
             traceWidth: rng.uniform(0.38...0.5), rhythmLead: rng.chance(0.5) ? .ii : .iii,
             patientNumber: String(rng.integer(150_000...199_999)), sex: rng.chance(0.6) ? "Male" : "Female",

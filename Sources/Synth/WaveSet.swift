@@ -33,7 +33,7 @@ struct WaveSet {
         infarctQ = u * -parameters.qWaveDepth
         let focus = Vector3(rng.uniform(-1...1), rng.uniform(-1...1), rng.uniform(-1...1))
         let direction = focus.length > 0.2 ? focus.normalized : Vector3(-0.6, 0.5, 0.6).normalized
-        let size = rng.uniform(1.3...2.1)
+        let size = rng.uniform(1.6...2.6)
         ventricularEarly = direction * size
         ventricularLate = (direction * -0.5 + Vector3(0.3, 0.2, -0.3)) * (0.5 * size)
         ventricularT = direction * (-0.35 * size)
@@ -43,8 +43,8 @@ struct WaveSet {
     func add(_ beat: Beat, precedingRR: Double, to dipole: inout DipoleTrace) {
         let tR = beat.time
         if beat.kind == .prematureVentricular {
-            dipole.addPulse(ventricularEarly, at: tR - 0.01, rise: 0.036, fall: 0.03)
-            dipole.addPulse(ventricularLate, at: tR + 0.06, rise: 0.03)
+            dipole.addPulse(ventricularEarly, at: tR - 0.01, rise: 0.04, fall: 0.034)
+            dipole.addPulse(ventricularLate, at: tR + 0.07, rise: 0.035)
             dipole.addPulse(ventricularT, at: tR + 0.3, rise: 0.07, fall: 0.05)
             return
         }

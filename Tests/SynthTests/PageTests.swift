@@ -50,7 +50,7 @@ struct PageTests {
         #expect(abs(mean - expected) < 0.05)
     }
 
-    @Test("every lead's box lies inside the image and holds its trace")
+    @Test("every lead's box lies inside the image, and its trace is drawn where the sidecar's scales put it")
     func leadBoxes() throws {
         let page = try SyntheticPage.make(.abnormalHeartbeat, seed: 2, index: 5, options: Self.small)
         let leads = page.sidecar.leads
@@ -60,10 +60,16 @@ struct PageTests {
         for lead in leads {
             let (x, y, w, h) = (lead.box[0], lead.box[1], lead.box[2], lead.box[3])
             #expect(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= page.image.width && y + h <= page.image.height)
-            // The trace crosses every column of its box (skipping the ends, where labels and marks sit).
-            for column in stride(from: x + w / 10, to: x + w - 2, by: 7) {
-                let darkest = (y..<(y + h)).map { Int(page.image.pixel(x: column, y: $0).green) }.min()!
-                #expect(darkest < 110, "\(lead.lead) column \(column)")
+            // Sample by sample: time runs at pixels-per-second from the box's left edge, voltage at
+            // pixels-per-millivolt up from the baseline; the ink must be there.
+            let samples = page.signal[lead.lead]
+            for column in stride(from: x + 4, to: x + w - 2, by: 5) {
+                let time = lead.startSeconds + (Double(column) + 0.5 - lead.corners[0][0]) / page.sidecar.pixelsPerSecond
+                let volts = Double(samples[min(Int(time * ECGSignal.sampleRate), samples.count - 1)])
+                let row = Int(lead.baseline[0][1] - volts * page.sidecar.pixelsPerMillivolt)
+                guard row > 2, row < page.image.height - 3 else { continue }
+                let darkest = (row - 2...row + 2).map { Int(page.image.pixel(x: column, y: $0).green) }.min()!
+                #expect(darkest < 110, "\(lead.lead) at \(time) s, pixel (\(column), \(row))")
             }
         }
     }
