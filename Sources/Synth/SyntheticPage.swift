@@ -10,12 +10,17 @@ public struct PageOptions: Sendable {
     public var artefacts: Set<ArtefactKind> = []
     /// Signal noise, as a multiple of typical filtered-recording levels (0 for none).
     public var noiseScale = 1.0
+    /// Saves every page as a JPEG of this quality (the reports are JPEG 90); nil saves PNGs,
+    /// except pages given the random-quality JPEG artefact.
+    public var jpegQuality: Int?
 
-    public init(width: Int = 2213, height: Int = 1572, artefacts: Set<ArtefactKind> = [], noiseScale: Double = 1) {
+    public init(width: Int = 2213, height: Int = 1572, artefacts: Set<ArtefactKind> = [], noiseScale: Double = 1,
+                jpegQuality: Int? = nil) {
         self.width = width
         self.height = height
         self.artefacts = artefacts
         self.noiseScale = noiseScale
+        self.jpegQuality = jpegQuality
     }
 }
 
@@ -36,7 +41,8 @@ public struct SyntheticPage: Sendable {
         var rng = SplitMix64(seed: seed, stream: UInt64(ECGClass.allCases.firstIndex(of: label)!) << 32 | UInt64(index))
         let parameters = SignalParameters.random(for: label, noiseScale: options.noiseScale, using: &rng)
         var style = PageStyle.report(using: &rng)
-        let artefacts = Artefacts.random(options.artefacts, using: &rng)
+        var artefacts = Artefacts.random(options.artefacts, using: &rng)
+        artefacts.jpegQuality = artefacts.jpegQuality ?? options.jpegQuality
         if artefacts.gridRecoloured { style.recolourGrid(using: &rng) }
         let signal = ECGSignal.simulate(parameters, using: &rng)
 

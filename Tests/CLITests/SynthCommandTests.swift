@@ -41,7 +41,7 @@ struct SynthCommandTests {
 
     @Test("Bad arguments are usage errors", arguments: [
         ["--count", "0"], ["--count", "1", "--classes", "Nope"], ["--count", "1", "--artifacts", "glitter"],
-        ["--count", "1", "--width", "10"], ["--count", "1", "--threads", "3"],
+        ["--count", "1", "--width", "10"], ["--count", "1", "--threads", "3"], ["--count", "1", "--jpeg-quality", "0"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let run = try runECG(["synth", "--out", FileManager.default.temporaryDirectory.path] + arguments)

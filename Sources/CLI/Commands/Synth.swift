@@ -43,6 +43,9 @@ extension ECG {
         @Option(help: "Image height in pixels.")
         var height: Int = 1572
 
+        @Option(help: ArgumentHelp("Save JPEGs of this quality (1-100) instead of PNGs; the reports are JPEG 90.", valueName: "q"))
+        var jpegQuality: Int?
+
         @Option(help: "Pages rendered at once (at most 2).")
         var threads: Int = 2
 
@@ -53,12 +56,14 @@ extension ECG {
             }
             guard noise >= 0, noise <= 20 else { throw ValidationError("--noise must be between 0 and 20") }
             guard (1...2).contains(threads) else { throw ValidationError("--threads must be 1 or 2") }
+            if let jpegQuality, !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be in 1...100") }
             _ = try parsedClasses()
             _ = try parsedArtefacts()
         }
 
         func run() throws {
-            let options = PageOptions(width: width, height: height, artefacts: try parsedArtefacts(), noiseScale: noise)
+            let options = PageOptions(width: width, height: height, artefacts: try parsedArtefacts(), noiseScale: noise,
+                                      jpegQuality: jpegQuality)
             let labels = try parsedClasses()
             let bar = ProgressBar(title: "synth")
             try failingCleanly {
