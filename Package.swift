@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
         .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
+                swiftSettings: vectorisedSettings),
         .executableTarget(
             name: "CLI",
             dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
