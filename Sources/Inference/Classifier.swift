@@ -13,7 +13,8 @@ public struct Classifier: Sendable {
     public let network: any Network
     public let classes: [String]
     /// Crop, resize and preprocessing: how an image becomes the network's input.
-    public let input: InputTransform
+    /// Settable, so one model can be measured with and without its crop (`ecg evaluate --no-crop`).
+    public var input: InputTransform
     /// Where the weights came from.
     public let provenance: String
     /// False for randomly initialised weights: predictions are then meaningless and say so.
