@@ -2,7 +2,8 @@ import Foundation
 
 extension EvaluationReport {
     /// The report as one self-contained HTML page: inline CSS and SVG, no scripts, no external
-    /// resources, so it can be mailed or archived as a single file.
+    /// resources, so it can be mailed or archived as a single file. The markup is also well-formed
+    /// XML (every element closed, all text escaped).
     public func html() -> String {
         let title = "ECGLens evaluation: \(model.name) on \(data)"
         var body = "<h1>\(escapeHTML(title))</h1>"
@@ -14,7 +15,7 @@ extension EvaluationReport {
         body += summarySection() + classSection() + plotsSection() + trainingSection() + mistakesSection()
         return """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
+            <html lang="en"><head><meta charset="utf-8"/><title>\(escapeHTML(title))</title>
             <style>\(Self.style)</style></head>
             <body>\(body)</body></html>
 

@@ -22,6 +22,30 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
             case key, name, architecture, trained, provenance, preprocessing, resize, crop
             case inputSize = "input_size"
         }
+
+        public init(
+            key: String, name: String, architecture: String, trained: Bool, provenance: String, inputSize: Int,
+            preprocessing: String, resize: String, crop: String?
+        ) {
+            self.key = key
+            self.name = name
+            self.architecture = architecture
+            self.trained = trained
+            self.provenance = provenance
+            self.inputSize = inputSize
+            self.preprocessing = preprocessing
+            self.resize = resize
+            self.crop = crop
+        }
+
+        /// `classifier`'s description, with the crop it currently applies.
+        public init(_ classifier: Classifier) {
+            self.init(
+                key: classifier.key, name: classifier.displayName, architecture: classifier.network.architecture.rawValue,
+                trained: classifier.trained, provenance: classifier.provenance, inputSize: classifier.inputSize,
+                preprocessing: classifier.input.preprocessing.rawValue, resize: classifier.input.resize.rawValue,
+                crop: classifier.input.crop?.description)
+        }
     }
 
     /// An image the model got wrong.
@@ -65,20 +89,15 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
         case imageCount = "image_count", logLoss = "log_loss", trainingLog = "training_log"
     }
 
-    /// Measures `results` (from `Evaluator.run`) of `classifier`.
+    /// Measures `results` (from `Evaluator.run`) of `model`, whose outputs are `classes`.
     public init(
-        classifier: Classifier, data: String, results: [ImageResult], unreadable: [UnreadableImage],
+        model: Model, classes: [String], data: String, results: [ImageResult], unreadable: [UnreadableImage],
         bootstrap: Bootstrap, calibrationBins: Int = 10, seconds: Double, trainingLog: [TrainingLogEntry]? = nil,
         notice: String
     ) {
-        let classes = classifier.classes
         let labels = results.map(\.label), probabilities = results.map(\.probabilities)
         self.notice = notice
-        model = Model(
-            key: classifier.key, name: classifier.displayName, architecture: classifier.network.architecture.rawValue,
-            trained: classifier.trained, provenance: classifier.provenance, inputSize: classifier.inputSize,
-            preprocessing: classifier.input.preprocessing.rawValue, resize: classifier.input.resize.rawValue,
-            crop: classifier.input.crop?.description)
+        self.model = model
         self.data = data
         self.classes = classes
         imageCount = results.count

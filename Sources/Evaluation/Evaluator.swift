@@ -28,6 +28,11 @@ public struct ImageResult: Codable, Equatable, Sendable {
 public struct UnreadableImage: Codable, Equatable, Sendable {
     public var file: String
     public var reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
 }
 
 /// Runs a classifier over every image of a one-folder-per-class data set.

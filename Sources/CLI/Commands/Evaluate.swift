@@ -94,7 +94,7 @@ extension ECG {
                 guard !results.isEmpty else { throw CLIError("\(data): none of the \(folder.files.count) images could be read") }
 
                 let report = EvaluationReport(
-                    classifier: classifier, data: data, results: results, unreadable: unreadable,
+                    model: .init(classifier), classes: classifier.classes, data: data, results: results, unreadable: unreadable,
                     bootstrap: Bootstrap(resamples: bootstrap, seed: seed), calibrationBins: calibrationBins,
                     seconds: seconds, trainingLog: log, notice: researchNotice)
                 let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")")
