@@ -77,13 +77,14 @@ extension EvaluationReport {
     private func trainingSection() -> String {
         guard let log = trainingLog, !log.isEmpty else { return "" }
         let splits = [("train", "#4a7fb5"), ("val", "#d9822b")]
-        func chart(_ title: String, _ yLabel: String, _ value: (TrainingLogEntry) -> Double) -> String {
+        func chart(_ title: String, _ yRange: ClosedRange<Double>?, _ value: (TrainingLogEntry) -> Double) -> String {
             let series = splits.map { split, color in
                 (name: split, color: color, points: log.filter { $0.split == split }.map { (Double($0.epoch), value($0)) })
             }.filter { !$0.points.isEmpty }
-            return figure(SVGCharts.lineChart(title: title, yLabel: yLabel, series: series), caption: "\(title) per epoch.")
+            return figure(SVGCharts.lineChart(title: title, yLabel: title.lowercased(), yRange: yRange, series: series),
+                          caption: "\(title) per epoch on the training and validation splits.")
         }
-        return "<h2>Training curves</h2>" + chart("Loss", "loss", \.loss) + chart("Accuracy", "accuracy", \.accuracy)
+        return "<h2>Training curves</h2>" + chart("Loss", nil, \.loss) + chart("Accuracy", 0...1, \.accuracy)
     }
 
     private func mistakesSection() -> String {

@@ -69,15 +69,20 @@ enum SVGCharts {
         return svg + "</svg>"
     }
 
-    /// Lines of `(epoch, value)` points, one per named series.
-    static func lineChart(title: String, yLabel: String, series: [(name: String, color: String, points: [(Double, Double)])]) -> String {
+    /// Lines of `(epoch, value)` points, one per named series, over `yRange` (else 0 to just
+    /// above the largest value).
+    static func lineChart(
+        title: String, yLabel: String, yRange: ClosedRange<Double>? = nil,
+        series: [(name: String, color: String, points: [(Double, Double)])]
+    ) -> String {
         let all = series.flatMap(\.points)
         let xs = all.map(\.0), ys = all.map(\.1)
         let xMin = xs.min() ?? 0, xMax = max(xs.max() ?? 1, xMin + 1)
-        let yMax = max(ys.max() ?? 1, 1e-9) * 1.05, yMin = min(ys.min() ?? 0, 0)
+        let yMin = yRange?.lowerBound ?? min(ys.min() ?? 0, 0)
+        let yMax = yRange?.upperBound ?? max(ys.max() ?? 1, 1e-9) * 1.05
         let plot = PlotArea(left: 60, top: 30, width: 340, height: 220, x: xMin...xMax, y: yMin...yMax)
         var svg = open(width: 420, height: 300, title: title)
-        svg += text(title, x: 210, y: 16, anchor: "middle", weight: "bold")
+        svg += text(title, x: plot.left, y: 14, anchor: "start", weight: "bold")
         svg += plot.axes(xTicks: ticks(xMin...xMax, integers: true), yTicks: ticks(yMin...yMax, integers: false),
                          xLabel: "epoch", yLabel: yLabel)
         for (index, line) in series.enumerated() {
@@ -86,9 +91,10 @@ enum SVGCharts {
             for point in line.points {
                 svg += "<circle cx=\"\(f(plot.px(point.0)))\" cy=\"\(f(plot.py(point.1)))\" r=\"2.5\" fill=\"\(line.color)\"/>"
             }
-            let legendY = plot.top + 12 + 16 * Double(index)
-            svg += "<rect x=\"\(f(plot.left + plot.width - 70))\" y=\"\(f(legendY - 8))\" width=\"12\" height=\"4\" fill=\"\(line.color)\"/>"
-            svg += text(line.name, x: plot.left + plot.width - 54, y: legendY - 2, anchor: "start")
+            // The legend sits above the plot's right edge, clear of the lines.
+            let legendX = plot.left + plot.width - 60 * Double(series.count - index)
+            svg += "<rect x=\"\(f(legendX))\" y=\"\(f(plot.top - 12))\" width=\"12\" height=\"4\" fill=\"\(line.color)\"/>"
+            svg += text(line.name, x: legendX + 16, y: plot.top - 6, anchor: "start")
         }
         return svg + "</svg>"
     }
