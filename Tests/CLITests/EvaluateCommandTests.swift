@@ -110,3 +110,36 @@ struct EvaluateCommandTests {
         }
     }
 }
+
+@Suite("ecg evaluate on real ECG images", .enabled(
+    if: FileManager.default.fileExists(atPath: datasetDirectory.path),
+    "no data set at ../shared/data/ecg-khan-2021"), .enabled(
+    if: ecgExecutable != nil,
+    "the ecg executable is not next to the test binary: build it with `swift build --build-tests` first"))
+struct EvaluateRealImagesTests {
+    @Test("Four real pages per class, untrained small CNN, with and without crop-to-trace")
+    func realPages() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try smallCNNRegistry(in: directory).path
+            #expect(try runECG(["init-weights", "small_cnn", "--models", registry]).status == 0)
+            let data = directory.appendingPathComponent("data")
+            for name in ecgClasses {
+                let source = datasetDirectory.appendingPathComponent(name), target = data.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+                for file in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().prefix(4) {
+                    try FileManager.default.createSymbolicLink(
+                        at: target.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
+                }
+            }
+            for crop in ["--crop", "--no-crop"] {
+                let out = directory.appendingPathComponent(crop)
+                let run = try runECG(["evaluate", "small_cnn", "--data", data.path, "--models", registry, crop,
+                                      "--out", out.path, "--json", "--bootstrap", "100"])
+                #expect(run.exited && run.status == 0, "\(run.stderr)")
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+                #expect(report["image_count"] as? Int == 16)
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+            }
+        }
+    }
+}
