@@ -64,5 +64,6 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
     ]
 )
