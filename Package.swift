@@ -32,6 +32,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>, for mallopt
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Layers, lowest first. A target only depends on targets above it in this list.
         .target(
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
+        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"]),
         .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
@@ -64,6 +66,8 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO"]),
+        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO"]),
     ]
