@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
                 swiftSettings: vectorisedSettings),
-        .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors"]),
+        .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors", "Training"]),
         .executableTarget(
             name: "CLI",
             dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -69,6 +69,6 @@ let package = Package(
         .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO", "Training"]),
     ]
 )

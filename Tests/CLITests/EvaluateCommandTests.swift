@@ -75,8 +75,8 @@ struct EvaluateCommandTests {
     func logAndUnreadable() throws {
         try withDataSet { registry, data, directory in
             let log = try write("""
-                {"epoch": 1, "split": "train", "loss": 1.3, "accuracy": 0.4, "learning_rate": 0.001, "images_per_second": 50, "elapsed_s": 10}
-                {"epoch": 1, "split": "val", "loss": 1.2, "accuracy": 0.45, "learning_rate": 0.001, "images_per_second": 90, "elapsed_s": 11}
+                {"epoch": 1, "split": "train", "loss": 1.3, "accuracy": 0.4, "learning_rate": 0.001, "images_per_second": 50, "elapsed_s": 10, "phase": "all"}
+                {"epoch": 1, "split": "val", "loss": 1.2, "accuracy": 0.45, "learning_rate": 0.001, "images_per_second": 90, "elapsed_s": 11, "phase": "all"}
                 """, to: "train.jsonl", in: directory)
             try write("not an image", to: "data/Normal/broken.png", in: directory)
             let out = directory.appendingPathComponent("out")
