@@ -82,7 +82,7 @@ extension ECG {
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
 
-                let bar = ProgressBar("evaluating \(classifier.key)", total: folder.files.count, unit: "images")
+                let bar = CountingProgressBar("evaluating \(classifier.key)", total: folder.files.count, unit: "images")
                 let start = DispatchTime.now()
                 let (results, unreadable) = try Evaluator(classifier: classifier, batchSize: batchSize)
                     .run(on: folder) { done, _ in bar.update(done) }
