@@ -46,6 +46,8 @@ struct EvaluateCommandTests {
             #expect((report?["images"] as? [Any])?.count == 12)
             let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
             #expect(html.contains("<svg") && html.contains("UNTRAINED MODEL"))
+            let markdown = try String(contentsOf: out.appendingPathComponent("evaluation.md"), encoding: .utf8)
+            #expect(markdown.contains("| **macro-F1** |"))
             #expect(!html.contains("http://") && !html.contains("https://"))
         }
     }

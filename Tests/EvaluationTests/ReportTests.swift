@@ -111,6 +111,17 @@ struct ReportTests {
     }
 }
 
+extension ReportTests {
+    @Test("The Markdown table has a row per class and the overall figures")
+    func markdown() {
+        let lines = report(trained: true).markdown().split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("| ") }.count == 7)  // header, 4 classes, accuracy, macro-F1
+        #expect(lines.contains { $0.hasPrefix("| Normal | ") && $0.hasSuffix(" | 3 |") })
+        #expect(lines.contains { $0.hasPrefix("| **accuracy** | | | 66.7% (") && $0.hasSuffix(" | 12 |") })
+        #expect(lines[0].contains("crop `0.03,0.18,0.98,0.96`") && !lines[0].contains("UNTRAINED"))
+    }
+}
+
 @Suite("Training log")
 struct TrainingLogTests {
     private func withFile<R>(_ text: String, _ body: (URL) throws -> R) throws -> R {
