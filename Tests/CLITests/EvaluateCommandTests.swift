@@ -73,7 +73,7 @@ struct EvaluateCommandTests {
         }
     }
 
-    @Test("A training log puts curves in the report; an unreadable image is listed, skipped, and exits 1")
+    @Test("A training log puts curves in the report; an unreadable image is listed, skipped, and exits 1; other folders are named")
     func logAndUnreadable() throws {
         try withDataSet { registry, data, directory in
             let log = try write("""
@@ -81,11 +81,15 @@ struct EvaluateCommandTests {
                 {"epoch": 1, "split": "val", "loss": 1.2, "accuracy": 0.45, "learning_rate": 0.001, "images_per_second": 90, "elapsed_s": 11, "phase": "all"}
                 """, to: "train.jsonl", in: directory)
             try write("not an image", to: "data/Normal/broken.png", in: directory)
+            try ImageEncoder.png(gradientImage(width: 8, height: 8)).write(to: data.appendingPathComponent("unlisted.png"))
+            try FileManager.default.createDirectory(at: data.appendingPathComponent("Other"), withIntermediateDirectories: true)
+            try ImageEncoder.png(gradientImage(width: 8, height: 8)).write(to: data.appendingPathComponent("Other/x.png"))
             let out = directory.appendingPathComponent("out")
             let run = try runECG(["evaluate", "small_cnn", "--data", data.path, "--models", registry, "--out", out.path,
                                   "--training-log", log.path, "--json", "--bootstrap", "0"])
             #expect(run.exited && run.status == 1)
-            #expect(run.stderrLines.count == 1 && run.stderr.hasPrefix("error: ") && run.stderr.contains("Normal/broken.png"))
+            #expect(run.stderrLines == ["warning: \(data.path)/Other skipped: not one of small_cnn's classes",
+                                        "error: \(data.path)/Normal/broken.png: the data is not a JPEG or PNG image"], "\(run.stderr)")
             let report = try json(run)
             #expect(report["image_count"] as? Int == 12 && (report["unreadable"] as? [Any])?.count == 1)
             #expect((report["training_log"] as? [Any])?.count == 2)

@@ -82,6 +82,11 @@ extension ECG {
                 var classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
+                if let all = try? ImageFolder(directory: folder.directory) {
+                    for name in all.classes where !folder.classes.contains(name) {
+                        FileHandle.standardError.write(Data("warning: \(data)/\(name) skipped: not one of \(classifier.key)'s classes\n".utf8))
+                    }
+                }
 
                 let bar = CountingProgressBar("evaluating \(classifier.key)", total: folder.files.count, unit: "images")
                 let start = DispatchTime.now()
