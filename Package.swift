@@ -50,8 +50,8 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
-        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"]),
-        .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
+        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"], swiftSettings: vectorisedSettings),
+        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"]),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
         .executableTarget(
             name: "CLI",
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO"]),
-        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Inference", "ImageIO", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
     ]
 )

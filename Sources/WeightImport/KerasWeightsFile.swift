@@ -1,4 +1,5 @@
 import Checkpoints
+import Foundation
 import Models
 import NN
 import Tensors
@@ -16,8 +17,8 @@ public final class KerasWeightsFile: ImportedWeights {
     /// The Keras layer name each `vars` group records (Keras 3.10 and later), by architecture
     /// layer name: lets a test confirm that matching by structure agrees with the names.
     public let recordedLayerNames: [String: String]
-    /// The legacy file's `model_config` attribute, or nil.
-    public let legacyModelConfig: String?
+    /// The input side the saved model declares (`.keras` and legacy `.h5` files record it).
+    public let declaredInputSize: Int?
 
     private let file: HDF5File
     /// Where each parameter's dataset is.
@@ -25,23 +26,25 @@ public final class KerasWeightsFile: ImportedWeights {
 
     /// Opens a `.weights.h5` or legacy `.h5` file.
     /// - Throws: `WeightImportError` when it is unreadable, malformed or not Keras weights.
-    public convenience init(contentsOf path: String, architecture: Architecture, inputSize: Int? = nil) throws {
-        try self.init(HDF5File(LoadedBytes(contentsOf: path)), architecture: architecture, inputSize: inputSize)
+    public convenience init(
+        contentsOf path: String, architecture: Architecture, classes: Int = Architecture.ecgClasses.count, inputSize: Int? = nil
+    ) throws {
+        try self.init(HDF5File(LoadedBytes(contentsOf: path)), architecture: architecture, classes: classes, inputSize: inputSize)
     }
 
-    init(_ file: HDF5File, architecture: Architecture, inputSize: Int? = nil) throws {
+    init(_ file: HDF5File, architecture: Architecture, classes: Int, inputSize: Int?, declaredInputSize: Int? = nil) throws {
         guard architecture.framework == .keras else {
             throw WeightImportError.architectureMismatch(
                 path: file.path, reason: "a Keras file cannot hold \(architecture.rawValue), a torchvision architecture")
         }
         self.file = file
         self.architecture = architecture
-        let map = try KerasLayerMap(architecture: architecture, inputSize: inputSize)
+        let map = try KerasLayerMap(architecture: architecture, classes: classes, inputSize: inputSize)
         var locations: [String: Int] = [:]
         var recorded: [String: String] = [:]
         let root = try file.members(ofGroup: file.rootAddress)
         if let layers = root.first(where: { $0.name == "layers" }) {
-            legacyModelConfig = nil
+            self.declaredInputSize = declaredInputSize
             let instances = try Self.layerInstances(file, container: layers.address, depth: 0)
             for layer in map.layers {
                 let counter = map.layers.prefix { $0 != layer }.filter { $0.keras == layer.keras }.count
@@ -56,7 +59,13 @@ public final class KerasWeightsFile: ImportedWeights {
             }
         } else {
             let weightsRoot = root.first { $0.name == "model_weights" }?.address ?? file.rootAddress
-            legacyModelConfig = try file.stringAttributes(of: file.rootAddress)["model_config"]?.first
+            if let text = try file.stringAttributes(of: file.rootAddress)["model_config"]?.first {
+                let config = try KerasConfig(Data(text.utf8), path: file.path)
+                try config.check(against: map, architecture: architecture, path: file.path)
+                self.declaredInputSize = config.inputSize
+            } else {
+                self.declaredInputSize = nil
+            }
             guard try file.stringAttributes(of: weightsRoot)["layer_names"] != nil else {
                 throw WeightImportError.malformed(path: file.path, reason: "neither Keras 3 weights (no layers group) nor legacy Keras weights (no layer_names)")
             }
@@ -64,7 +73,7 @@ public final class KerasWeightsFile: ImportedWeights {
         }
         self.locations = locations
         recordedLayerNames = recorded
-        names = try architecture.parameterList(classes: Architecture.ecgClasses.count, inputSize: inputSize)
+        names = try architecture.parameterList(classes: classes, inputSize: inputSize)
             .map(\.name).filter { locations[$0] != nil }
         guard !names.isEmpty else {
             throw WeightImportError.architectureMismatch(path: file.path, reason: "holds none of \(architecture.rawValue)'s parameters")
