@@ -11,7 +11,16 @@ struct KerasConfig {
     /// The side of the square input the model declares, if it declares one.
     let inputSize: Int?
 
+    /// Deeper JSON is refused before parsing, so that no parser recursion can exhaust the stack.
+    static let maxNesting = 200
+
     init(_ data: Data, path: String) throws(WeightImportError) {
+        var depth = 0, deepest = 0
+        for byte in data where byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+            depth += byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") ? 1 : -1
+            deepest = max(deepest, depth)
+        }
+        guard deepest <= Self.maxNesting else { throw .malformed(path: path, reason: "the model config nests deeper than \(Self.maxNesting) levels") }
         guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw .malformed(path: path, reason: "the model config is not a JSON object")
         }

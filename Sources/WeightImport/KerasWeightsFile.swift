@@ -45,7 +45,8 @@ public final class KerasWeightsFile: ImportedWeights {
         let root = try file.members(ofGroup: file.rootAddress)
         if let layers = root.first(where: { $0.name == "layers" }) {
             self.declaredInputSize = declaredInputSize
-            let instances = try Self.layerInstances(file, container: layers.address, depth: 0)
+            var visited = Set<Int>()
+            let instances = try Self.layerInstances(file, container: layers.address, visited: &visited)
             for layer in map.layers {
                 let counter = map.layers.prefix { $0 != layer }.filter { $0.keras == layer.keras }.count
                 guard let vars = instances[layer.keras].flatMap({ counter < $0.count ? $0[counter] : nil }) else { continue }
@@ -69,7 +70,8 @@ public final class KerasWeightsFile: ImportedWeights {
             guard try file.stringAttributes(of: weightsRoot)["layer_names"] != nil else {
                 throw WeightImportError.malformed(path: file.path, reason: "neither Keras 3 weights (no layers group) nor legacy Keras weights (no layer_names)")
             }
-            try Self.legacyDatasets(file, group: weightsRoot, trail: [], depth: 0, into: &locations)
+            var visited = Set<Int>()
+            try Self.legacyDatasets(file, group: weightsRoot, trail: [], visited: &visited, into: &locations)
         }
         self.locations = locations
         recordedLayerNames = recorded
@@ -82,14 +84,16 @@ public final class KerasWeightsFile: ImportedWeights {
 
     /// The `vars` groups of a Keras 3 `layers` container, by class, in Keras's numbering; the
     /// layers of nested models (a backbone inside the model) come before the container's own.
-    private static func layerInstances(_ file: HDF5File, container: Int, depth: Int) throws -> [String: [Int]] {
-        guard depth < HDF5File.maxDepth else { throw WeightImportError.malformed(path: file.path, reason: "layers nest too deeply") }
+    private static func layerInstances(_ file: HDF5File, container: Int, visited: inout Set<Int>) throws -> [String: [Int]] {
+        guard visited.insert(container).inserted, visited.count < HDF5File.maxMembers else {
+            throw WeightImportError.malformed(path: file.path, reason: "layer groups form a cycle")
+        }
         var nested: [String: [Int]] = [:]
         var own: [String: [(index: Int, vars: Int)]] = [:]
         for member in try file.members(ofGroup: container) {
             let children = try file.members(ofGroup: member.address)
             if let inner = children.first(where: { $0.name == "layers" }) {
-                nested.merge(try layerInstances(file, container: inner.address, depth: depth + 1)) { $0 + $1 }
+                nested.merge(try layerInstances(file, container: inner.address, visited: &visited)) { $0 + $1 }
             }
             if let vars = children.first(where: { $0.name == "vars" }) {
                 let (keras, index) = KerasLayerMap.classAndIndex(member.name)
@@ -101,12 +105,16 @@ public final class KerasWeightsFile: ImportedWeights {
     }
 
     /// Legacy datasets `…/LAYER/VAR:0`, recorded as `LAYER/VAR` (`depthwise_kernel` as `kernel`).
-    private static func legacyDatasets(_ file: HDF5File, group: Int, trail: [String], depth: Int, into locations: inout [String: Int]) throws {
-        guard depth < HDF5File.maxDepth else { throw WeightImportError.malformed(path: file.path, reason: "groups nest too deeply") }
+    private static func legacyDatasets(
+        _ file: HDF5File, group: Int, trail: [String], visited: inout Set<Int>, into locations: inout [String: Int]
+    ) throws {
+        guard visited.insert(group).inserted, visited.count < HDF5File.maxMembers else {
+            throw WeightImportError.malformed(path: file.path, reason: "groups form a cycle")
+        }
         for member in try file.members(ofGroup: group) {
             let path = trail + [member.name]
             if try file.isGroup(member.address) {
-                try legacyDatasets(file, group: member.address, trail: path, depth: depth + 1, into: &locations)
+                try legacyDatasets(file, group: member.address, trail: path, visited: &visited, into: &locations)
             } else if path.count >= 2 {
                 var variable = member.name
                 if let colon = variable.lastIndex(of: ":") { variable = String(variable[..<colon]) }

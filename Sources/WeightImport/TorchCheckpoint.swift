@@ -176,9 +176,9 @@ extension TorchTensorReference {
                 var axis = shape.count - 1
                 while axis >= 0 {
                     index[axis] += 1
-                    source += strides[axis]
+                    source &+= strides[axis]  // wraps only past the last element, never read
                     if index[axis] < shape[axis] { break }
-                    source -= strides[axis] * shape[axis]
+                    source &-= strides[axis] &* shape[axis]
                     index[axis] = 0
                     axis -= 1
                 }

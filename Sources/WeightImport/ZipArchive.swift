@@ -18,7 +18,7 @@ struct ZipArchive {
         let localHeader: Int
     }
 
-    static let maxInflatedSize = 1 << 31, maxRatio = 200, maxEntries = 100_000
+    static let maxInflatedSize = 1 << 31, maxRatio = 200, maxEntries = 10_000
 
     let source: LoadedBytes
     /// Members in central-directory order.
