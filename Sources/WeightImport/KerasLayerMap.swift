@@ -28,7 +28,7 @@ struct KerasLayerMap {
     ]
 
     init(architecture: Architecture, classes: Int, inputSize: Int? = nil) throws {
-        let parameters = try architecture.parameterList(classes: classes, inputSize: inputSize)
+        let parameters = try ParameterLists.of(architecture, classes: classes, inputSize: inputSize)
         var order: [String] = []
         var variables: [String: [(name: String, shape: [Int])]] = [:]
         for (name, shape) in parameters {

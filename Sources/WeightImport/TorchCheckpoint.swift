@@ -52,7 +52,7 @@ public final class TorchCheckpoint: ImportedWeights {
             throw WeightImportError.architectureMismatch(
                 path: archive.path, reason: "a PyTorch file cannot hold \(architecture.rawValue), a Keras architecture")
         }
-        let wanted = try architecture.parameterList(classes: classes).map(\.name)
+        let wanted = try ParameterLists.of(architecture, classes: classes, inputSize: nil).map(\.name)
         names = wanted.filter { tensors[$0] != nil }
         let wantedSet = Set(wanted)
         unusedNames = tensors.keys.filter { !wantedSet.contains($0) && !$0.hasSuffix("num_batches_tracked") }.sorted()
