@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),
