@@ -50,15 +50,15 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
-        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"]),
-        .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
+        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"], swiftSettings: vectorisedSettings),
+        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"]),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors", "Training"]),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO"]),
-        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Inference", "ImageIO", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO", "Training"]),
