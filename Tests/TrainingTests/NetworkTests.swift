@@ -60,6 +60,33 @@ func sgdLosses(_ network: any TrainableNetwork, images: Tensor, labels: [Int], s
     return losses
 }
 
+/// The whole network's gradient against a central difference along it: moving every trainable
+/// parameter by `ε · g/|g|` must change the loss by `2ε · |g|`. Dropout repeats (same seed) and
+/// batch statistics do not depend on the running ones, so the loss is a fixed function.
+/// - Returns: the relative difference between the two slopes.
+func directionalError(_ network: any TrainableNetwork, images: Tensor, labels: [Int], step: Float = 1e-4) throws -> Float {
+    func loss() throws -> Float {
+        var generator = SplitMix64(seed: 1)
+        return try network.trainingStep(images: images, labels: labels, classWeights: [1, 2, 1, 1],
+                                        auxiliaryLossWeight: 0.4, generator: &generator).loss
+    }
+    _ = try loss()
+    let trainable = network.parameters.filter(\.isTrainable)
+    let gradients = trainable.map(\.gradient.scalars)
+    let norm = gradients.joined().reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+    func move(_ distance: Float) {
+        for (parameter, gradient) in zip(trainable, gradients) {
+            for i in gradient.indices { parameter.value.storage.pointer[i] += distance * gradient[i] / Float(norm) }
+        }
+    }
+    move(step)
+    let plus = try loss()
+    move(-2 * step)
+    let minus = try loss()
+    move(step)
+    return abs((plus - minus) / (2 * step) - Float(norm)) / Float(norm)
+}
+
 @Suite struct NetworkTests {
     @Test(arguments: Architecture.allCases)
     func parametersAreTheInferenceNetworksInOrder(_ architecture: Architecture) throws {
@@ -87,6 +114,12 @@ func sgdLosses(_ network: any TrainableNetwork, images: Tensor, labels: [Int], s
         #expect(losses.last! < 0.7 * losses.first!, "losses \(losses)")
     }
 
+    @Test(arguments: [Architecture.smallCNN, .mobileNetV2])
+    func wholeNetworkGradientMatchesADirectionalDifference(_ architecture: Architecture) throws {
+        let network = try makeTrainableNetwork(architecture, classes: 4, inputSize: 64, parameters: NormalisedRandomSource())
+        #expect(try directionalError(network, images: randomImages(4, 64, seed: 6), labels: [0, 1, 2, 3]) < 0.05)
+    }
+
     @Test func backboneOnlyFileFallsBackForTheHead() throws {
         let backbone: Set = ["Conv1/kernel", "bn_Conv1/gamma"]
         let source = FallbackParameterSource(primary: ConstantSource(value: 0.5), contains: backbone.contains,
@@ -102,4 +135,36 @@ func sgdLosses(_ network: any TrainableNetwork, images: Tensor, labels: [Int], s
 struct ConstantSource: ParameterSource {
     let value: Float
     func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor { Tensor(shape: shape, repeating: value) }
+}
+
+/// The large architectures at small inputs: VGG16 at its minimum (32), InceptionV3 in
+/// evaluation at its minimum (75) and in training at 299, where its auxiliary head fits.
+/// Opt-in (`ECG_SLOW_TESTS=1`): each takes seconds to a minute.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["ECG_SLOW_TESTS"] == "1"))
+struct LargeNetworkTests {
+    @Test func vgg16MatchesInferenceAndItsGradientADirectionalDifference() throws {
+        let network = try makeTrainableNetwork(.vgg16, classes: 4, parameters: NormalisedRandomSource())
+        #expect(try parityError(network, .vgg16, inputSize: 32, images: randomImages(2, 32)) < 1e-4)
+        #expect(try directionalError(network, images: randomImages(4, 32, seed: 6), labels: [0, 1, 2, 3]) < 0.05)
+    }
+
+    @Test func inceptionV3MatchesInferenceAndTrainsWithItsAuxiliaryHead() throws {
+        let network = try makeTrainableNetwork(.inceptionV3, classes: 4, options: .init(transformInput: true),
+                                               parameters: NormalisedRandomSource())
+        let inference = try Architecture.inceptionV3.build(
+            parameters: ParameterValues(network.parameters), classes: 4, options: .init(transformInput: true))
+        let images = randomImages(2, 75)
+        let difference = zip(try network.logits(images).scalars, try inference(images).scalars).map { abs($0 - $1) }.max()!
+        #expect(difference < 1e-3)
+        let aux = network.parameters.first { $0.name == "AuxLogits.fc.weight" }!
+        var generator = SplitMix64(seed: 1)
+        let batch = randomImages(2, 299, seed: 5)
+        let without = try network.trainingStep(images: batch, labels: [0, 3], classWeights: nil, auxiliaryLossWeight: 0,
+                                               generator: &generator)
+        #expect(aux.gradient.scalars.allSatisfy { $0 == 0 })
+        let with = try network.trainingStep(images: batch, labels: [0, 3], classWeights: nil, auxiliaryLossWeight: 0.4,
+                                            generator: &generator)
+        #expect(aux.gradient.scalars.contains { $0 != 0 })
+        #expect(with.loss > without.loss * 0.9)
+    }
 }
