@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors"]),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Training", "WeightImport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),
