@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Synth", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),
