@@ -11,8 +11,6 @@ struct CoverageMask {
         coverage = [Float](repeating: 0, count: width * height)
     }
 
-    subscript(x: Int, y: Int) -> Float { coverage[y * width + x] }
-
     /// Strokes the segment from `(x0, y0)` to `(x1, y1)` with round ends, `thickness` pixels wide.
     ///
     /// Each pixel's coverage is its centre's distance to the segment, turned into a one-pixel ramp

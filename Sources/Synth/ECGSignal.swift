@@ -25,7 +25,7 @@ extension ECGSignal {
     /// Gaussian pulse along its own direction. Leads I, II and V1–V6 are its projections on their
     /// lead vectors, plus noise at the electrodes; III, aVR, aVL and aVF follow from I and II
     /// by the Einthoven and Goldberger relations, so those hold exactly.
-    /// See: Dower et al.'s dipole/lead-vector view, and McSharry et al. (2003) for Gaussian waves.
+    /// See: lead vectors (Burger and van Milaan, 1946); Gaussian waves as in ECGSYN (McSharry et al., 2003).
     public static func simulate(_ parameters: SignalParameters, using rng: inout SplitMix64) -> ECGSignal {
         var dipole = DipoleTrace(count: sampleCount, sampleRate: sampleRate)
         let beats = BeatSchedule.make(parameters, start: -1.5, end: duration + 1.5, using: &rng)

@@ -18,9 +18,6 @@ public struct NoiseLevels: Codable, Equatable, Sendable {
         self.muscle = muscle
     }
 
-    /// No noise at all.
-    public static let none = NoiseLevels(baselineWander: 0, mainsHum: 0, muscle: 0)
-
     /// Random levels up to `scale` times those of a typical filtered resting recording
     /// (0.67–25 Hz, like the reports: little hum or muscle noise survives).
     public static func random(scale: Double, using rng: inout SplitMix64) -> NoiseLevels {

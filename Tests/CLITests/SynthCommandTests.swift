@@ -16,7 +16,7 @@ struct SynthCommandTests {
             let second = try runECG(arguments + ["--out", directory.appendingPathComponent("b").path, "--threads", "1"])
             #expect(first.exited && first.status == 0, "\(first.stderr)")
             #expect(second.exited && second.status == 0, "\(second.stderr)")
-            #expect(first.stderr.contains("4/4"), "the progress bar reaches the total")
+            #expect(first.stderr.isEmpty, "no progress bar when standard error is not a terminal: \(first.stderr)")
             let folders = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("a").path).sorted()
             #expect(folders == ["Myocardial_Infarction", "Normal"])
             for folder in folders {

@@ -44,8 +44,9 @@ extension Fixtures {
         return url
     }()
 
-    /// The sample page every golden was computed on.
-    static let samplePage = repository.appendingPathComponent("samples/synthetic-ecg-page.png")
+    /// The page every golden was computed on: the project's first synthetic sample page (drawn by a
+    /// since-removed Python script), kept here as a fixture when `ecg synth` pages replaced it in samples/.
+    static let samplePage = repository.appendingPathComponent("Tests/ImportTests/Fixtures/golden-page.png")
 
     /// A fresh temporary folder, removed by the caller.
     static func temporaryFolder() throws -> URL {

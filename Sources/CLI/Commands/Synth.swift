@@ -65,10 +65,10 @@ extension ECG {
             let options = PageOptions(width: width, height: height, artefacts: try parsedArtefacts(), noiseScale: noise,
                                       jpegQuality: jpegQuality)
             let labels = try parsedClasses()
-            let bar = ProgressBar(title: "synth")
+            let bar = CountingProgressBar("synth", total: count * labels.count, unit: "pages")
             try failingCleanly {
                 try SynthDataset.write(to: URL(fileURLWithPath: out), count: count, classes: labels, seed: seed,
-                                       options: options, threads: threads) { done, total in bar.update(done, of: total) }
+                                       options: options, threads: threads) { done, _ in bar.update(done) }
             }
             bar.finish()
             print("wrote \(count * labels.count) synthetic pages (\(labels.map(\.rawValue).joined(separator: ", "))) to \(out)")
@@ -97,17 +97,4 @@ extension ECG {
             }
         }
     }
-}
-
-/// A one-line progress bar on standard error, redrawn in place (`\r`) as pages are written.
-private struct ProgressBar {
-    let title: String
-
-    func update(_ done: Int, of total: Int) {
-        let width = 30, filled = total > 0 ? done * width / total : width
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(title) \(bar) \(done)/\(total)".utf8))
-    }
-
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }
