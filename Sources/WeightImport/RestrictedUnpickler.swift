@@ -17,16 +17,26 @@ struct RestrictedUnpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Every storage a persistent id named, by key.
+    private var storages: [String: TorchStorage] = [:]
     private var path: String { r.path }
 
-    init(_ bytes: UnsafeRawBufferPointer, path: String) { r = ByteReader(bytes, path: path) }
+    init(_ bytes: UnsafeRawBufferPointer, path: String, at offset: Int = 0) { r = ByteReader(bytes, path: path, at: offset) }
 
-    /// The pickled value.
+    /// A pickle's value, the offset just after its STOP, and the storages it names.
+    struct Result {
+        let value: PickleValue
+        let end: Int
+        let storages: [String: TorchStorage]
+    }
+
+    /// The value pickled at `offset` in `bytes`.
     /// - Throws: `WeightImportError.refused` for a disallowed global or opcode, `.malformed` or
     ///   `.truncated` for a damaged pickle.
-    static func load(_ bytes: UnsafeRawBufferPointer, path: String) throws(WeightImportError) -> PickleValue {
-        var unpickler = RestrictedUnpickler(bytes, path: path)
-        return try unpickler.run()
+    static func load(_ bytes: UnsafeRawBufferPointer, path: String, at offset: Int = 0) throws(WeightImportError) -> Result {
+        var unpickler = RestrictedUnpickler(bytes, path: path, at: offset)
+        let value = try unpickler.run()
+        return Result(value: value, end: unpickler.r.position, storages: unpickler.storages)
     }
 
     private mutating func run() throws(WeightImportError) -> PickleValue {
@@ -128,7 +138,7 @@ struct RestrictedUnpickler {
         "ByteStorage": "u8", "BoolStorage": "bool",
     ]
     private static let functions: Set<String> = [
-        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", "collections.OrderedDict",
+        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter", "collections.OrderedDict",
         "__builtin__.set", "builtins.set",
     ]
 
@@ -166,7 +176,7 @@ struct RestrictedUnpickler {
             let set = PickleList()
             if case let .list(items)? = args.first { set.items = items.items }
             return .list(set)
-        case "torch._utils._rebuild_tensor_v2":
+        case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
             guard args.count >= 4, case let .storage(storage) = args[0], let offset = args[1].int,
                   case let .tuple(size) = args[2], case let .tuple(stride) = args[3] else {
                 throw malformed("_rebuild_tensor_v2 with unexpected arguments")
@@ -191,14 +201,20 @@ struct RestrictedUnpickler {
         return .object(PickleObject(module: module, name: name))
     }
 
-    /// `('storage', torch.FloatStorage, key, location, count)`.
-    private func persistentStorage(_ id: PickleValue) throws(WeightImportError) -> PickleValue {
-        guard case let .tuple(parts) = id, parts.count == 5, parts[0].string == "storage",
+    /// `('storage', torch.FloatStorage, key, location, count)`, with a sixth field, the view
+    /// metadata, `None`, in the legacy format.
+    private mutating func persistentStorage(_ id: PickleValue) throws(WeightImportError) -> PickleValue {
+        guard case let .tuple(parts) = id, parts.count == 5 || parts.count == 6, parts[0].string == "storage",
               case let .global("torch", typeName) = parts[1], let type = Self.storageTypes[typeName],
               let key = parts[2].string, let count = parts[4].int, count >= 0 else {
             throw malformed("persistent id is not a torch storage")
         }
-        return .storage(TorchStorage(key: key, type: type, count: count))
+        if parts.count == 6, case .none = parts[5] {} else if parts.count == 6 {
+            throw .unsupported(path: path, feature: "storage views of the pre-1.0 torch.save format")
+        }
+        let storage = TorchStorage(key: key, type: type, count: count)
+        storages[key] = storage
+        return .storage(storage)
     }
 
     // MARK: - Stack, memo and operands

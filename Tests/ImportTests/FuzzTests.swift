@@ -10,12 +10,13 @@ import Testing
 @Suite struct FuzzTests {
     static let cases: [(file: String, architecture: Architecture, inputSize: Int?)] = [
         ("small_cnn_64.keras", .smallCNN, 64), ("small_cnn_64.weights.h5", .smallCNN, 64),
-        ("small_cnn_64_legacy.h5", .smallCNN, 64), ("vgg16_state_dict.pth", .vgg16, nil),
+        ("small_cnn_64_legacy.h5", .smallCNN, 64), ("small_cnn_64_legacy_weights.h5", .smallCNN, 64),
+        ("vgg16_state_dict.pth", .vgg16, nil), ("vgg16_state_dict_legacy.pth", .vgg16, nil),
         ("inceptionv3_model_f16.pth", .inceptionV3, nil),
     ]
 
     /// Mutants per file.
-    static let mutants = 150
+    static let mutants = 120
 
     @Test(arguments: 0..<cases.count)
     func mutatedFilesFailCleanly(_ index: Int) throws {

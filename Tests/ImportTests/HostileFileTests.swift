@@ -38,7 +38,7 @@ import Testing
     ] as [[UInt8]])
     func everyOtherWayOfCallingCodeIsRefused(_ pickle: [UInt8]) {
         #expect {
-            _ = try RestrictedUnpickler.load(pickle.withUnsafeBytes { UnsafeRawBufferPointer($0) }, path: "x")
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
         } throws: { error in
             if case .refused? = error as? WeightImportError { return true }
             return false
@@ -54,7 +54,7 @@ import Testing
     ] as [[UInt8]])
     func damagedPicklesAreMalformedOrTruncated(_ pickle: [UInt8]) {
         #expect {
-            _ = try RestrictedUnpickler.load(pickle.withUnsafeBytes { UnsafeRawBufferPointer($0) }, path: "x")
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
         } throws: { error in
             switch error as? WeightImportError {
             case .malformed?, .truncated?: true
@@ -138,11 +138,13 @@ import Testing
         }
     }
 
-    @Test func theLegacyTorchFormatAndOtherFilesAreNamedAsUnsupported() throws {
+    @Test func aLegacyTorchFileCutAfterItsMagicNumberIsTruncatedAndOtherFilesUnsupported() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let legacy = try write([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E], "old.pth", in: folder)
-        #expect(throws: WeightImportError.self) { _ = try openWeights(legacy, architecture: .vgg16) }
+        let legacy = try write(TorchCheckpoint.legacyMagic, "old.pth", in: folder)
+        #expect(throws: WeightImportError.truncated(path: legacy.path, what: "a pickle opcode")) {
+            _ = try openWeights(legacy, architecture: .vgg16)
+        }
         let text = try write(Array("hello".utf8), "notes.h5", in: folder)
         #expect(throws: WeightImportError.unsupported(path: text.path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")) {
             _ = try openWeights(text, architecture: .smallCNN)

@@ -107,7 +107,12 @@ def keras_fixtures(goldens: dict) -> None:
     small.save(os.path.join(FIXTURES, "small_cnn_64.keras"))
     small.save_weights(os.path.join(FIXTURES, "small_cnn_64.weights.h5"))
     small.save(os.path.join(FIXTURES, "small_cnn_64_legacy.h5"))  # Keras's legacy HDF5 writer
-    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5"):
+    # Legacy weights only, as Keras 2 wrote the ImageNet files (mobilenet_v2_weights_tf_dim_ordering_tf_kernels_*.h5).
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+    with h5py.File(os.path.join(FIXTURES, "small_cnn_64_legacy_weights.h5"), "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, small)
+    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5", "small_cnn_64_legacy_weights.h5"):
         goldens[name] = dict(common, committed=True)
 
     keras.utils.set_random_seed(3)
@@ -202,9 +207,24 @@ def torch_fixtures(goldens: dict) -> None:
     with torch.no_grad():
         probabilities = torch.softmax(vgg(x), -1)[0].numpy()
     torch.save(vgg.state_dict(), os.path.join(FIXTURES, "vgg16_state_dict.pth"))
-    goldens["vgg16_state_dict.pth"] = {"architecture": "vgg16", "input_size": 224, "preprocessing": "standard",
-                                       "resize": "bicubic", "committed": True,
-                                       "probabilities": [float(p) for p in probabilities]}
+    # The same weights in the legacy (before PyTorch 1.6) format of torchvision's ImageNet files.
+    torch.save(vgg.state_dict(), os.path.join(FIXTURES, "vgg16_state_dict_legacy.pth"), _use_new_zipfile_serialization=False)
+    for name in ("vgg16_state_dict.pth", "vgg16_state_dict_legacy.pth"):
+        goldens[name] = {"architecture": "vgg16", "input_size": 224, "preprocessing": "standard",
+                         "resize": "bicubic", "committed": True, "probabilities": [float(p) for p in probabilities]}
+
+    # torchvision's own InceptionV3 (1000 classes, auxiliary head), saved like
+    # inception_v3_google-0cc3c7bd.pth: a legacy-format state_dict whose heads do not fit the app's.
+    from _torchvision_fix import torchvision
+    imagenet = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False).eval()
+    share_storage(imagenet, 7, torch.float32, x := torch.from_numpy(image_input(299, "imagenet")).permute(0, 3, 1, 2), imagenet.fc)
+    state = imagenet.state_dict()
+    torch.save(state, os.path.join(FIXTURES, "inceptionv3_imagenet_layout_legacy.pth"), _use_new_zipfile_serialization=False)
+    checks = {name: {"sum": float(state[name].double().sum()), "first": [float(v) for v in state[name].flatten()[:3]]}
+              for name in ("Conv2d_1a_3x3.conv.weight", "Mixed_7c.branch_pool.bn.running_var", "AuxLogits.conv1.conv.weight")}
+    goldens["inceptionv3_imagenet_layout_legacy.pth"] = {
+        "architecture": "inceptionv3", "input_size": 299, "preprocessing": "imagenet", "resize": "bicubic",
+        "committed": True, "backbone_only": True, "checks": checks, "probabilities": []}
 
     inception = torchvision_model("inceptionv3")
     inception.transform_input = True  # as torchvision sets it with ImageNet weights, and the app kept it
