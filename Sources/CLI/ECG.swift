@@ -11,7 +11,7 @@ struct ECG: AsyncParsableCommand {
             Research and teaching use only: ECGLens is not a medical device.
             """,
         version: "0.1.0",
-        subcommands: [Predict.self, Models.self, InitWeights.self, Bench.self, Import.self]
+        subcommands: [Predict.self, Models.self, InitWeights.self, Bench.self, Evaluate.self, Import.self]
     )
 }
 

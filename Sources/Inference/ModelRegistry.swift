@@ -23,11 +23,13 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var classes: [String]?
     /// torchvision InceptionV3's `transform_input`.
     public var transformInput: Bool?
+    /// The part of the page the model reads (crop-to-trace), in page fractions.
+    public var crop: CropBox?
     /// One sentence on what the model is.
     public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case key, name, architecture, weights, preprocessing, resize, classes, description
+        case key, name, architecture, weights, preprocessing, resize, classes, description, crop
         case inputSize = "input_size", transformInput = "transform_input"
     }
 
