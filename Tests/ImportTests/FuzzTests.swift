@@ -12,6 +12,7 @@ import Testing
         ("small_cnn_64.keras", .smallCNN, 64), ("small_cnn_64.weights.h5", .smallCNN, 64),
         ("small_cnn_64_legacy.h5", .smallCNN, 64), ("small_cnn_64_legacy_weights.h5", .smallCNN, 64),
         ("vgg16_state_dict.pth", .vgg16, nil), ("vgg16_state_dict_legacy.pth", .vgg16, nil),
+        ("inceptionv3_imagenet_layout_legacy.pth", .inceptionV3, nil),
         ("inceptionv3_model_f16.pth", .inceptionV3, nil),
     ]
 
@@ -33,7 +34,7 @@ import Testing
             do {
                 let weights = try openWeights(bytes, architecture: architecture, classes: 4, inputSize: inputSize)
                 for (parameter, shape) in parameters where shape.reduce(1, *) <= 1 << 20 && weights.contains(parameter) {
-                    _ = try weights.tensor(parameter, shape: shape, role: .bias)
+                    if try weights.shape(of: parameter) == shape { _ = try weights.tensor(parameter, shape: shape, role: .bias) }
                 }
                 outcomes.loaded += 1
             } catch is WeightImportError {
@@ -42,6 +43,7 @@ import Testing
         }
         // Both outcomes occur: the mutations reach the structures, not only the weight bytes.
         #expect(outcomes.refused > 0)
+        #expect(outcomes.loaded > 0)
         #expect(outcomes.loaded + outcomes.refused == Self.mutants)
     }
 
