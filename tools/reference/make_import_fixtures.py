@@ -82,22 +82,11 @@ def spread_keras(model, x) -> None:
 
 def keras_fixtures(goldens: dict) -> None:
     import keras
-    from keras import layers
     from app_models import keras_model
 
     keras.utils.set_random_seed(1)
     # The app's small CNN, at a 64-pixel input.
-    small = keras.Sequential([
-        keras.Input((64, 64, 3)),
-        layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
-        layers.MaxPooling2D(4, name="max_pooling2d"),
-        layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
-        layers.MaxPooling2D(4, name="max_pooling2d_1"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(64, activation="relu", name="dense"),
-        layers.Dropout(0.3, name="dropout"),
-        layers.Dense(4, activation="softmax", name="dense_1"),
-    ], name="sequential")
+    small = keras_model("small_cnn", input_size=64)
     randomise_keras(small, 2)
     x = image_input(64, "rescale")
     spread_keras(small, x)
