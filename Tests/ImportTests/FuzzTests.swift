@@ -16,8 +16,8 @@ import Testing
         ("inceptionv3_model_f16.pth", .inceptionV3, nil),
     ]
 
-    /// Mutants per file.
-    static let mutants = 120
+    /// Mutants per file: 120 in CI, or `ECG_IMPORT_FUZZ_MUTANTS` for a longer run.
+    static let mutants = ProcessInfo.processInfo.environment["ECG_IMPORT_FUZZ_MUTANTS"].flatMap { Int($0) } ?? 120
 
     @Test(arguments: 0..<cases.count)
     func mutatedFilesFailCleanly(_ index: Int) throws {

@@ -63,6 +63,27 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E],                          // ((((),),),)…
+        [0x80, 0x02] + [UInt8](repeating: 0x5D, count: 500_000) + [UInt8](repeating: 0x61, count: 499_999) + [0x2E],  // [[[…]]]
+    ] as [[UInt8]])
+    func deeplyNestedPicklesAreRefusedBeforeTheyCanExhaustTheStack(_ pickle: [UInt8]) {
+        #expect(throws: WeightImportError.tooLarge(path: "x", what: "pickle nesting depth", limit: RestrictedUnpickler.maxNesting)) {
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
+        }
+    }
+
+    @Test func aContainerChangedAfterNestingIsRefused() {
+        // L = []; L.append(L): a self-reference, then another append to the nested list.
+        let pickle: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x4E, 0x61, 0x2E]
+        #expect {
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
+        } throws: { error in
+            if case .unsupported? = error as? WeightImportError { return true }
+            return false
+        }
+    }
+
     @Test func aZipBombIsRefusedBeforeInflating() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -97,7 +118,7 @@ import Testing
         zip.members.append(.init(name: "config.json", data: [UInt8](repeating: 0x20, count: 64), declaredSize: 64 << 20))
         zip.add("model.weights.h5", [])
         let url = try write(zip.bytes, "big.keras", in: folder)
-        #expect(throws: WeightImportError.tooLarge(path: url.path, what: "config.json", limit: KerasArchive.maxConfigSize)) {
+        #expect(throws: WeightImportError.tooLarge(path: url.path, what: "the size of config.json", limit: KerasArchive.maxConfigSize)) {
             _ = try openWeights(url, architecture: .smallCNN)
         }
     }
