@@ -11,6 +11,7 @@ import Testing
     static let cases: [(file: String, architecture: Architecture, inputSize: Int?)] = [
         ("small_cnn_64.keras", .smallCNN, 64), ("small_cnn_64.weights.h5", .smallCNN, 64),
         ("small_cnn_64_legacy.h5", .smallCNN, 64), ("small_cnn_64_legacy_weights.h5", .smallCNN, 64),
+        ("small_cnn_64_nested.keras", .smallCNN, 64),
         ("vgg16_state_dict.pth", .vgg16, nil), ("vgg16_state_dict_legacy.pth", .vgg16, nil),
         ("inceptionv3_imagenet_layout_legacy.pth", .inceptionV3, nil),
         ("inceptionv3_model_f16.pth", .inceptionV3, nil),

@@ -101,7 +101,13 @@ def keras_fixtures(goldens: dict) -> None:
     from keras.src.legacy.saving import legacy_h5_format
     with h5py.File(os.path.join(FIXTURES, "small_cnn_64_legacy_weights.h5"), "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, small)
-    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5", "small_cnn_64_legacy_weights.h5"):
+    # The convolutions as a nested model, as an app that wraps a backbone in Sequential saves it.
+    features = keras.Sequential([keras.Input((64, 64, 3))] + small.layers[:4], name="features")
+    nested = keras.Sequential([keras.Input((64, 64, 3)), features] + small.layers[4:], name="nested")
+    assert np.allclose(np.asarray(nested(x, training=False))[0], probabilities, atol=1e-7)
+    nested.save(os.path.join(FIXTURES, "small_cnn_64_nested.keras"))
+    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5", "small_cnn_64_legacy_weights.h5",
+                 "small_cnn_64_nested.keras"):
         goldens[name] = dict(common, committed=True)
 
     keras.utils.set_random_seed(3)
