@@ -42,9 +42,10 @@ import Testing
                 outcomes.refused += 1
             }
         }
-        // Both outcomes occur: the mutations reach the structures, not only the weight bytes.
+        // The mutations reach the structures, not only the weight bytes; and outside zip archives
+        // (whose CRC checks refuse any change) some mutants still load.
         #expect(outcomes.refused > 0)
-        #expect(outcomes.loaded > 0)
+        if !original.starts(with: Array("PK".utf8)) { #expect(outcomes.loaded > 0) }
         #expect(outcomes.loaded + outcomes.refused == Self.mutants)
     }
 

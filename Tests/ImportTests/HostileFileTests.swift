@@ -195,6 +195,15 @@ import Testing
         #expect(throws: WeightImportError.shapeMismatch(path: url.path, name: "dense/kernel", expected: [10368, 64], got: [512, 64])) {
             _ = try Architecture.smallCNN.parameters(from: weights, classes: 4)
         }
+        // Importing says which input size the file was made for.
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect {
+            try importWeights(from: url, architecture: .smallCNN, to: folder.appendingPathComponent("x.safetensors"))
+        } throws: { error in
+            guard case let .architectureMismatch(_, reason)? = error as? WeightImportError else { return false }
+            return reason.hasPrefix("dense/kernel has shape [512, 64], made for 64–79 px inputs, not 299 px")
+        }
     }
 
     @Test func aVGG16StateDictIsNotAnInceptionV3() throws {
