@@ -76,7 +76,7 @@ public final class Trainer {
         for phase in recipe.phases {
             onEvent(.phaseStarted(phase))
             for parameter in network.parameters {
-                parameter.isTrainable = parameter.role.isLearned && phase.trainable.contains(parameter.name)
+                parameter.isTrainable = phase.trains(parameter)
             }
             let optimizer = recipe.makeOptimizer()
             var schedule = recipe.schedule.make()

@@ -158,6 +158,12 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     let vgg = Recipe.fineTune(.vgg16, headEpochs: 1, fineTuneEpochs: 1, learningRate: 1e-3).phases[1].trainable
     #expect(vgg.contains("features.24.weight") && !vgg.contains("features.2.weight"))
     #expect(Recipe.scratch(.inceptionV3, epochs: 1, learningRate: 1e-3).auxiliaryLossWeight == 0.4)
+    // Keras batch normalisation stays in inference mode while fine-tuning; a 0-epoch head phase is left out.
+    let gamma = Parameter(name: "block_16_project_BN/gamma", role: .normScale, initial: Tensor(shape: [1]))
+    let kernel = Parameter(name: "block_16_project/kernel", role: .weight(fanIn: 1), initial: Tensor(shape: [1]))
+    #expect(!recipe.phases[1].trains(gamma) && recipe.phases[1].trains(kernel) && !recipe.phases[0].trains(kernel))
+    let onlyTop = Recipe.fineTune(.mobileNetV2, headEpochs: 0, fineTuneEpochs: 4, learningRate: 1e-3)
+    #expect(onlyTop.phases.map(\.name) == ["top-blocks"])
 }
 
 @Test func savedWeightsCarryEveryParameterAndTheMetadata() throws {
