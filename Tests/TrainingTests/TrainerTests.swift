@@ -147,6 +147,24 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(restored < summary.records.last!.loss)
 }
 
+@Test func aRunFromGoodWeightsKeepsThemWhenNoEpochDoesBetter() throws {
+    // Train properly, then "fine-tune" on shifted labels: every epoch is worse, so epoch 0 stays.
+    let network = SoftmaxRegression(inputs: 6, classes: 4)
+    let validation = source(try blobs(count: 32, seed: 2), shuffled: false)
+    _ = try Trainer(network: network, recipe: .scratch(.smallCNN, epochs: 8, learningRate: 0.05))
+        .run(train: source(try blobs(count: 64, seed: 1)), validation: validation)
+    let trained = network.kernel.value.scalars
+    let trainer = Trainer(network: network, recipe: Recipe(name: "test", phases: [
+        TrainingPhase(name: "all", epochs: 3, learningRate: 0.05, trainable: .all)], earlyStoppingPatience: nil))
+    trainer.validatesInitialWeights = true
+    var saves = 0
+    trainer.saveBest = { saves += 1 }
+    let summary = try trainer.run(train: source(try blobs(count: 64, seed: 1, flipLabels: true)), validation: validation)
+    #expect(summary.bestEpoch == 0 && saves == 1)
+    #expect(summary.records.first?.epoch == 0 && summary.records.count == 7)
+    #expect(network.kernel.value.scalars == trained)
+}
+
 @Test func fineTuneRecipesFreezeTheBackboneThenUnfreezeTheTopBlocksAtATenthOfTheRate() {
     let recipe = Recipe.fineTune(.mobileNetV2, headEpochs: 3, fineTuneEpochs: 2, learningRate: 1e-3)
     #expect(recipe.phases.map(\.epochs) == [3, 2])
@@ -188,4 +206,14 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(Set(object.keys) == ["epoch", "split", "phase", "loss", "accuracy", "learning_rate", "images_per_second", "elapsed_s"])
     #expect(object["split"] as? String == "val")
     #expect(!record.jsonLine.contains("\n"))
+}
+
+@Test func scratchNetworksStartWithZeroOutputKernelsAndPredictEveryClassEqually() throws {
+    let source = ZeroOutputSource(RandomParameterSource(seed: 1), architecture: .smallCNN)
+    let network = try makeTrainableNetwork(.smallCNN, classes: 4, inputSize: 16, parameters: source)
+    let byName = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.value.scalars) })
+    #expect(byName["dense_1/kernel"]!.allSatisfy { $0 == 0 })
+    #expect(byName["dense/kernel"]!.contains { $0 != 0 })
+    let logits = try network.logits(Tensor(shape: [2, 16, 16, 3], repeating: 0.5))
+    #expect(logits.scalars.allSatisfy { $0 == 0 })
 }

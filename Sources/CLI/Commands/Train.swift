@@ -160,6 +160,7 @@ extension ECG {
             let classWeights = noClassWeights ? nil : ClassWeights.balanced(counts: trainSet.classCounts)
 
             let trainer = Trainer(network: network, recipe: recipe, classWeights: classWeights, seed: seed)
+            trainer.validatesInitialWeights = initialWeights != nil
             let logFile = try log.map { try TrainingLog(url: URL(fileURLWithPath: $0)) }
             var progress = TrainingProgress()
             trainer.saveBest = { try network.saveWeights(to: outURL, metadata: metadata, dtype: fp16 ? .f16 : .f32) }
@@ -202,7 +203,7 @@ extension ECG {
         /// Where the network's first parameters come from: `--init`'s file, with random
         /// parameters (seeded) for whatever it lacks, or random parameters throughout.
         private func parameterSource(_ architecture: Architecture, transform: InputTransform) throws -> ParameterSource {
-            let random = RandomParameterSource(seed: seed)
+            let random = ZeroOutputSource(RandomParameterSource(seed: seed), architecture: architecture)
             guard let initialWeights else { return random }
             let url = URL(fileURLWithPath: initialWeights)
             if url.pathExtension == "safetensors" {
