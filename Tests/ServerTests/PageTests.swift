@@ -32,7 +32,7 @@ struct PageTests {
                 #expect(html.contains(#"<form id="predict-form" class="predict-form" method="post" action="/predict" enctype="multipart/form-data">"#))
                 #expect(html.contains(#"value="small_cnn" checked"#))
                 #expect(html.contains(#"value="missing" disabled"#))
-                #expect(html.contains("not installed: model missing is not installed"))
+                #expect(html.contains("not installed: run ecg init-weights missing"))
                 #expect(html.contains("failed to load"))
                 #expect(html.contains(#"<input type="file" id="image-input" name="image""#))
                 #expect(html.contains(#"<label for="image-input">"#))
