@@ -90,6 +90,20 @@ struct PageTests {
         }
     }
 
+    @Test("A browser asking for a missing page gets the HTML not-found page; an API client gets JSON")
+    func notFound() async throws {
+        try await withFixture { fixture in
+            try await withRouter(fixture.server()) { client in
+                let page = try await client.execute(uri: "/nowhere", method: .get, headers: [.accept: "text/html,*/*"])
+                #expect(page.status == .notFound)
+                #expect(page.text.contains("<h1>Page not found</h1>"))
+                let api = try await client.execute(uri: "/api/v1/nowhere", method: .get, headers: [.accept: "text/html,*/*"])
+                #expect(api.status == .notFound)
+                #expect(api.json["error"] as? String == "not_found")
+            }
+        }
+    }
+
     @Test("Static files and the OpenAPI document are served with their types")
     func staticFiles() async throws {
         try await withFixture { fixture in
