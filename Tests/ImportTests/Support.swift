@@ -14,7 +14,7 @@ enum Fixtures {
 }
 
 /// `Fixtures/goldens.json`: each fixture file's framework and the framework's probabilities on
-/// the bundled sample page (tools/reference/make_import_fixtures.py).
+/// `Fixtures/ecg-page.png` (tools/reference/make_import_fixtures.py).
 struct Golden: Decodable {
     let architecture: String
     let inputSize: Int
@@ -53,8 +53,8 @@ extension Fixtures {
         return url
     }()
 
-    /// The sample page every golden was computed on.
-    static let samplePage = repository.appendingPathComponent("samples/synthetic-ecg-page.png")
+    /// The synthetic page every golden was computed on.
+    static let samplePage = url("ecg-page.png")
 
     /// A fresh temporary folder, removed by the caller.
     static func temporaryFolder() throws -> URL {
