@@ -4,7 +4,7 @@
 Each file is written by the framework itself (Keras 3 `model.save`, `save_weights`, the legacy
 `.h5` writer; `torch.save` of a state_dict and of a whole model) for the original app's
 architectures (tools/reference/app_models.py), and each golden is the framework's prediction on
-Tests/ImportTests/Fixtures/golden-page.png, preprocessed as ECGLens does (Pillow bicubic resize, float32
+Tests/ImportTests/Fixtures/golden-page.png (a synthetic page), preprocessed as ECGLens does (Pillow bicubic resize, float32
 arithmetic). Committed fixtures stay small:
 
 - small_cnn is the app's network at a 64-pixel input (the dense layer's width follows the
@@ -36,7 +36,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 FIXTURES = os.path.join(REPO, "Tests", "ImportTests", "Fixtures")
 LARGE = os.path.join(REPO, ".build", "import-fixtures")
-IMAGE = os.path.join(FIXTURES, "golden-page.png")
+IMAGE = os.path.join(FIXTURES, "golden-page.png")  # a synthetic page (formerly samples/synthetic-golden-page.png)
 
 MEANS = {"rescale": (0.0, 0.0, 0.0), "imagenet": (0.485, 0.456, 0.406), "standard": (0.5, 0.5, 0.5)}
 STDS = {"rescale": (1.0, 1.0, 1.0), "imagenet": (0.229, 0.224, 0.225), "standard": (0.5, 0.5, 0.5)}
