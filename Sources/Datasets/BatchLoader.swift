@@ -100,13 +100,7 @@ public final class BatchLoader: Sendable {
     /// File `index` cropped and resized to the cache resolution, decoded at most once while the cache has room.
     private func cached(_ index: Int) throws(DatasetError) -> RGBImage {
         if let image = cache[index] { return image }
-        let url = files[index].url
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw .unreadableImage(url.path, reason: "cannot be read (\(error.localizedDescription))")
-        }
-        let page: RGBImage
-        do { page = try ImageDecoder.decode(data) } catch { throw .unreadableImage(url.path, reason: error.description) }
+        let page = try readImage(files[index].url).image
         let image: RGBImage
         if augmentation.isIdentity {
             image = transform.resized(page)
