@@ -20,12 +20,7 @@ public struct ImageFingerprint: Hashable, Sendable {
     /// - Throws: ``DatasetError/unreadableImage(_:reason:)`` naming the file when it cannot be
     ///   read or decoded.
     public init(contentsOf url: URL) throws(DatasetError) {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: url) } catch {
-            throw .unreadableImage(url.path, reason: "cannot be read (\(error.localizedDescription))")
-        }
-        let image: RGBImage
-        do { image = try ImageDecoder.decode(bytes) } catch { throw .unreadableImage(url.path, reason: error.description) }
+        let (bytes, image) = try readImage(url)
         self.init(fileBytes: bytes, image: image)
     }
 
@@ -59,6 +54,16 @@ public struct ImageFingerprint: Hashable, Sendable {
         }
         return try results.values()
     }
+}
+
+/// The file's bytes and its decoded image.
+/// - Throws: ``DatasetError/unreadableImage(_:reason:)`` naming the file.
+func readImage(_ url: URL) throws(DatasetError) -> (bytes: Data, image: RGBImage) {
+    let bytes: Data
+    do { bytes = try Data(contentsOf: url) } catch {
+        throw .unreadableImage(url.path, reason: "cannot be read (\(error.localizedDescription))")
+    }
+    do { return (bytes, try ImageDecoder.decode(bytes)) } catch { throw .unreadableImage(url.path, reason: error.description) }
 }
 
 /// Results written by several threads, one slot each.

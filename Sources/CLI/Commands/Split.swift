@@ -110,15 +110,12 @@ extension String {
     func leftPadded(to width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }
 
-/// Fingerprints the files on every core, with a progress line on standard error.
+/// Fingerprints the files on every core, with a progress bar on standard error.
 func fingerprintWithProgress(_ urls: [URL]) throws -> [ImageFingerprint] {
-    let started = Date()
+    let bar = CountingProgressBar("hashing", total: urls.count, unit: "images")
     let fingerprints = try ImageFingerprint.compute(urls) { done in
-        guard done % 25 == 0 || done == urls.count else { return }
-        let bar = String(repeating: "█", count: 30 * done / max(urls.count, 1)).padding(toLength: 30, withPad: "·", startingAt: 0)
-        FileHandle.standardError.write(Data("\rhashing \(bar) \(done)/\(urls.count)".utf8))
+        if done % 10 == 0 || done == urls.count { bar.update(done) }
     }
-    FileHandle.standardError.write(Data(String(format: "\rhashed %d images in %.1f s%@\n", urls.count,
-                                               Date().timeIntervalSince(started), String(repeating: " ", count: 30)).utf8))
+    bar.finish()
     return fingerprints
 }
