@@ -12,7 +12,7 @@ public func buildRouter(_ server: ECGServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: server.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(pages: server.pages))
     OperationsController(server: server).addRoutes(to: router)
     PageController(server: server).addRoutes(to: router)
     APIController(server: server).addRoutes(to: router.group("api/v1"))

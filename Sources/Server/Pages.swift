@@ -96,7 +96,7 @@ struct ModelCardView {
         untrained = model.trained == false
         switch model.status {
         case .ready: statusText = model.loaded ? "ready (loaded)" : "ready"
-        case .notInstalled: statusText = "not installed: \(model.reason ?? "")"
+        case .notInstalled: statusText = "not installed: run ecg init-weights \(model.key) for untrained weights"
         case .failed: statusText = "failed to load: \(model.reason ?? "")"
         }
         self.checked = checked

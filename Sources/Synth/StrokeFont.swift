@@ -1,8 +1,8 @@
 /// A small single-stroke font drawn with the trace's anti-aliased lines, so that text needs no
-/// font files and scales to any resolution. Capitals, digits and the punctuation the report
-/// prints; lower-case letters are drawn as small capitals.
+/// font files and scales to any resolution: letters, digits and the punctuation the report prints.
 ///
-/// Glyphs are polylines on a grid 6 units tall (0 = cap height, 6 = baseline) and about 4 wide.
+/// Glyphs are polylines on a grid 6 units tall (0 = cap height, 2.5 = x-height, 6 = baseline,
+/// 8 = descender) and about 4 wide.
 enum StrokeFont {
     /// Polylines separated by `;`, points as `x,y` separated by spaces.
     private static let glyphSource: [Character: String] = [
@@ -28,6 +28,24 @@ enum StrokeFont {
         "*": "1.5,1 1.5,4;0,1.8 3,3.2;0,3.2 3,1.8", "+": "2,1.5 2,5.5;0,3.5 4,3.5",
         "(": "1.3,-0.5 0.3,1.2 0.3,4.8 1.3,6.5", ")": "0,-0.5 1,1.2 1,4.8 0,6.5", "=": "0,2.5 4,2.5;0,4.5 4,4.5",
         "♥": "2,6 0,3 0,1 1,0 2,1 3,0 4,1 4,3 2,6;1,1.2 1,3 2,4.5 3,3 3,1.2;2,2 2,4",
+        // Lower case: x-height at 2.5, descenders down to 8.
+        "a": "3.2,2.5 3.2,6;3.2,3.3 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.2",
+        "b": "0,0 0,6;0,3.3 0.8,2.5 2.2,2.5 3.2,3.5 3.2,5 2.2,6 0.8,6 0,5.2",
+        "c": "3.2,3.2 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.3",
+        "d": "3.2,0 3.2,6;3.2,3.3 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.2",
+        "e": "0,4.2 3.2,4.2 3.2,3.4 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.4",
+        "f": "2.6,0.3 2,0 1.4,0 0.8,0.6 0.8,6;0,2.5 2.2,2.5",
+        "g": "3.2,2.5 3.2,7 2.2,8 0.8,8 0.2,7.4;3.2,3.3 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.2",
+        "h": "0,0 0,6;0,3.3 0.8,2.5 2.2,2.5 3.2,3.4 3.2,6", "i": "0.4,2.5 0.4,6;0.4,0.9 0.4,1.2",
+        "j": "1.2,2.5 1.2,7.2 0.6,8 0,8;1.2,0.9 1.2,1.2", "k": "0,0 0,6;2.8,2.5 0,4.6;1,3.9 3,6", "l": "0.4,0 0.4,6",
+        "m": "0,2.5 0,6;0,3.2 0.7,2.5 1.6,2.5 2.2,3.2 2.2,6;2.2,3.2 2.9,2.5 3.8,2.5 4.4,3.2 4.4,6",
+        "n": "0,2.5 0,6;0,3.3 0.8,2.5 2.2,2.5 3.2,3.4 3.2,6", "o": "1,2.5 2.2,2.5 3.2,3.5 3.2,5 2.2,6 1,6 0,5 0,3.5 1,2.5",
+        "p": "0,2.5 0,8;0,3.3 0.8,2.5 2.2,2.5 3.2,3.5 3.2,5 2.2,6 0.8,6 0,5.2",
+        "q": "3.2,2.5 3.2,8;3.2,3.3 2.4,2.5 1,2.5 0,3.5 0,5 1,6 2.4,6 3.2,5.2", "r": "0,2.5 0,6;0,3.6 1,2.5 2.4,2.5",
+        "s": "2.9,3 2.2,2.5 0.9,2.5 0.2,3.1 0.4,3.9 2.6,4.5 3,5.3 2.3,6 0.8,6 0,5.4",
+        "t": "0.9,0.8 0.9,5.4 1.5,6 2.3,6;0,2.5 2.2,2.5", "u": "0,2.5 0,5.2 0.8,6 2.2,6 3.2,5;3.2,2.5 3.2,6",
+        "v": "0,2.5 1.6,6 3.2,2.5", "w": "0,2.5 1,6 2.2,3 3.4,6 4.4,2.5", "x": "0,2.5 3,6;3,2.5 0,6",
+        "y": "0,2.5 1.6,6;3.2,2.5 1.2,8 0.4,8", "z": "0,2.5 3,2.5 0,6 3,6",
     ]
 
     /// A glyph: its polylines in grid units, and how far the pen moves on after it.
@@ -36,7 +54,7 @@ enum StrokeFont {
         let advance: Double
     }
 
-    /// The parsed glyphs; lower-case letters map to small capitals.
+    /// The parsed glyphs.
     private static let glyphs: [Character: Glyph] = {
         var table: [Character: Glyph] = [:]
         for (character, source) in glyphSource {
@@ -48,10 +66,6 @@ enum StrokeFont {
             }
             let maxX = strokes.joined().map(\.x).max() ?? 0
             table[character] = Glyph(strokes: strokes, advance: maxX + 1.5)
-            if character.isUppercase, let lower = character.lowercased().first {
-                let small = strokes.map { $0.map { (x: $0.x * 0.85, y: 6 - (6 - $0.y) * 0.72) } }
-                table[lower] = Glyph(strokes: small, advance: maxX * 0.85 + 1.4)
-            }
         }
         return table
     }()

@@ -24,12 +24,24 @@ public struct TrainingPhase: Sendable, Equatable {
     public var epochs: Int
     public var learningRate: Float
     public var trainable: ParameterSelection
+    /// Keep every batch normalisation's scale and shift frozen, so Keras layers stay in inference
+    /// mode (running statistics): Keras's advice for fine-tuning, since batch statistics of a small
+    /// batch of ECG pages are far from the pretrained running ones.
+    public var freezesNormalization: Bool
 
-    public init(name: String, epochs: Int, learningRate: Float, trainable: ParameterSelection) {
+    public init(name: String, epochs: Int, learningRate: Float, trainable: ParameterSelection,
+                freezesNormalization: Bool = false) {
         self.name = name
         self.epochs = epochs
         self.learningRate = learningRate
         self.trainable = trainable
+        self.freezesNormalization = freezesNormalization
+    }
+
+    /// Whether the phase trains `parameter`.
+    public func trains(_ parameter: Parameter) -> Bool {
+        guard parameter.role.isLearned, trainable.contains(parameter.name) else { return false }
+        return !(freezesNormalization && (parameter.role == .normScale || parameter.role == .normShift))
     }
 }
 
@@ -102,17 +114,20 @@ public struct Recipe: Sendable, Equatable {
     }
 
     /// The old notebooks' transfer recipe: the new head on a frozen (pretrained) backbone, then the
-    /// top blocks unfrozen with the head at `fineTuneLearningRate` (a tenth of the first rate by default).
+    /// top blocks unfrozen with the head at `fineTuneLearningRate` (a tenth of the first rate by
+    /// default). A phase of 0 epochs is left out (fine-tune a head trained earlier with `--init`).
+    /// Keras architectures keep batch normalisation in inference mode throughout.
     public static func fineTune(_ architecture: Architecture, headEpochs: Int, fineTuneEpochs: Int, learningRate: Float,
                                 fineTuneLearningRate: Float? = nil) -> Recipe {
-        var phases = [TrainingPhase(name: "head", epochs: headEpochs, learningRate: learningRate,
-                                    trainable: .prefixes(architecture.headPrefixes))]
-        if fineTuneEpochs > 0 {
-            phases.append(TrainingPhase(
-                name: "top-blocks", epochs: fineTuneEpochs, learningRate: fineTuneLearningRate ?? learningRate / 10,
-                trainable: .prefixes(architecture.headPrefixes + architecture.topBlockPrefixes)))
-        }
-        return Recipe(name: "finetune", phases: phases, auxiliaryLossWeight: architecture.auxiliaryLossWeight)
+        let keras = architecture.framework == .keras
+        let phases = [
+            TrainingPhase(name: "head", epochs: headEpochs, learningRate: learningRate,
+                          trainable: .prefixes(architecture.headPrefixes)),
+            TrainingPhase(name: "top-blocks", epochs: fineTuneEpochs, learningRate: fineTuneLearningRate ?? learningRate / 10,
+                          trainable: .prefixes(architecture.headPrefixes + architecture.topBlockPrefixes),
+                          freezesNormalization: keras),
+        ]
+        return Recipe(name: "finetune", phases: phases.filter { $0.epochs > 0 }, auxiliaryLossWeight: architecture.auxiliaryLossWeight)
     }
 }
 
@@ -135,6 +150,15 @@ extension Architecture {
         case .mobileNetV2: ["block_13_", "block_14_", "block_15_", "block_16_", "Conv_1"]
         case .inceptionV3: ["Mixed_7"]
         case .vgg16: ["features.24.", "features.26.", "features.28."]
+        }
+    }
+
+    /// The kernels of the layers that output class scores (InceptionV3's auxiliary head too).
+    public var outputKernelNames: [String] {
+        switch self {
+        case .smallCNN, .mobileNetV2: ["dense_1/kernel"]
+        case .inceptionV3: ["fc.3.weight", "AuxLogits.fc.weight"]
+        case .vgg16: ["classifier.6.weight"]
         }
     }
 

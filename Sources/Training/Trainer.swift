@@ -31,7 +31,8 @@ public enum TrainingEvent: Sendable {
 public struct TrainingSummary: Sendable {
     /// Every epoch's records, train then val.
     public var records: [EpochRecord]
-    /// The epoch whose weights the network holds at the end (the best validation loss), from 1.
+    /// The epoch whose weights the network holds at the end (the best validation loss), from 1;
+    /// 0 when no epoch beat the initial weights.
     public var bestEpoch: Int
     /// That epoch's validation loss (nil without validation data).
     public var bestValidationLoss: Float?
@@ -55,6 +56,9 @@ public final class Trainer {
     public var onEvent: (TrainingEvent) -> Void = { _ in }
     /// Called whenever the network holds new best weights: writes the checkpoint.
     public var saveBest: () throws -> Void = {}
+    /// Validate the starting weights first (epoch 0), so a run that starts from trained weights
+    /// (`--init`) keeps them unless an epoch does better.
+    public var validatesInitialWeights = false
 
     public init(network: any TrainableNetwork, recipe: Recipe, classWeights: [Float]? = nil, seed: UInt64 = 0) {
         self.network = network
@@ -72,11 +76,19 @@ public final class Trainer {
         let plannedEpochs = recipe.phases.reduce(0) { $0 + $1.epochs }
         let totalSteps = plannedEpochs * train.batchCount
         var epoch = 0, completedSteps = 0
+        if validatesInitialWeights, let validation {
+            let scores = try evaluate(on: validation)
+            let record = EpochRecord(epoch: 0, split: .val, phase: "initial", loss: scores.meanLoss, accuracy: scores.accuracy,
+                                     learningRate: 0, imagesPerSecond: 0, elapsedSeconds: Date().timeIntervalSince(start))
+            records.append(record)
+            onEvent(.epochFinished(record))
+            best = (0, scores.meanLoss, WeightSnapshot(network.parameters))
+        }
 
         for phase in recipe.phases {
             onEvent(.phaseStarted(phase))
             for parameter in network.parameters {
-                parameter.isTrainable = parameter.role.isLearned && phase.trainable.contains(parameter.name)
+                parameter.isTrainable = phase.trains(parameter)
             }
             let optimizer = recipe.makeOptimizer()
             var schedule = recipe.schedule.make()
@@ -134,9 +146,9 @@ public final class Trainer {
             best?.weights.restore()
         }
 
-        if best == nil {
+        if best == nil || best?.epoch == 0 {
             try saveBest()
-            onEvent(.bestEpoch(epoch: epoch, validationLoss: nil))
+            onEvent(.bestEpoch(epoch: best?.epoch ?? epoch, validationLoss: best?.loss))
         }
         return TrainingSummary(records: records, bestEpoch: best?.epoch ?? epoch, bestValidationLoss: best?.loss,
                                elapsedSeconds: Date().timeIntervalSince(start))

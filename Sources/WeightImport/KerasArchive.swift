@@ -17,7 +17,7 @@ struct KerasArchive {
             throw WeightImportError.malformed(path: path, reason: "a .keras archive without config.json")
         }
         guard configEntry.size <= Self.maxConfigSize else {
-            throw WeightImportError.tooLarge(path: path, what: "config.json", limit: Self.maxConfigSize)
+            throw WeightImportError.tooLarge(path: path, what: "the size of config.json", limit: Self.maxConfigSize)
         }
         let config = try KerasConfig(Data(try archive.contents(configEntry).bytes), path: path)
         self.inputSize = config.inputSize

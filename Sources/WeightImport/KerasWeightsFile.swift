@@ -126,6 +126,11 @@ public final class KerasWeightsFile: ImportedWeights {
 
     public func contains(_ name: String) -> Bool { locations[name] != nil }
 
+    public func shape(of name: String) throws -> [Int]? {
+        guard let address = locations[name] else { return nil }
+        return try file.dataset(at: address, name: name).shape
+    }
+
     /// The parameter `name`, which must have `shape`.
     /// - Throws: `WeightImportError.missingTensor`, `.shapeMismatch`, or a reading error.
     public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {

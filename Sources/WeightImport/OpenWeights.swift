@@ -33,9 +33,8 @@ func openWeights(_ bytes: LoadedBytes, architecture: Architecture, classes: Int,
         }
         return try TorchCheckpoint(archive, architecture: architecture, classes: classes)
     }
-    if bytes.bytes.first == 0x80 {
-        throw WeightImportError.unsupported(
-            path: bytes.path, feature: "the legacy (before PyTorch 1.6) torch.save format; save it again with a recent PyTorch")
+    if bytes.bytes.starts(with: TorchCheckpoint.legacyMagic) {
+        return try TorchCheckpoint(legacy: bytes, architecture: architecture, classes: classes)
     }
     throw WeightImportError.unsupported(path: bytes.path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")
 }

@@ -23,12 +23,41 @@ enum PickleValue {
 
     var string: String? { if case let .string(s) = self { s } else { nil } }
     var int: Int? { if case let .int(i) = self { i } else { nil } }
+
+    /// How many containers deep the value is (0 for a scalar).
+    var depth: Int {
+        switch self {
+        case let .list(list): list.depth
+        case let .dict(dict): dict.depth
+        case let .object(object): object.depth
+        case let .tuple(items): 1 + (items.map(\.depth).max() ?? 0)
+        default: 0
+        }
+    }
+
+    /// Marks a container as placed inside another, after which it may not change.
+    func markNested() {
+        switch self {
+        case let .list(list): list.nested = true
+        case let .dict(dict): dict.nested = true
+        case let .object(object): object.nested = true
+        default: break
+        }
+    }
 }
 
-final class PickleList { var items: [PickleValue] = [] }
+/// What lists, dictionaries and objects share: their depth, final once they are nested in
+/// another container, so that the unpickler can cap the depth of what it builds (a deep chain
+/// would take deep recursion to walk and to release).
+class PickleContainer {
+    var depth = 1
+    var nested = false
+}
+
+final class PickleList: PickleContainer { var items: [PickleValue] = [] }
 
 /// A dictionary in insertion order (keys compared as strings or integers).
-final class PickleDict {
+final class PickleDict: PickleContainer {
     private(set) var entries: [(key: PickleValue, value: PickleValue)] = []
 
     func set(_ key: PickleValue, _ value: PickleValue) {
@@ -50,7 +79,7 @@ final class PickleDict {
     }
 }
 
-final class PickleObject {
+final class PickleObject: PickleContainer {
     let module: String, name: String
     var state: PickleValue = .none
     init(module: String, name: String) {

@@ -12,21 +12,33 @@
 /// pickled model is a form the original app saved; they are never instantiated, only walked.
 struct RestrictedUnpickler {
     static let maxStack = 1_000_000, maxMemo = 1_000_000
+    /// How deep containers may nest: a whole pickled InceptionV3 needs about 20 levels.
+    static let maxNesting = 100
 
     private var r: ByteReader
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Every storage a persistent id named, by key.
+    private var storages: [String: TorchStorage] = [:]
     private var path: String { r.path }
 
-    init(_ bytes: UnsafeRawBufferPointer, path: String) { r = ByteReader(bytes, path: path) }
+    init(_ bytes: UnsafeRawBufferPointer, path: String, at offset: Int = 0) { r = ByteReader(bytes, path: path, at: offset) }
 
-    /// The pickled value.
+    /// A pickle's value, the offset just after its STOP, and the storages it names.
+    struct Result {
+        let value: PickleValue
+        let end: Int
+        let storages: [String: TorchStorage]
+    }
+
+    /// The value pickled at `offset` in `bytes`.
     /// - Throws: `WeightImportError.refused` for a disallowed global or opcode, `.malformed` or
     ///   `.truncated` for a damaged pickle.
-    static func load(_ bytes: UnsafeRawBufferPointer, path: String) throws(WeightImportError) -> PickleValue {
-        var unpickler = RestrictedUnpickler(bytes, path: path)
-        return try unpickler.run()
+    static func load(_ bytes: UnsafeRawBufferPointer, path: String, at offset: Int = 0) throws(WeightImportError) -> Result {
+        var unpickler = RestrictedUnpickler(bytes, path: path, at: offset)
+        let value = try unpickler.run()
+        return Result(value: value, end: unpickler.r.position, storages: unpickler.storages)
     }
 
     private mutating func run() throws(WeightImportError) -> PickleValue {
@@ -59,17 +71,17 @@ struct RestrictedUnpickler {
             case 0x42: try push(.bytes(Array(try r.bytes(try r.u32(), "pickle bytes"))))  // BINBYTES
             case 0x43: try push(.bytes(Array(try r.bytes(try r.u8(), "pickle bytes"))))   // SHORT_BINBYTES
             case 0x29: try push(.tuple([]))                                           // EMPTY_TUPLE
-            case 0x74: try push(.tuple(try popMark()))                                // TUPLE
-            case 0x85: try push(.tuple(try pop(1)))                                   // TUPLE1
-            case 0x86: try push(.tuple(try pop(2)))                                   // TUPLE2
-            case 0x87: try push(.tuple(try pop(3)))                                   // TUPLE3
+            case 0x74: try push(try tuple(try popMark()))                             // TUPLE
+            case 0x85: try push(try tuple(try pop(1)))                                // TUPLE1
+            case 0x86: try push(try tuple(try pop(2)))                                // TUPLE2
+            case 0x87: try push(try tuple(try pop(3)))                                // TUPLE3
             case 0x5D: try push(.list(PickleList()))                                  // EMPTY_LIST
             case 0x6C:                                                                // LIST
                 let list = PickleList()
-                list.items = try popMark()
+                try append(try popMark(), to: list)
                 try push(.list(list))
-            case 0x61: try append(try pop(1))                                         // APPEND
-            case 0x65: try append(try popMark())                                      // APPENDS
+            case 0x61: try append(try pop(1), to: try listOnTop())                    // APPEND
+            case 0x65: try append(try popMark(), to: try listOnTop())                 // APPENDS
             case 0x7D: try push(.dict(PickleDict()))                                  // EMPTY_DICT
             case 0x64:                                                                // DICT
                 let dict = PickleDict()
@@ -80,10 +92,7 @@ struct RestrictedUnpickler {
                 let items = try popMark()
                 try setItems(items, in: try dictOnTop())
             case 0x8F: try push(.list(PickleList()))                                  // EMPTY_SET (kept as a list)
-            case 0x90:                                                                // ADDITEMS
-                let items = try popMark()
-                guard case let .list(set) = try top() else { throw malformed("ADDITEMS without a set") }
-                set.items += items
+            case 0x90: try append(try popMark(), to: try listOnTop())                 // ADDITEMS
             case 0x68: try push(try memoValue(try r.u8()))                            // BINGET
             case 0x6A: try push(try memoValue(try r.u32()))                           // LONG_BINGET
             case 0x67: try push(try memoValue(try lineInt()))                         // GET
@@ -107,7 +116,10 @@ struct RestrictedUnpickler {
             case 0x62:                                                                // BUILD
                 let state = try pop()
                 switch try top() {
-                case let .object(object): object.state = state
+                case let .object(object):
+                    try change(object)
+                    object.depth = try depth(of: [state], in: object.depth)
+                    object.state = state
                 case .dict, .tensor: break   // OrderedDict._metadata, tensor hooks: not needed
                 default: throw malformed("BUILD on a value that has no state")
                 }
@@ -128,7 +140,7 @@ struct RestrictedUnpickler {
         "ByteStorage": "u8", "BoolStorage": "bool",
     ]
     private static let functions: Set<String> = [
-        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", "collections.OrderedDict",
+        "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter", "collections.OrderedDict",
         "__builtin__.set", "builtins.set",
     ]
 
@@ -158,15 +170,15 @@ struct RestrictedUnpickler {
             if case let .list(pairs)? = args.first {
                 for pair in pairs.items {
                     guard case let .tuple(kv) = pair, kv.count == 2 else { throw malformed("OrderedDict item is not a pair") }
-                    dict.set(kv[0], kv[1])
+                    try setItems(kv, in: dict)
                 }
             }
             return .dict(dict)
         case "__builtin__.set", "builtins.set":
             let set = PickleList()
-            if case let .list(items)? = args.first { set.items = items.items }
+            if case let .list(items)? = args.first { try append(items.items, to: set) }
             return .list(set)
-        case "torch._utils._rebuild_tensor_v2":
+        case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
             guard args.count >= 4, case let .storage(storage) = args[0], let offset = args[1].int,
                   case let .tuple(size) = args[2], case let .tuple(stride) = args[3] else {
                 throw malformed("_rebuild_tensor_v2 with unexpected arguments")
@@ -191,14 +203,20 @@ struct RestrictedUnpickler {
         return .object(PickleObject(module: module, name: name))
     }
 
-    /// `('storage', torch.FloatStorage, key, location, count)`.
-    private func persistentStorage(_ id: PickleValue) throws(WeightImportError) -> PickleValue {
-        guard case let .tuple(parts) = id, parts.count == 5, parts[0].string == "storage",
+    /// `('storage', torch.FloatStorage, key, location, count)`, with a sixth field, the view
+    /// metadata, `None`, in the legacy format.
+    private mutating func persistentStorage(_ id: PickleValue) throws(WeightImportError) -> PickleValue {
+        guard case let .tuple(parts) = id, parts.count == 5 || parts.count == 6, parts[0].string == "storage",
               case let .global("torch", typeName) = parts[1], let type = Self.storageTypes[typeName],
               let key = parts[2].string, let count = parts[4].int, count >= 0 else {
             throw malformed("persistent id is not a torch storage")
         }
-        return .storage(TorchStorage(key: key, type: type, count: count))
+        if parts.count == 6, case .none = parts[5] {} else if parts.count == 6 {
+            throw .unsupported(path: path, feature: "storage views of the pre-1.0 torch.save format")
+        }
+        let storage = TorchStorage(key: key, type: type, count: count)
+        storages[key] = storage
+        return .storage(storage)
     }
 
     // MARK: - Stack, memo and operands
@@ -239,14 +257,46 @@ struct RestrictedUnpickler {
         return dict
     }
 
+    private func listOnTop() throws(WeightImportError) -> PickleList {
+        guard case let .list(list) = try top() else { throw malformed("APPEND without a list or set") }
+        return list
+    }
+
     private func setItems(_ items: [PickleValue], in dict: PickleDict) throws(WeightImportError) {
         guard items.count % 2 == 0 else { throw malformed("odd number of dictionary items") }
+        try change(dict)
+        dict.depth = try depth(of: items, in: dict.depth)
         for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
     }
 
-    private mutating func append(_ items: [PickleValue]) throws(WeightImportError) {
-        guard case let .list(list) = try top() else { throw malformed("APPEND without a list") }
+    private func append(_ items: [PickleValue], to list: PickleList) throws(WeightImportError) {
+        try change(list)
+        list.depth = try depth(of: items, in: list.depth)
         list.items += items
+    }
+
+    private func tuple(_ items: [PickleValue]) throws(WeightImportError) -> PickleValue {
+        _ = try depth(of: items, in: 1)
+        return .tuple(items)
+    }
+
+    /// The depth of a container of depth `depth` once `items` are in it; marks them nested.
+    /// - Throws: `.tooLarge` past `maxNesting`.
+    private func depth(of items: [PickleValue], in depth: Int) throws(WeightImportError) -> Int {
+        var result = depth
+        for item in items {
+            item.markNested()
+            result = max(result, item.depth + 1)
+        }
+        guard result <= Self.maxNesting else { throw .tooLarge(path: path, what: "pickle nesting depth", limit: Self.maxNesting) }
+        return result
+    }
+
+    /// Refuses to change a container already nested in another (its depth is final).
+    private func change(_ container: PickleContainer) throws(WeightImportError) {
+        guard !container.nested else {
+            throw .unsupported(path: path, feature: "a pickle that changes a container after nesting it (a self-referencing structure)")
+        }
     }
 
     private mutating func store(_ index: Int) throws(WeightImportError) {

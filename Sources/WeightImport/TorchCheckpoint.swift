@@ -3,13 +3,16 @@ import Models
 import NN
 import Tensors
 
-/// A PyTorch `torch.save` zip archive (`NAME/data.pkl` plus `NAME/data/KEY` storages) holding a
-/// `state_dict`, a checkpoint dictionary with one (`{"state_dict": …}`), or a whole pickled
-/// `nn.Module`, offered under its `state_dict` keys (`features.0.weight`, `Mixed_5b.branch1x1.bn.running_var`).
+/// A PyTorch `torch.save` file holding a `state_dict`, a checkpoint dictionary with one
+/// (`{"state_dict": …}`), or a whole pickled `nn.Module`, offered under its `state_dict` keys
+/// (`features.0.weight`, `Mixed_5b.branch1x1.bn.running_var`). Both formats are read: the zip
+/// archive of PyTorch 1.6 and later (`NAME/data.pkl` plus `NAME/data/KEY` storages), and the
+/// legacy stream (magic number, protocol and system pickles, the data pickle, the storage keys,
+/// then each storage's size and bytes) in which torchvision's ImageNet checkpoints are saved.
 ///
 /// The pickle is read by `RestrictedUnpickler`: nothing in the file is executed.
 public final class TorchCheckpoint: ImportedWeights {
-    public var path: String { archive.path }
+    public let path: String
     public let architecture: Architecture
     public let names: [String]
     /// The file's tensor names that `architecture` does not use (`num_batches_tracked` aside).
@@ -17,32 +20,90 @@ public final class TorchCheckpoint: ImportedWeights {
     /// Boolean attributes of a whole pickled model's top module (`transform_input`, `aux_logits`).
     public let moduleFlags: [String: Bool]
 
-    private let archive: ZipArchive
-    private let prefix: String
     private let tensors: [String: TorchTensorReference]
+    /// A storage's bytes, by key.
+    private let storage: (String) throws -> LoadedBytes
 
     /// Opens a `.pth`/`.pt` file for `architecture`.
     /// - Throws: `WeightImportError` when the file is unreadable, malformed, hostile or holds none
     ///   of the architecture's parameters.
     public convenience init(contentsOf path: String, architecture: Architecture, classes: Int = Architecture.ecgClasses.count) throws {
-        try self.init(ZipArchive(LoadedBytes(contentsOf: path)), architecture: architecture, classes: classes)
+        let bytes = try LoadedBytes(contentsOf: path)
+        if ZipArchive.isZip(bytes.bytes) {
+            try self.init(ZipArchive(bytes), architecture: architecture, classes: classes)
+        } else {
+            try self.init(legacy: bytes, architecture: architecture, classes: classes)
+        }
     }
 
-    init(_ archive: ZipArchive, architecture: Architecture, classes: Int) throws {
-        self.archive = archive
-        self.architecture = architecture
+    /// A zip-format checkpoint.
+    convenience init(_ archive: ZipArchive, architecture: Architecture, classes: Int) throws {
         guard let pickle = archive.entries.first(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) else {
             throw WeightImportError.unsupported(path: archive.path, feature: "a zip archive without data.pkl is not a torch.save file")
         }
-        prefix = String(pickle.name.dropLast("data.pkl".count))
+        let prefix = String(pickle.name.dropLast("data.pkl".count))
         if let order = archive.entry(prefix + "byteorder") {
             let text = String(decoding: try archive.contents(order).bytes, as: UTF8.self)
             guard text == "little" else { throw WeightImportError.unsupported(path: archive.path, feature: "\(text)-endian tensors") }
         }
-        let value = try RestrictedUnpickler.load(try archive.contents(pickle).bytes, path: archive.path)
+        let value = try RestrictedUnpickler.load(try archive.contents(pickle).bytes, path: archive.path).value
+        try self.init(path: archive.path, value: value, architecture: architecture, classes: classes) { key in
+            guard let member = archive.entry("\(prefix)data/\(key)") else {
+                throw WeightImportError.truncated(path: archive.path, what: "storage \(key) is missing")
+            }
+            return try archive.contents(member)
+        }
+    }
+
+    /// The legacy format's first pickle: the magic number 0x1950a86a20f9469cfc6c as a LONG1.
+    static let legacyMagic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
+
+    /// A legacy-format checkpoint.
+    convenience init(legacy bytes: LoadedBytes, architecture: Architecture, classes: Int) throws {
+        let path = bytes.path
+        guard bytes.bytes.starts(with: Self.legacyMagic) else {
+            throw WeightImportError.unsupported(path: path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")
+        }
+        let version = try RestrictedUnpickler.load(bytes.bytes, path: path, at: Self.legacyMagic.count)
+        guard version.value.int == 1001 else { throw WeightImportError.unsupported(path: path, feature: "torch.save protocol \(version.value)") }
+        let system = try RestrictedUnpickler.load(bytes.bytes, path: path, at: version.end)
+        if case let .dict(info) = system.value, case .bool(false)? = info["little_endian"] {
+            throw WeightImportError.unsupported(path: path, feature: "big-endian tensors")
+        }
+        let data = try RestrictedUnpickler.load(bytes.bytes, path: path, at: system.end)
+        let keys = try RestrictedUnpickler.load(bytes.bytes, path: path, at: data.end)
+        guard case let .list(keyList) = keys.value else { throw WeightImportError.malformed(path: path, reason: "no storage key list") }
+        var r = bytes.reader(at: keys.end)
+        var ranges: [String: Range<Int>] = [:]
+        for item in keyList.items {
+            guard let key = item.string, let described = data.storages[key] else {
+                throw WeightImportError.malformed(path: path, reason: "storage key \(item) is not used by the data")
+            }
+            let count = try r.offset(8, "storage \(key)'s size")
+            guard count == described.count else {
+                throw WeightImportError.malformed(path: path, reason: "storage \(key) holds \(count) elements, not \(described.count)")
+            }
+            let length = count.multipliedReportingOverflow(by: TorchTensorReference.elementSizes[described.type] ?? 1)
+            guard !length.overflow else { throw WeightImportError.malformed(path: path, reason: "storage \(key) is too large") }
+            let start = r.position
+            try r.skip(length.partialValue, "storage \(key)")
+            ranges[key] = start..<r.position
+        }
+        try self.init(path: path, value: data.value, architecture: architecture, classes: classes) { key in
+            guard let range = ranges[key] else { throw WeightImportError.truncated(path: path, what: "storage \(key) is missing") }
+            return LoadedBytes(slice: range, of: bytes, path: path)
+        }
+    }
+
+    private init(
+        path: String, value: PickleValue, architecture: Architecture, classes: Int, storage: @escaping (String) throws -> LoadedBytes
+    ) throws {
+        self.path = path
+        self.architecture = architecture
+        self.storage = storage
         var tensors: [String: TorchTensorReference] = [:]
         var flags: [String: Bool] = [:]
-        try Self.collect(Self.unwrap(value), prefix: "", depth: 0, into: &tensors, flags: &flags, path: archive.path)
+        try Self.collect(Self.unwrap(value), prefix: "", depth: 0, into: &tensors, flags: &flags, path: path)
         if !tensors.isEmpty, tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
             tensors = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst(7)), $0.value) })
         }
@@ -50,14 +111,14 @@ public final class TorchCheckpoint: ImportedWeights {
         moduleFlags = flags
         guard architecture.framework == .torchvision else {
             throw WeightImportError.architectureMismatch(
-                path: archive.path, reason: "a PyTorch file cannot hold \(architecture.rawValue), a Keras architecture")
+                path: path, reason: "a PyTorch file cannot hold \(architecture.rawValue), a Keras architecture")
         }
         let wanted = try ParameterLists.of(architecture, classes: classes, inputSize: nil).map(\.name)
         names = wanted.filter { tensors[$0] != nil }
         let wantedSet = Set(wanted)
         unusedNames = tensors.keys.filter { !wantedSet.contains($0) && !$0.hasSuffix("num_batches_tracked") }.sorted()
         guard !names.isEmpty else {
-            throw WeightImportError.architectureMismatch(path: archive.path, reason: "holds none of \(architecture.rawValue)'s parameters")
+            throw WeightImportError.architectureMismatch(path: path, reason: "holds none of \(architecture.rawValue)'s parameters")
         }
     }
 
@@ -120,11 +181,8 @@ public final class TorchCheckpoint: ImportedWeights {
         guard reference.shape == shape else {
             throw WeightImportError.shapeMismatch(path: path, name: name, expected: shape, got: reference.shape)
         }
-        guard let member = archive.entry("\(prefix)data/\(reference.storage.key)") else {
-            throw WeightImportError.truncated(path: path, what: "storage \(reference.storage.key) of \(name) is missing")
-        }
-        let storage = try archive.contents(member)
-        return try reference.materialize(from: storage.bytes, name: name, path: path)
+        let bytes = try storage(reference.storage.key)
+        return try reference.materialize(from: bytes.bytes, name: name, path: path)
     }
 }
 

@@ -45,6 +45,7 @@ public func importWeights(from source: URL, architecture: Architecture, to desti
             path: weights.path, reason: "lacks \(missing.count) of \(architecture.rawValue)'s parameters (\(listed(missing))); "
                 + "a backbone-only file can only start training (ecg train --init)")
     }
+    try checkSmallCNNInputSize(weights, inputSize: inputSize)
     let torch = weights as? TorchCheckpoint
     if let unused = torch?.unusedNames, !unused.isEmpty {
         throw WeightImportError.architectureMismatch(
@@ -66,7 +67,9 @@ public func importWeights(from source: URL, architecture: Architecture, to desti
 /// - Throws: as `importWeights`.
 public func cachedConversion(of source: URL, architecture: Architecture, settings: ImportSettings = .init()) throws -> URL {
     let hash = try contentHash(source)
-    let key = "\(architecture.rawValue)-\(settings.classes.count)-\(settings.inputSize.map(String.init) ?? "d")"
+    let settingsText = Array("\(settings)".utf8)
+    let settingsHash = String(crc32(0, settingsText, uInt(settingsText.count)), radix: 16)
+    let key = "\(architecture.rawValue)-\(settingsHash)"
     let folder = source.deletingLastPathComponent().appendingPathComponent(".cache")
     let destination = folder.appendingPathComponent("\(source.lastPathComponent)-\(key)-\(hash).safetensors")
     if FileManager.default.fileExists(atPath: destination.path) { return destination }
@@ -75,6 +78,20 @@ public func cachedConversion(of source: URL, architecture: Architecture, setting
     }
     try importWeights(from: source, architecture: architecture, to: destination, settings: settings)
     return destination
+}
+
+/// The small CNN's dense layer is as wide as its input is large: says which input size a
+/// mismatched file was trained on, rather than only that a shape differs.
+private func checkSmallCNNInputSize(_ weights: any ImportedWeights, inputSize: Int) throws {
+    guard weights.architecture == .smallCNN, let stored = try weights.shape(of: "dense/kernel"), stored.count == 2 else { return }
+    let side = inputSize / 4 / 4
+    guard stored[0] != side * side * 32 else { return }
+    let trained = Int((Double(stored[0]) / 32).squareRoot())
+    guard trained * trained * 32 == stored[0] else { return }  // not a square grid: the shape error will say so
+    throw WeightImportError.architectureMismatch(
+        path: weights.path,
+        reason: "dense/kernel has shape \(stored), made for \(trained * 16)–\(trained * 16 + 15) px inputs, not \(inputSize) px; "
+            + "give the input size the model was trained with (ecg import --input-size, or input_size in the registry)")
 }
 
 /// CRC-32 and Adler-32 of the file's bytes, and its size: a content key for the cache.

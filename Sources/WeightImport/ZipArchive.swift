@@ -107,7 +107,7 @@ struct ZipArchive {
         case 8:
             guard entry.size <= Self.maxInflatedSize,
                   entry.size <= 1 << 20 || entry.size / max(entry.compressedSize, 1) <= Self.maxRatio else {
-                throw .tooLarge(path: path, what: "zip member \(entry.name), \(entry.size) bytes from \(entry.compressedSize) (a zip bomb?),",
+                throw .tooLarge(path: path, what: "zip member \(entry.name) (\(entry.size) bytes inflated from \(entry.compressedSize), a zip bomb?)",
                                 limit: min(Self.maxInflatedSize, max(1 << 20, entry.compressedSize * Self.maxRatio)))
             }
             contents = LoadedBytes(adopting: try inflate(stored, size: entry.size, name: entry.name), path: memberPath)

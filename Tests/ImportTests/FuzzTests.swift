@@ -10,12 +10,15 @@ import Testing
 @Suite struct FuzzTests {
     static let cases: [(file: String, architecture: Architecture, inputSize: Int?)] = [
         ("small_cnn_64.keras", .smallCNN, 64), ("small_cnn_64.weights.h5", .smallCNN, 64),
-        ("small_cnn_64_legacy.h5", .smallCNN, 64), ("vgg16_state_dict.pth", .vgg16, nil),
+        ("small_cnn_64_legacy.h5", .smallCNN, 64), ("small_cnn_64_legacy_weights.h5", .smallCNN, 64),
+        ("small_cnn_64_nested.keras", .smallCNN, 64),
+        ("vgg16_state_dict.pth", .vgg16, nil), ("vgg16_state_dict_legacy.pth", .vgg16, nil),
+        ("inceptionv3_imagenet_layout_legacy.pth", .inceptionV3, nil),
         ("inceptionv3_model_f16.pth", .inceptionV3, nil),
     ]
 
-    /// Mutants per file.
-    static let mutants = 150
+    /// Mutants per file: 120 in CI, or `ECG_IMPORT_FUZZ_MUTANTS` for a longer run.
+    static let mutants = ProcessInfo.processInfo.environment["ECG_IMPORT_FUZZ_MUTANTS"].flatMap { Int($0) } ?? 120
 
     @Test(arguments: 0..<cases.count)
     func mutatedFilesFailCleanly(_ index: Int) throws {
@@ -32,15 +35,17 @@ import Testing
             do {
                 let weights = try openWeights(bytes, architecture: architecture, classes: 4, inputSize: inputSize)
                 for (parameter, shape) in parameters where shape.reduce(1, *) <= 1 << 20 && weights.contains(parameter) {
-                    _ = try weights.tensor(parameter, shape: shape, role: .bias)
+                    if try weights.shape(of: parameter) == shape { _ = try weights.tensor(parameter, shape: shape, role: .bias) }
                 }
                 outcomes.loaded += 1
             } catch is WeightImportError {
                 outcomes.refused += 1
             }
         }
-        // Both outcomes occur: the mutations reach the structures, not only the weight bytes.
+        // The mutations reach the structures, not only the weight bytes; and outside zip archives
+        // (whose CRC checks refuse any change) some mutants still load.
         #expect(outcomes.refused > 0)
+        if !original.starts(with: Array("PK".utf8)) { #expect(outcomes.loaded > 0) }
         #expect(outcomes.loaded + outcomes.refused == Self.mutants)
     }
 

@@ -38,7 +38,7 @@ import Testing
     ] as [[UInt8]])
     func everyOtherWayOfCallingCodeIsRefused(_ pickle: [UInt8]) {
         #expect {
-            _ = try RestrictedUnpickler.load(pickle.withUnsafeBytes { UnsafeRawBufferPointer($0) }, path: "x")
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
         } throws: { error in
             if case .refused? = error as? WeightImportError { return true }
             return false
@@ -54,12 +54,33 @@ import Testing
     ] as [[UInt8]])
     func damagedPicklesAreMalformedOrTruncated(_ pickle: [UInt8]) {
         #expect {
-            _ = try RestrictedUnpickler.load(pickle.withUnsafeBytes { UnsafeRawBufferPointer($0) }, path: "x")
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
         } throws: { error in
             switch error as? WeightImportError {
             case .malformed?, .truncated?: true
             default: false
             }
+        }
+    }
+
+    @Test(arguments: [
+        [0x80, 0x02, 0x29] + [UInt8](repeating: 0x85, count: 1_000_000) + [0x2E],                          // ((((),),),)…
+        [0x80, 0x02] + [UInt8](repeating: 0x5D, count: 500_000) + [UInt8](repeating: 0x61, count: 499_999) + [0x2E],  // [[[…]]]
+    ] as [[UInt8]])
+    func deeplyNestedPicklesAreRefusedBeforeTheyCanExhaustTheStack(_ pickle: [UInt8]) {
+        #expect(throws: WeightImportError.tooLarge(path: "x", what: "pickle nesting depth", limit: RestrictedUnpickler.maxNesting)) {
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
+        }
+    }
+
+    @Test func aContainerChangedAfterNestingIsRefused() {
+        // L = []; L.append(L): a self-reference, then another append to the nested list.
+        let pickle: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x4E, 0x61, 0x2E]
+        #expect {
+            _ = try pickle.withUnsafeBytes { try RestrictedUnpickler.load($0, path: "x") }
+        } throws: { error in
+            if case .unsupported? = error as? WeightImportError { return true }
+            return false
         }
     }
 
@@ -97,7 +118,7 @@ import Testing
         zip.members.append(.init(name: "config.json", data: [UInt8](repeating: 0x20, count: 64), declaredSize: 64 << 20))
         zip.add("model.weights.h5", [])
         let url = try write(zip.bytes, "big.keras", in: folder)
-        #expect(throws: WeightImportError.tooLarge(path: url.path, what: "config.json", limit: KerasArchive.maxConfigSize)) {
+        #expect(throws: WeightImportError.tooLarge(path: url.path, what: "the size of config.json", limit: KerasArchive.maxConfigSize)) {
             _ = try openWeights(url, architecture: .smallCNN)
         }
     }
@@ -138,11 +159,13 @@ import Testing
         }
     }
 
-    @Test func theLegacyTorchFormatAndOtherFilesAreNamedAsUnsupported() throws {
+    @Test func aLegacyTorchFileCutAfterItsMagicNumberIsTruncatedAndOtherFilesUnsupported() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let legacy = try write([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E], "old.pth", in: folder)
-        #expect(throws: WeightImportError.self) { _ = try openWeights(legacy, architecture: .vgg16) }
+        let legacy = try write(TorchCheckpoint.legacyMagic, "old.pth", in: folder)
+        #expect(throws: WeightImportError.truncated(path: legacy.path, what: "a pickle opcode")) {
+            _ = try openWeights(legacy, architecture: .vgg16)
+        }
         let text = try write(Array("hello".utf8), "notes.h5", in: folder)
         #expect(throws: WeightImportError.unsupported(path: text.path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")) {
             _ = try openWeights(text, architecture: .smallCNN)
@@ -171,6 +194,15 @@ import Testing
         let weights = try openWeights(url, architecture: .smallCNN)
         #expect(throws: WeightImportError.shapeMismatch(path: url.path, name: "dense/kernel", expected: [10368, 64], got: [512, 64])) {
             _ = try Architecture.smallCNN.parameters(from: weights, classes: 4)
+        }
+        // Importing says which input size the file was made for.
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect {
+            try importWeights(from: url, architecture: .smallCNN, to: folder.appendingPathComponent("x.safetensors"))
+        } throws: { error in
+            guard case let .architectureMismatch(_, reason)? = error as? WeightImportError else { return false }
+            return reason.hasPrefix("dense/kernel has shape [512, 64], made for 64–79 px inputs, not 299 px")
         }
     }
 

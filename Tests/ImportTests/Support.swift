@@ -23,10 +23,19 @@ struct Golden: Decodable {
     let transformInput: Bool?
     let committed: Bool
     let probabilities: [Float]
+    /// A checkpoint whose head does not fit the app's (an ImageNet layout): no probabilities,
+    /// but the sum and first values of a few tensors.
+    let backboneOnly: Bool?
+    let checks: [String: Check]?
+
+    struct Check: Decodable {
+        let sum: Double
+        let first: [Float]
+    }
 
     enum CodingKeys: String, CodingKey {
-        case architecture, preprocessing, resize, committed, probabilities
-        case inputSize = "input_size", transformInput = "transform_input"
+        case architecture, preprocessing, resize, committed, probabilities, checks
+        case inputSize = "input_size", transformInput = "transform_input", backboneOnly = "backbone_only"
     }
 
     static let all: [String: Golden] = {

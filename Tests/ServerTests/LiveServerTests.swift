@@ -13,7 +13,7 @@ import Glibc
 final class RawConnection: @unchecked Sendable {
     private let socket: Int32
 
-    init(port: Int) throws {
+    init(port: Int, timeoutSeconds: Int = 5) throws {
         #if canImport(Glibc)
         socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -29,7 +29,7 @@ final class RawConnection: @unchecked Sendable {
             }
         }
         guard socket >= 0, connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)  // reads give up after 5 s of silence
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)  // reads give up after this much silence
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -44,7 +44,7 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    /// What arrives until `marker` has been read or 5 seconds pass with nothing new.
+    /// What arrives until `marker` has been read or the timeout passes with nothing new.
     /// The blocking reads run on a Dispatch thread, so the server's tasks keep the cooperative pool.
     func read(until marker: String) async -> String {
         await withCheckedContinuation { continuation in
@@ -52,14 +52,31 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// One whole HTTP response: the head, then as many body bytes as its Content-Length says.
+    func readResponse() async -> String {
+        var answer = await read(until: "\r\n\r\n")
+        guard let end = answer.range(of: "\r\n\r\n"),
+              let line = answer[..<end.lowerBound].split(separator: "\r\n")
+                  .first(where: { $0.lowercased().hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) else {
+            return answer
+        }
+        while answer.utf8.count - answer[..<end.upperBound].utf8.count < length {
+            let more = await read(until: "")
+            if more.isEmpty { break }
+            answer += more
+        }
+        return answer
+    }
+
     private func blockingRead(until marker: String) -> String {
         var received = ""
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while !received.contains(marker) {
+        repeat {
             let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { break }
             received += String(decoding: buffer[..<count], as: UTF8.self)
-        }
+        } while !(marker.isEmpty ? !received.isEmpty : received.contains(marker))
         return received
     }
 }

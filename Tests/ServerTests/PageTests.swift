@@ -32,7 +32,7 @@ struct PageTests {
                 #expect(html.contains(#"<form id="predict-form" class="predict-form" method="post" action="/predict" enctype="multipart/form-data">"#))
                 #expect(html.contains(#"value="small_cnn" checked"#))
                 #expect(html.contains(#"value="missing" disabled"#))
-                #expect(html.contains("not installed: model missing is not installed"))
+                #expect(html.contains("not installed: run ecg init-weights missing"))
                 #expect(html.contains("failed to load"))
                 #expect(html.contains(#"<input type="file" id="image-input" name="image""#))
                 #expect(html.contains(#"<label for="image-input">"#))
@@ -86,6 +86,20 @@ struct PageTests {
                 #expect(page.status == .notFound)
                 #expect(!page.text.contains("<script>alert(1)"))
                 #expect(page.text.contains("&lt;script&gt;"))
+            }
+        }
+    }
+
+    @Test("A browser asking for a missing page gets the HTML not-found page; an API client gets JSON")
+    func notFound() async throws {
+        try await withFixture { fixture in
+            try await withRouter(fixture.server()) { client in
+                let page = try await client.execute(uri: "/nowhere", method: .get, headers: [.accept: "text/html,*/*"])
+                #expect(page.status == .notFound)
+                #expect(page.text.contains("<h1>Page not found</h1>"))
+                let api = try await client.execute(uri: "/api/v1/nowhere", method: .get, headers: [.accept: "text/html,*/*"])
+                #expect(api.status == .notFound)
+                #expect(api.json["error"] as? String == "not_found")
             }
         }
     }

@@ -147,6 +147,24 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(restored < summary.records.last!.loss)
 }
 
+@Test func aRunFromGoodWeightsKeepsThemWhenNoEpochDoesBetter() throws {
+    // Train properly, then "fine-tune" on shifted labels: every epoch is worse, so epoch 0 stays.
+    let network = SoftmaxRegression(inputs: 6, classes: 4)
+    let validation = source(try blobs(count: 32, seed: 2), shuffled: false)
+    _ = try Trainer(network: network, recipe: .scratch(.smallCNN, epochs: 8, learningRate: 0.05))
+        .run(train: source(try blobs(count: 64, seed: 1)), validation: validation)
+    let trained = network.kernel.value.scalars
+    let trainer = Trainer(network: network, recipe: Recipe(name: "test", phases: [
+        TrainingPhase(name: "all", epochs: 3, learningRate: 0.05, trainable: .all)], earlyStoppingPatience: nil))
+    trainer.validatesInitialWeights = true
+    var saves = 0
+    trainer.saveBest = { saves += 1 }
+    let summary = try trainer.run(train: source(try blobs(count: 64, seed: 1, flipLabels: true)), validation: validation)
+    #expect(summary.bestEpoch == 0 && saves == 1)
+    #expect(summary.records.first?.epoch == 0 && summary.records.count == 7)
+    #expect(network.kernel.value.scalars == trained)
+}
+
 @Test func fineTuneRecipesFreezeTheBackboneThenUnfreezeTheTopBlocksAtATenthOfTheRate() {
     let recipe = Recipe.fineTune(.mobileNetV2, headEpochs: 3, fineTuneEpochs: 2, learningRate: 1e-3)
     #expect(recipe.phases.map(\.epochs) == [3, 2])
@@ -158,6 +176,12 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     let vgg = Recipe.fineTune(.vgg16, headEpochs: 1, fineTuneEpochs: 1, learningRate: 1e-3).phases[1].trainable
     #expect(vgg.contains("features.24.weight") && !vgg.contains("features.2.weight"))
     #expect(Recipe.scratch(.inceptionV3, epochs: 1, learningRate: 1e-3).auxiliaryLossWeight == 0.4)
+    // Keras batch normalisation stays in inference mode while fine-tuning; a 0-epoch head phase is left out.
+    let gamma = Parameter(name: "block_16_project_BN/gamma", role: .normScale, initial: Tensor(shape: [1]))
+    let kernel = Parameter(name: "block_16_project/kernel", role: .weight(fanIn: 1), initial: Tensor(shape: [1]))
+    #expect(!recipe.phases[1].trains(gamma) && recipe.phases[1].trains(kernel) && !recipe.phases[0].trains(kernel))
+    let onlyTop = Recipe.fineTune(.mobileNetV2, headEpochs: 0, fineTuneEpochs: 4, learningRate: 1e-3)
+    #expect(onlyTop.phases.map(\.name) == ["top-blocks"])
 }
 
 @Test func savedWeightsCarryEveryParameterAndTheMetadata() throws {
@@ -182,4 +206,14 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(Set(object.keys) == ["epoch", "split", "phase", "loss", "accuracy", "learning_rate", "images_per_second", "elapsed_s"])
     #expect(object["split"] as? String == "val")
     #expect(!record.jsonLine.contains("\n"))
+}
+
+@Test func scratchNetworksStartWithZeroOutputKernelsAndPredictEveryClassEqually() throws {
+    let source = ZeroOutputSource(RandomParameterSource(seed: 1), architecture: .smallCNN)
+    let network = try makeTrainableNetwork(.smallCNN, classes: 4, inputSize: 16, parameters: source)
+    let byName = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.value.scalars) })
+    #expect(byName["dense_1/kernel"]!.allSatisfy { $0 == 0 })
+    #expect(byName["dense/kernel"]!.contains { $0 != 0 })
+    let logits = try network.logits(Tensor(shape: [2, 16, 16, 3], repeating: 0.5))
+    #expect(logits.scalars.allSatisfy { $0 == 0 })
 }

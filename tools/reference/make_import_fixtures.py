@@ -82,22 +82,11 @@ def spread_keras(model, x) -> None:
 
 def keras_fixtures(goldens: dict) -> None:
     import keras
-    from keras import layers
     from app_models import keras_model
 
     keras.utils.set_random_seed(1)
     # The app's small CNN, at a 64-pixel input.
-    small = keras.Sequential([
-        keras.Input((64, 64, 3)),
-        layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
-        layers.MaxPooling2D(4, name="max_pooling2d"),
-        layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
-        layers.MaxPooling2D(4, name="max_pooling2d_1"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(64, activation="relu", name="dense"),
-        layers.Dropout(0.3, name="dropout"),
-        layers.Dense(4, activation="softmax", name="dense_1"),
-    ], name="sequential")
+    small = keras_model("small_cnn", input_size=64)
     randomise_keras(small, 2)
     x = image_input(64, "rescale")
     spread_keras(small, x)
@@ -107,7 +96,18 @@ def keras_fixtures(goldens: dict) -> None:
     small.save(os.path.join(FIXTURES, "small_cnn_64.keras"))
     small.save_weights(os.path.join(FIXTURES, "small_cnn_64.weights.h5"))
     small.save(os.path.join(FIXTURES, "small_cnn_64_legacy.h5"))  # Keras's legacy HDF5 writer
-    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5"):
+    # Legacy weights only, as Keras 2 wrote the ImageNet files (mobilenet_v2_weights_tf_dim_ordering_tf_kernels_*.h5).
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+    with h5py.File(os.path.join(FIXTURES, "small_cnn_64_legacy_weights.h5"), "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, small)
+    # The convolutions as a nested model, as an app that wraps a backbone in Sequential saves it.
+    features = keras.Sequential([keras.Input((64, 64, 3))] + small.layers[:4], name="features")
+    nested = keras.Sequential([keras.Input((64, 64, 3)), features] + small.layers[4:], name="nested")
+    assert np.allclose(np.asarray(nested(x, training=False))[0], probabilities, atol=1e-7)
+    nested.save(os.path.join(FIXTURES, "small_cnn_64_nested.keras"))
+    for name in ("small_cnn_64.keras", "small_cnn_64.weights.h5", "small_cnn_64_legacy.h5", "small_cnn_64_legacy_weights.h5",
+                 "small_cnn_64_nested.keras"):
         goldens[name] = dict(common, committed=True)
 
     keras.utils.set_random_seed(3)
@@ -202,9 +202,24 @@ def torch_fixtures(goldens: dict) -> None:
     with torch.no_grad():
         probabilities = torch.softmax(vgg(x), -1)[0].numpy()
     torch.save(vgg.state_dict(), os.path.join(FIXTURES, "vgg16_state_dict.pth"))
-    goldens["vgg16_state_dict.pth"] = {"architecture": "vgg16", "input_size": 224, "preprocessing": "standard",
-                                       "resize": "bicubic", "committed": True,
-                                       "probabilities": [float(p) for p in probabilities]}
+    # The same weights in the legacy (before PyTorch 1.6) format of torchvision's ImageNet files.
+    torch.save(vgg.state_dict(), os.path.join(FIXTURES, "vgg16_state_dict_legacy.pth"), _use_new_zipfile_serialization=False)
+    for name in ("vgg16_state_dict.pth", "vgg16_state_dict_legacy.pth"):
+        goldens[name] = {"architecture": "vgg16", "input_size": 224, "preprocessing": "standard",
+                         "resize": "bicubic", "committed": True, "probabilities": [float(p) for p in probabilities]}
+
+    # torchvision's own InceptionV3 (1000 classes, auxiliary head), saved like
+    # inception_v3_google-0cc3c7bd.pth: a legacy-format state_dict whose heads do not fit the app's.
+    from _torchvision_fix import torchvision
+    imagenet = torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=False).eval()
+    share_storage(imagenet, 7, torch.float32, x := torch.from_numpy(image_input(299, "imagenet")).permute(0, 3, 1, 2), imagenet.fc)
+    state = imagenet.state_dict()
+    torch.save(state, os.path.join(FIXTURES, "inceptionv3_imagenet_layout_legacy.pth"), _use_new_zipfile_serialization=False)
+    checks = {name: {"sum": float(state[name].double().sum()), "first": [float(v) for v in state[name].flatten()[:3]]}
+              for name in ("Conv2d_1a_3x3.conv.weight", "Mixed_7c.branch_pool.bn.running_var", "AuxLogits.conv1.conv.weight")}
+    goldens["inceptionv3_imagenet_layout_legacy.pth"] = {
+        "architecture": "inceptionv3", "input_size": 299, "preprocessing": "imagenet", "resize": "bicubic",
+        "committed": True, "backbone_only": True, "checks": checks, "probabilities": []}
 
     inception = torchvision_model("inceptionv3")
     inception.transform_input = True  # as torchvision sets it with ImageNet weights, and the app kept it

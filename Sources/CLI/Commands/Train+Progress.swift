@@ -17,7 +17,7 @@ struct TrainingProgress {
     mutating func show(_ event: TrainingEvent) {
         switch event {
         case let .phaseStarted(phase):
-            permanent("phase \(phase.name): up to \(phase.epochs) epochs at learning rate \(phase.learningRate)")
+            permanent("phase \(phase.name): up to \(phase.epochs) epochs at learning rate " + String(format: "%g", phase.learningRate))
         case let .step(progress):
             if bar?.total != progress.totalSteps { bar = CountingProgressBar("training", total: progress.totalSteps, unit: "steps") }
             bar?.update(progress.completedSteps, detail: String(

@@ -14,8 +14,8 @@ extension ECG {
         static let configuration = CommandConfiguration(
             abstract: "Train a model on a folder of ECG images (one sub-folder per class).",
             discussion: """
-                DIR holds one folder per class, or train/ and val/ folders as `ecg split` writes them (then \
-                val/ validates unless --val names another folder). Each epoch is validated; the weights of the \
+                DIR holds one folder per class, or train/ and validation/ folders as `ecg split` writes them \
+                (then validation/ validates unless --val names another folder). Each epoch is validated; the weights of the \
                 epoch with the lowest validation loss are saved to --out (with the recipe, the command and the \
                 data's fingerprint in their metadata) and kept at the end.
 
@@ -32,13 +32,13 @@ extension ECG {
         @Argument(help: ArgumentHelp("Architecture: small_cnn, mobilenetv2, inceptionv3 or vgg16.", valueName: "arch"))
         var architecture: String?
 
-        @Option(help: ArgumentHelp("Training images: one folder per class, or train/ and val/ folders.", valueName: "dir"))
+        @Option(help: ArgumentHelp("Training images: one folder per class, or train/ and validation/ folders.", valueName: "dir"))
         var data: String?
 
         @Option(help: ArgumentHelp("Validation images, one folder per class.", valueName: "dir"))
         var val: String?
 
-        @Option(help: "Epochs of the first phase (the whole run for `scratch`, the head for `finetune`).")
+        @Option(help: "Epochs of the first phase (the whole run for `scratch`, the head for `finetune`; 0 skips the head).")
         var epochs = 15
 
         @Option(help: "Epochs with the top blocks unfrozen (`finetune` only; 0 skips the phase).")
@@ -107,8 +107,8 @@ extension ECG {
                 throw ValidationError("unknown architecture \(name) (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard data != nil else { throw ValidationError("--data is required") }
-            guard epochs > 0, fineTuneEpochs >= 0, batchSize > 0, patience >= 0 else {
-                throw ValidationError("--epochs and --batch-size must be positive, --fine-tune-epochs and --patience not negative")
+            guard epochs >= 0, fineTuneEpochs >= 0, patience >= 0, epochs + (recipe == "scratch" ? 0 : fineTuneEpochs) > 0 else {
+                throw ValidationError("--epochs, --fine-tune-epochs and --patience must not be negative, and some epochs must run")
             }
             guard lr > 0, (fineTuneLr ?? 1) > 0, weightDecay >= 0 else { throw ValidationError("learning rates must be positive") }
             guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd") }
@@ -160,6 +160,7 @@ extension ECG {
             let classWeights = noClassWeights ? nil : ClassWeights.balanced(counts: trainSet.classCounts)
 
             let trainer = Trainer(network: network, recipe: recipe, classWeights: classWeights, seed: seed)
+            trainer.validatesInitialWeights = initialWeights != nil
             let logFile = try log.map { try TrainingLog(url: URL(fileURLWithPath: $0)) }
             var progress = TrainingProgress()
             trainer.saveBest = { try network.saveWeights(to: outURL, metadata: metadata, dtype: fp16 ? .f16 : .f32) }
@@ -182,9 +183,9 @@ extension ECG {
             var isFolder: ObjCBool = false
             let hasSplit = FileManager.default.fileExists(atPath: split.path, isDirectory: &isFolder) && isFolder.boolValue
             let train = hasSplit ? split : root
-            let defaultValidation = root.appendingPathComponent("val")
-            let validation = val.map { URL(fileURLWithPath: $0) }
-                ?? (hasSplit && FileManager.default.fileExists(atPath: defaultValidation.path) ? defaultValidation : nil)
+            let splitValidation = ["validation", "val"].map { root.appendingPathComponent($0) }
+                .first { hasSplit && FileManager.default.fileExists(atPath: $0.path) }
+            let validation = val.map { URL(fileURLWithPath: $0) } ?? splitValidation
             return (train, validation)
         }
 
@@ -202,7 +203,7 @@ extension ECG {
         /// Where the network's first parameters come from: `--init`'s file, with random
         /// parameters (seeded) for whatever it lacks, or random parameters throughout.
         private func parameterSource(_ architecture: Architecture, transform: InputTransform) throws -> ParameterSource {
-            let random = RandomParameterSource(seed: seed)
+            let random = ZeroOutputSource(RandomParameterSource(seed: seed), architecture: architecture)
             guard let initialWeights else { return random }
             let url = URL(fileURLWithPath: initialWeights)
             if url.pathExtension == "safetensors" {
@@ -216,7 +217,7 @@ extension ECG {
 
         /// What the weights' metadata says about their origin.
         private func provenance(_ recipe: Recipe, trainSet: ImageFolder, validationSet: ImageFolder?) -> String {
-            let phases = recipe.phases.map { "\($0.name) \($0.epochs) epochs at lr \($0.learningRate)" }.joined(separator: ", then ")
+            let phases = recipe.phases.map { "\($0.name) \($0.epochs) epochs at lr " + String(format: "%g", $0.learningRate) }.joined(separator: ", then ")
             let command = (["ecg"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
             return "ECGLens ecg train, recipe \(recipe.name) (\(phases); \(recipe.optimizer.rawValue), weight decay \(recipe.weightDecay))"
                 + "; data \(trainSet.directory.path) [\(trainSet.files.count) images, listing \(trainSet.listingFingerprint)]"
