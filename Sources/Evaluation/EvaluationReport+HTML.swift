@@ -101,7 +101,7 @@ extension EvaluationReport {
     }
 
     private func mistakesSection() -> String {
-        var html = "<h2>Misclassified images (\(misclassified.count))</h2>"
+        var html = "<h2>Misclassified files (\(misclassified.count))</h2>"
         if misclassified.isEmpty {
             html += "<p>None.</p>"
         } else {

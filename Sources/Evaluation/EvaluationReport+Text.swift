@@ -24,7 +24,7 @@ extension EvaluationReport {
         lines.append("accuracy  \(formatted(metrics.accuracy))   macro-F1  \(formatted(metrics.macroF1))   (\(interval))")
         lines.append("expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
                      + "log-loss \(f(logLoss, digits: 3))")
-        lines.append("misclassified: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
+        lines.append("misclassified files: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
         lines.append(notice)
         return lines.joined(separator: "\n")
     }
@@ -50,7 +50,7 @@ extension EvaluationReport {
         lines.append("| **macro-F1** | | | \(formatted(metrics.macroF1)) | |")
         lines.append("")
         lines.append("Expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
-                     + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified.")
+                     + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified files.")
         return lines.joined(separator: "\n") + "\n"
     }
 }

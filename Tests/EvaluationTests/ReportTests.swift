@@ -129,7 +129,7 @@ struct ReportTests {
             #expect(row?.hasSuffix(" 3") == true, "row for \(name): \(row ?? "missing")")
         }
         #expect(lines.contains { $0.hasPrefix("accuracy  66.7% (") && $0.contains("macro-F1") })
-        #expect(lines.contains { $0.contains("misclassified: 4") && $0.contains("unreadable (skipped): 1") })
+        #expect(lines.contains { $0.contains("misclassified files: 4") && $0.contains("unreadable (skipped): 1") })
     }
 }
 
