@@ -18,9 +18,9 @@ public struct Estimate: Codable, Equatable, Sendable {
 /// draw as many images as there are, with replacement, recompute the statistics, repeat, and
 /// take the middle `confidence` of the recomputed values as the interval.
 ///
-/// NOTE: resampling images treats them as independent draws. That holds for a split made by
-/// `ecg split`, which keeps identical and near-identical pages on one side; on a test set with
-/// duplicates the intervals come out too narrow.
+/// NOTE: resampling images treats them as independent draws, so copies of one picture must count
+/// once (`EvaluationReport` does that by default); counted separately, they make the intervals too
+/// narrow.
 public struct Bootstrap: Codable, Sendable, Equatable {
     /// How many resamples to draw.
     public var resamples: Int

@@ -35,7 +35,7 @@ extension EvaluationReport {
     private func summarySection() -> String {
         let interval = "\(Int((bootstrap.confidence * 100).rounded())) % CI"
         var rows = [
-            ("Images", "\(imageCount)"),
+            ("Images counted", countDescription),
             ("Accuracy (\(interval))", formatted(metrics.accuracy)),
             ("Macro-F1 (\(interval))", formatted(metrics.macroF1)),
             ("Expected calibration error (\(calibration.bins.count) bins)", percent(calibration.expectedCalibrationError)),
@@ -43,16 +43,22 @@ extension EvaluationReport {
             ("Crop", model.crop.map { "\($0) (left,top,right,bottom page fractions)" } ?? "none (whole page)"),
             ("Input", "\(model.inputSize) px, \(model.resize) resize, \(model.preprocessing) preprocessing"),
             ("Weights", model.provenance),
-            ("Time", String(format: "%.1f s (%.1f images/s)", seconds, Double(imageCount) / max(seconds, 1e-9))),
+            ("Time", String(format: "%.1f s (%.1f files/s)", seconds, Double(fileCount) / max(seconds, 1e-9))),
         ]
         if !unreadable.isEmpty { rows.insert(("Unreadable images (skipped)", "\(unreadable.count)"), at: 1) }
         let table = rows.map { "<tr><th>\(escapeHTML($0.0))</th><td>\(escapeHTML($0.1))</td></tr>" }.joined()
         return """
             <h2>Summary</h2><table>\(table)</table>
-            <p class="small">Intervals: percentile bootstrap over images, \(bootstrap.resamples) resamples, seed \(bootstrap.seed). \
-            Resampling images treats them as independent, which holds when identical and near-identical pages were kept \
-            on one side of the split (as <code>ecg split</code> does); with duplicates in the test set the intervals are too narrow.</p>
+            <p class="small">\(escapeHTML(countNote))</p>
             """
+    }
+
+    private var countNote: String {
+        let intervals = "Intervals: percentile bootstrap, \(bootstrap.resamples) resamples, seed \(bootstrap.seed), "
+        return intervals + (duplicatesCounted
+            ? "over files. Every file counted, copies of one picture included: pictures with copies weigh more, and the intervals are too narrow."
+            : "over distinct images. Copies and near duplicates of one picture (found as ecg split finds them) count once, "
+                + "so the resampled images are independent as far as the split can tell.")
     }
 
     private func classSection() -> String {
@@ -95,7 +101,7 @@ extension EvaluationReport {
     }
 
     private func mistakesSection() -> String {
-        var html = "<h2>Misclassified images (\(misclassified.count))</h2>"
+        var html = "<h2>Misclassified files (\(misclassified.count))</h2>"
         if misclassified.isEmpty {
             html += "<p>None.</p>"
         } else {

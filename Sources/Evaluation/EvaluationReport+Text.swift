@@ -1,9 +1,14 @@
 extension EvaluationReport {
+    /// What the figures count: `79 distinct images (151 files)`, or `151 files, duplicates counted`.
+    public var countDescription: String {
+        duplicatesCounted ? "\(fileCount) files, duplicates counted" : "\(imageCount) distinct images (\(fileCount) files)"
+    }
+
     /// The summary table printed by `ecg evaluate`: per-class precision, recall and F1 with their
     /// intervals and support, then accuracy, macro-F1, calibration error and log-loss.
     public func summary() -> String {
         let crop = model.crop.map { "crop \($0)" } ?? "whole page"
-        var lines = ["\(model.name) (\(model.key)) on \(data): \(imageCount) images, \(crop)"
+        var lines = ["\(model.name) (\(model.key)) on \(data): \(countDescription), \(crop)"
                      + (model.trained ? "" : "  [UNTRAINED random weights: the figures mean nothing]")]
         let nameWidth = max(classes.map(\.count).max() ?? 0, 16) + 2
         func row(_ cells: [String]) -> String {
@@ -19,7 +24,7 @@ extension EvaluationReport {
         lines.append("accuracy  \(formatted(metrics.accuracy))   macro-F1  \(formatted(metrics.macroF1))   (\(interval))")
         lines.append("expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
                      + "log-loss \(f(logLoss, digits: 3))")
-        lines.append("misclassified: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
+        lines.append("misclassified files: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
         lines.append(notice)
         return lines.joined(separator: "\n")
     }
@@ -29,9 +34,10 @@ extension EvaluationReport {
     /// The figures as a Markdown table, for a model card (`evaluation.md`).
     public func markdown() -> String {
         var lines = [
-            "Evaluation of `\(model.key)` on `\(data)` (\(imageCount) images; "
+            "Evaluation of `\(model.key)` on `\(data)` (\(countDescription); "
                 + (model.crop.map { "crop `\($0)`" } ?? "whole page") + (model.trained ? "" : "; UNTRAINED random weights") + ").",
-            "Intervals: \(Int((bootstrap.confidence * 100).rounded()))% percentile bootstrap over images, "
+            "Intervals: \(Int((bootstrap.confidence * 100).rounded()))% percentile bootstrap over "
+                + (duplicatesCounted ? "files, " : "distinct images, ")
                 + "\(bootstrap.resamples) resamples, seed \(bootstrap.seed).",
             "",
             "| class | precision | recall | F1 | support |",
@@ -44,7 +50,7 @@ extension EvaluationReport {
         lines.append("| **macro-F1** | | | \(formatted(metrics.macroF1)) | |")
         lines.append("")
         lines.append("Expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
-                     + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified.")
+                     + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified files.")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -69,8 +69,12 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var data: String
     /// The class names, in the model's output order.
     public var classes: [String]
-    /// Images classified (unreadable ones excluded).
+    /// Files classified (unreadable ones excluded).
+    public var fileCount: Int
+    /// Images the figures count: one per distinct picture, unless `duplicatesCounted`.
     public var imageCount: Int
+    /// True when every file counted, copies and near duplicates of one picture included.
+    public var duplicatesCounted: Bool
     public var bootstrap: Bootstrap
     public var metrics: ClassificationMetrics
     public var calibration: Calibration
@@ -78,7 +82,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var logLoss: Double
     public var misclassified: [Mistake]
     public var unreadable: [UnreadableImage]
-    /// Every image's class probabilities.
+    /// Every file's class probabilities and distinct picture.
     public var images: [ImageResult]
     /// Wall-clock seconds for reading and classifying the images.
     public var seconds: Double
@@ -87,24 +91,34 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case notice, model, data, classes, bootstrap, metrics, calibration, misclassified, unreadable, images, seconds
-        case imageCount = "image_count", logLoss = "log_loss", trainingLog = "training_log"
+        case fileCount = "file_count", imageCount = "image_count", duplicatesCounted = "duplicates_counted"
+        case logLoss = "log_loss", trainingLog = "training_log"
     }
 
     /// Measures `results` (from `Evaluator.run`) of `model`, whose outputs are `classes`.
+    ///
+    /// Unless `countDuplicates`, the figures and the bootstrap count each distinct picture once
+    /// (its first file): `ecg split` keeps copies on one side but keeps them all, up to eight of
+    /// one picture, and counting them would weight those pictures eightfold and make the
+    /// intervals too narrow. Mistakes are listed for every file.
     public init(
         model: Model, classes: [String], data: String, results: [ImageResult], unreadable: [UnreadableImage],
-        bootstrap: Bootstrap, calibrationBins: Int = 10, seconds: Double, trainingLog: [EpochRecord]? = nil,
-        notice: String
+        bootstrap: Bootstrap, calibrationBins: Int = 10, countDuplicates: Bool = false, seconds: Double,
+        trainingLog: [EpochRecord]? = nil, notice: String
     ) {
-        let labels = results.map(\.label), probabilities = results.map(\.probabilities)
+        var seen = Set<[Int]>()
+        let counted = countDuplicates ? results : results.filter { seen.insert([$0.image, $0.label]).inserted }
+        let labels = counted.map(\.label), probabilities = counted.map(\.probabilities)
         self.notice = notice
         self.model = model
         self.data = data
         self.classes = classes
-        imageCount = results.count
+        fileCount = results.count
+        imageCount = counted.count
+        duplicatesCounted = countDuplicates
         self.bootstrap = bootstrap
         metrics = ClassificationMetrics(
-            classNames: classes, labels: labels, predictions: results.map(\.prediction), bootstrap: bootstrap)
+            classNames: classes, labels: labels, predictions: counted.map(\.prediction), bootstrap: bootstrap)
         calibration = Calibration(probabilities: probabilities, labels: labels, binCount: calibrationBins)
         logLoss = Evaluation.logLoss(probabilities: probabilities, labels: labels)
         misclassified = results.filter { $0.prediction != $0.label }.map {

@@ -11,11 +11,15 @@ public struct ImageResult: Codable, Equatable, Sendable {
     public var label: Int
     /// One probability per class.
     public var probabilities: [Float]
+    /// The distinct picture the file shows: files with the same number are copies or near
+    /// duplicates of each other (`DuplicateGroups`, as `ecg split` finds them).
+    public var image: Int
 
-    public init(file: String, label: Int, probabilities: [Float]) {
+    public init(file: String, label: Int, probabilities: [Float], image: Int) {
         self.file = file
         self.label = label
         self.probabilities = probabilities
+        self.image = image
     }
 
     /// Index of the predicted class.
@@ -52,13 +56,15 @@ public struct Evaluator: Sendable {
     /// - Parameters:
     ///   - folder: The data, read with the classifier's classes (so labels are its output indices).
     ///   - progress: Called after each batch with the images done so far and the total.
-    /// - Returns: One result per readable image, in the folder's order, and the unreadable ones.
+    /// - Returns: One result per readable image, in the folder's order, each with its distinct
+    ///   picture's number, and the unreadable ones.
     /// - Throws: `TensorError` only for a programming error in the network.
     public func run(
         on folder: ImageFolder, progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> (results: [ImageResult], unreadable: [UnreadableImage]) {
         precondition(folder.classes == classifier.classes, "read the folder with the classifier's classes")
         var results: [ImageResult] = [], unreadable: [UnreadableImage] = []
+        var fingerprints: [ImageFingerprint] = []
         for start in stride(from: 0, to: folder.files.count, by: batchSize) {
             let batch = folder.files[start..<min(start + batchSize, folder.files.count)]
             var images: [RGBImage] = [], read: [LabeledFile] = []
@@ -67,7 +73,9 @@ public struct Evaluator: Sendable {
                     guard let data = FileManager.default.contents(atPath: file.url.path) else {
                         throw CocoaError(.fileReadUnknown)
                     }
-                    images.append(try ImageDecoder.decode(data))
+                    let image = try ImageDecoder.decode(data)
+                    images.append(image)
+                    fingerprints.append(ImageFingerprint(fileBytes: data, image: image))
                     read.append(file)
                 } catch {
                     let reason = error is CocoaError ? "cannot read the file" : String(describing: error)
@@ -76,10 +84,11 @@ public struct Evaluator: Sendable {
             }
             for (file, prediction) in zip(read, try classifier.classify(images)) {
                 results.append(ImageResult(file: classFolderPath(file.url), label: file.label,
-                                           probabilities: prediction.probabilities))
+                                           probabilities: prediction.probabilities, image: 0))
             }
             progress(start + batch.count, folder.files.count)
         }
+        for (index, image) in DuplicateGroups(fingerprints).imageOfFile.enumerated() { results[index].image = image }
         return (results, unreadable)
     }
 

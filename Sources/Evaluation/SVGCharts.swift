@@ -88,7 +88,9 @@ enum SVGCharts {
         for marker in markers {
             let x = plot.px(marker.x)
             svg += "<line x1=\"\(f(x))\" y1=\"\(f(plot.top))\" x2=\"\(f(x))\" y2=\"\(f(plot.top + plot.height))\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
-            svg += text(marker.label, x: x + 3, y: plot.top + plot.height - 6, anchor: "start", fill: "#666", size: 10)
+            let leftHalf = x < plot.left + plot.width / 2
+            svg += text(marker.label, x: leftHalf ? x + 3 : x - 3, y: plot.top + plot.height - 6,
+                        anchor: leftHalf ? "start" : "end", fill: "#666", size: 10)
         }
         for (index, line) in series.enumerated() {
             let path = line.points.map { "\(f(plot.px($0.0))),\(f(plot.py($0.1)))" }.joined(separator: " ")

@@ -38,7 +38,7 @@ struct EvaluateCommandTests {
                                   "--bootstrap", "100"])
             #expect(run.exited && run.status == 0, "\(run.stderr)")
             for name in ecgClasses { #expect(run.stdout.contains(name)) }
-            #expect(run.stdout.contains("12 images") && run.stdout.contains("UNTRAINED"))
+            #expect(run.stdout.contains("12 distinct images (12 files)") && run.stdout.contains("UNTRAINED"))
             #expect(run.stdout.contains("macro-F1") && run.stdout.contains("not a medical device"))
 
             let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("evaluation.json"))) as? [String: Any]
@@ -123,16 +123,27 @@ struct EvaluateCommandTests {
     if: ecgExecutable != nil,
     "the ecg executable is not next to the test binary: build it with `swift build --build-tests` first"))
 struct EvaluateRealImagesTests {
-    @Test("Four real pages per class, untrained small CNN, with and without crop-to-trace")
+    @Test("Four real pages per class, untrained small CNN, with and without crop-to-trace; duplicates count once")
     func realPages() throws {
         try withTemporaryDirectory { directory in
             let registry = try smallCNNRegistry(in: directory).path
             #expect(try runECG(["init-weights", "small_cnn", "--models", registry]).status == 0)
+            // The manifest's duplicate group of each file: MI(10).jpg and MI(100).jpg are one picture.
+            let manifest = try String(contentsOf: datasetDirectory.appendingPathComponent("manifest.csv"), encoding: .utf8)
+            let rows = manifest.split(whereSeparator: \.isNewline)
+            let header = rows.first?.split(separator: ",").map(String.init) ?? []
+            let fileColumn = try #require(header.firstIndex(of: "file")), groupColumn = try #require(header.firstIndex(of: "dup_group"))
+            let groupOf = Dictionary(rows.dropFirst().map { line in
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                return (cells[fileColumn], cells[groupColumn])
+            }, uniquingKeysWith: { first, _ in first })
+            var groups = Set<String>()
             let data = directory.appendingPathComponent("data")
             for name in ecgClasses {
                 let source = datasetDirectory.appendingPathComponent(name), target = data.appendingPathComponent(name)
                 try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
                 for file in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().prefix(4) {
+                    groups.insert(try #require(groupOf[file], "\(file) is not in the manifest"))
                     try FileManager.default.createSymbolicLink(
                         at: target.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
                 }
@@ -143,7 +154,8 @@ struct EvaluateRealImagesTests {
                                       "--out", out.path, "--json", "--bootstrap", "100"])
                 #expect(run.exited && run.status == 0, "\(run.stderr)")
                 let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-                #expect(report["image_count"] as? Int == 16)
+                #expect(report["file_count"] as? Int == 16)
+                #expect(report["image_count"] as? Int == groups.count && groups.count < 16)
                 #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
             }
         }

@@ -20,7 +20,8 @@ struct ReportTests {
                 var probabilities: [Float] = [0.1, 0.1, 0.1, 0.1]
                 probabilities[index == 2 ? (label + 1) % 4 : label] = 0.7
                 let name = label == 3 && index == 2 ? "odd <name> & \"quotes\".png" : "\(index).png"
-                results.append(ImageResult(file: "\(classes[label])/\(name)", label: label, probabilities: probabilities))
+                results.append(ImageResult(file: "\(classes[label])/\(name)", label: label, probabilities: probabilities,
+                                           image: results.count))
             }
         }
         let model = EvaluationReport.Model(
@@ -49,7 +50,7 @@ struct ReportTests {
     @Test("Metrics, mistakes and counts come from the results")
     func figures() {
         let report = report(trained: true)
-        #expect(report.imageCount == 12)
+        #expect(report.imageCount == 12 && report.fileCount == 12 && !report.duplicatesCounted)
         #expect(report.metrics.accuracy.value == 8.0 / 12)
         #expect(report.misclassified.count == 4)
         #expect(report.misclassified.first?.trueClass == "Abnormal_Heartbeat")
@@ -57,6 +58,27 @@ struct ReportTests {
         #expect(report.calibration.bins[6].count == 12)  // every confidence is 0.7
         #expect(abs(report.calibration.expectedCalibrationError - abs(8.0 / 12 - 0.7)) < 1e-6)
         #expect(report.metrics.accuracy.lower != nil && report.metrics.accuracy.upper != nil)
+    }
+
+    @Test("Copies of one picture count once unless asked, and every copy's mistake is listed")
+    func duplicates() {
+        // Pictures 0 and 1 are right; picture 2, a wrong one, has three copies.
+        let results = [
+            ImageResult(file: "a/0.png", label: 0, probabilities: [0.9, 0.1], image: 0),
+            ImageResult(file: "b/1.png", label: 1, probabilities: [0.2, 0.8], image: 1),
+        ] + (0..<3).map { ImageResult(file: "b/copy\($0).png", label: 1, probabilities: [0.6, 0.4], image: 2) }
+        let model = report(trained: true).model
+        func evaluate(countDuplicates: Bool) -> EvaluationReport {
+            EvaluationReport(model: model, classes: ["a", "b"], data: "d", results: results, unreadable: [],
+                             bootstrap: Bootstrap(resamples: 0), countDuplicates: countDuplicates, seconds: 1, notice: "")
+        }
+        let distinct = evaluate(countDuplicates: false), all = evaluate(countDuplicates: true)
+        #expect(distinct.fileCount == 5 && distinct.imageCount == 3 && all.imageCount == 5)
+        #expect(distinct.metrics.accuracy.value == 2.0 / 3 && all.metrics.accuracy.value == 0.4)
+        #expect(distinct.metrics.classes[1].support == 2 && all.metrics.classes[1].support == 4)
+        #expect(distinct.misclassified.count == 3 && all.misclassified.count == 3)
+        #expect(distinct.countDescription == "3 distinct images (5 files)")
+        #expect(all.countDescription == "5 files, duplicates counted")
     }
 
     @Test("JSON round-trips and uses snake_case keys")
@@ -107,7 +129,7 @@ struct ReportTests {
             #expect(row?.hasSuffix(" 3") == true, "row for \(name): \(row ?? "missing")")
         }
         #expect(lines.contains { $0.hasPrefix("accuracy  66.7% (") && $0.contains("macro-F1") })
-        #expect(lines.contains { $0.contains("misclassified: 4") && $0.contains("unreadable (skipped): 1") })
+        #expect(lines.contains { $0.contains("misclassified files: 4") && $0.contains("unreadable (skipped): 1") })
     }
 }
 

@@ -18,8 +18,8 @@ extension ECG {
                 percentile-bootstrap 95% intervals, the confusion matrix, expected calibration error with a \
                 reliability diagram, and log-loss. Writes OUT/evaluation.json, OUT/evaluation.md (a Markdown \
                 table for model cards) and OUT/report.html (inline SVG plots, no external resources, and the \
-                misclassified files). Bootstrap intervals resample images, which is fair when duplicates were \
-                kept on one side of the split, as `ecg split` does. \
+                misclassified files). Each distinct picture counts once: copies and near duplicates (found as \
+                `ecg split` finds them) are merged, so the bootstrap resamples independent images. \
                 Unreadable images are reported and skipped, and make the exit status 1. \(researchNotice)
                 """)
 
@@ -56,6 +56,11 @@ extension ECG {
 
         @Option(help: "Equal-width confidence bins for the calibration error and reliability diagram.")
         var calibrationBins = 10
+
+        @Flag(help: ArgumentHelp(
+            "Count every file, copies of one picture included.",
+            discussion: "By default each distinct picture counts once (identical files and near duplicates merged)."))
+        var countDuplicates = false
 
         @Flag(help: "Print evaluation.json to standard output instead of the table.")
         var json = false
@@ -102,7 +107,7 @@ extension ECG {
                 let report = EvaluationReport(
                     model: .init(classifier), classes: classifier.classes, data: data, results: results, unreadable: unreadable,
                     bootstrap: Bootstrap(resamples: bootstrap, seed: seed), calibrationBins: calibrationBins,
-                    seconds: seconds, trainingLog: log, notice: researchNotice)
+                    countDuplicates: countDuplicates, seconds: seconds, trainingLog: log, notice: researchNotice)
                 let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")")
                 let json = try report.json()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
