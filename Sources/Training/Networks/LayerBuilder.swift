@@ -83,8 +83,8 @@ final class LayerBuilder {
 
     /// torchvision Inception's `BasicConv2d`: bias-free convolution, batch norm (epsilon 1e-3), ReLU.
     func basicConv(
-        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int),
-        stride: (Int, Int) = (1, 1), padding: Padding = .none
+        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+        padding: Padding
     ) throws -> ConvUnit {
         try torchConv("\(prefix).conv", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
                       stride: stride, padding: padding, bias: false, norm: ("\(prefix).bn", 1e-3), activation: .relu)
