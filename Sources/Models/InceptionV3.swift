@@ -16,12 +16,12 @@ public struct InceptionV3: Network {
     public var architecture: Architecture { .inceptionV3 }
     let transformInput: Bool
     let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3: Conv2D
-    let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA
-    let Mixed_6a: InceptionB
-    let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC
-    let AuxLogits: InceptionAux
-    let Mixed_7a: InceptionD
-    let Mixed_7b, Mixed_7c: InceptionE
+    let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA<Conv2D>
+    let Mixed_6a: InceptionB<Conv2D>
+    let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC<Conv2D>
+    let AuxLogits: InceptionAux<Conv2D, Dense>
+    let Mixed_7a: InceptionD<Conv2D>
+    let Mixed_7b, Mixed_7c: InceptionE<Conv2D>
     let fc: [Dense]
 
     public init(parameters source: ParameterSource, classes: Int, transformInput: Bool = false) throws {

@@ -2,10 +2,26 @@ import Kernels
 import NN
 import Tensors
 
+/// Makes convolution layers from Keras-named parameters: `KerasLayers` for inference, a
+/// trainable builder for training (MobileNetV2's blocks are defined once, over this).
+public protocol KerasLayerFactory {
+    associatedtype Conv
+    /// `Conv2D` named `name`, then the `BatchNormalization` named `norm`, if any, and `activation`.
+    func conv(
+        _ name: String, inputChannels: Int, filters: Int, kernel: (Int, Int), stride: (Int, Int),
+        padding: PaddingMode, useBias: Bool, norm: String?, activation: Activation
+    ) throws -> Conv
+    /// `DepthwiseConv2D` named `name` (no bias), then the `BatchNormalization` named `norm` and `activation`.
+    func depthwise(
+        _ name: String, channels: Int, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode,
+        norm: String, activation: Activation
+    ) throws -> Conv
+}
+
 /// Builds layers from parameters named and laid out as Keras 3 saves them: `NAME/kernel`
 /// (`KH x KW x C x OC`, or `KH x KW x C x 1` for a depthwise kernel), `NAME/bias`, and
 /// `NAME/gamma`, `beta`, `moving_mean`, `moving_variance` for batch normalisation.
-struct KerasLayers {
+struct KerasLayers: KerasLayerFactory {
     let source: ParameterSource
 
     /// `Conv2D(filters, kernel, strides, padding, use_bias)` named `name`, and the

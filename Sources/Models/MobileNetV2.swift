@@ -27,38 +27,34 @@ public struct MobileNetV2: Network {
     ]
 
     /// An inverted residual block: 1x1 expand (ReLU6) → 3x3 depthwise (ReLU6) → 1x1 linear
-    /// project, plus the input when the shapes allow.
-    struct InvertedResidual: Sendable {
-        let expand: Conv2D?
-        let depthwise: Conv2D
-        let project: Conv2D
-        let residual: Bool
+    /// project, plus the input when the shapes allow. Generic over its layer type, so that
+    /// inference (`Conv2D`) and training share this one definition of the layers.
+    public struct InvertedResidual<Conv> {
+        public let expand: Conv?
+        public let depthwise: Conv
+        public let project: Conv
+        public let residual: Bool
 
-        init(_ keras: KerasLayers, index: Int, inputChannels: Int, expansion: Int, outputChannels: Int, stride: Int) throws {
+        public init<Factory: KerasLayerFactory>(
+            _ keras: Factory, index: Int, inputChannels: Int, expansion: Int, outputChannels: Int, stride: Int
+        ) throws where Factory.Conv == Conv {
             let prefix = index == 0 ? "expanded_conv" : "block_\(index)"
             let hidden = inputChannels * expansion
             expand = expansion == 1 ? nil : try keras.conv(
-                "\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1), padding: .same,
-                useBias: false, norm: "\(prefix)_expand_BN", activation: .relu6)
+                "\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1), stride: (1, 1),
+                padding: .same, useBias: false, norm: "\(prefix)_expand_BN", activation: .relu6)
             depthwise = try keras.depthwise(
                 "\(prefix)_depthwise", channels: hidden, kernel: (3, 3), stride: (stride, stride), padding: .same,
                 norm: "\(prefix)_depthwise_BN", activation: .relu6)
             project = try keras.conv(
-                "\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1), padding: .same,
-                useBias: false, norm: "\(prefix)_project_BN")
+                "\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1), stride: (1, 1),
+                padding: .same, useBias: false, norm: "\(prefix)_project_BN", activation: .identity)
             residual = stride == 1 && inputChannels == outputChannels
-        }
-
-        func callAsFunction(_ input: Tensor) throws -> Tensor {
-            var x = try expand?(input) ?? input
-            x = try depthwise(x)
-            x = try project(x)
-            return residual ? try x.adding(input) : x
         }
     }
 
     let Conv1: Conv2D
-    let blocks: [InvertedResidual]
+    let blocks: [InvertedResidual<Conv2D>]
     let Conv_1: Conv2D
     let dense: Dense, dense_1: Dense
 
@@ -67,7 +63,7 @@ public struct MobileNetV2: Network {
         Conv1 = try keras.conv("Conv1", inputChannels: 3, filters: 32, kernel: (3, 3), stride: (2, 2), padding: .same,
                                useBias: false, norm: "bn_Conv1", activation: .relu6)
         var channels = 32
-        var blocks: [InvertedResidual] = []
+        var blocks: [InvertedResidual<Conv2D>] = []
         for (index, row) in Self.blocks.enumerated() {
             blocks.append(try InvertedResidual(
                 keras, index: index, inputChannels: channels, expansion: row.t, outputChannels: row.c, stride: row.s))
@@ -87,5 +83,16 @@ public struct MobileNetV2: Network {
         x = try x.globalAvgPool2d()                // N x 1280
         x = try dense(x)                           // N x 128 (dropout: identity)
         return try dense_1(x).softmax()            // N x classes
+    }
+}
+
+extension MobileNetV2.InvertedResidual: Sendable where Conv: Sendable {}
+
+extension MobileNetV2.InvertedResidual where Conv == Conv2D {
+    func callAsFunction(_ input: Tensor) throws -> Tensor {
+        var x = try expand?(input) ?? input
+        x = try depthwise(x)
+        x = try project(x)
+        return residual ? try x.adding(input) : x
     }
 }

@@ -45,8 +45,8 @@ extension TorchLayers {
     /// torchvision Inception's `BasicConv2d` at `prefix`: a bias-free convolution (`PREFIX.conv`),
     /// batch normalisation with epsilon 1e-3 (`PREFIX.bn`) and ReLU, folded into one convolution.
     func basicConv(
-        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int),
-        stride: (Int, Int) = (1, 1), padding: Padding = .none
+        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+        padding: Padding
     ) throws -> Conv2D {
         try conv("\(prefix).conv", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
                  stride: stride, padding: padding, bias: false, norm: ("\(prefix).bn", 1e-3), activation: .relu)

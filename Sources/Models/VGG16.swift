@@ -24,20 +24,18 @@ public struct VGG16: Network {
         .conv(512), .conv(512), .conv(512), .pool,
     ]
 
-    /// The `features` stack; nil entries are the 2x2 max pools.
-    let features: [Conv2D?]
-    let classifier: [Dense]
-
-    public init(parameters source: ParameterSource, classes: Int) throws {
-        let torch = TorchLayers(source: source)
-        var features: [Conv2D?] = []
+    /// The `features` stack built from `configuration`: `conv(prefix, inputChannels,
+    /// outputChannels)` makes each 3x3 convolution (padding 1, ReLU) at its torchvision prefix
+    /// (`features.0` … `features.28`, counting ReLUs and pools); nil entries are the 2x2 max pools.
+    /// Inference and training build their layers through this one loop.
+    public static func features<Conv>(_ conv: (String, Int, Int) throws -> Conv) rethrows -> [Conv?] {
+        var features: [Conv?] = []
         var channels = 3
-        var index = 0  // position in torchvision's nn.Sequential, counting ReLUs and pools
-        for stage in Self.configuration {
+        var index = 0
+        for stage in configuration {
             switch stage {
             case let .conv(width):
-                features.append(try torch.conv("features.\(index)", inputChannels: channels, outputChannels: width,
-                                                kernel: (3, 3), padding: .symmetric(1), activation: .relu))
+                features.append(try conv("features.\(index)", channels, width))
                 channels = width
                 index += 2
             case .pool:
@@ -45,7 +43,19 @@ public struct VGG16: Network {
                 index += 1
             }
         }
-        self.features = features
+        return features
+    }
+
+    /// The `features` stack; nil entries are the 2x2 max pools.
+    let features: [Conv2D?]
+    let classifier: [Dense]
+
+    public init(parameters source: ParameterSource, classes: Int) throws {
+        let torch = TorchLayers(source: source)
+        features = try Self.features { prefix, inputs, outputs in
+            try torch.conv(prefix, inputChannels: inputs, outputChannels: outputs, kernel: (3, 3),
+                           padding: .symmetric(1), activation: .relu)
+        }
         classifier = [
             try torch.linear("classifier.0", inputs: 512 * 7 * 7, outputs: 1024, activation: .relu),
             try torch.linear("classifier.3", inputs: 1024, outputs: 512, activation: .relu),

@@ -21,7 +21,7 @@ final class LayerBuilder {
     // MARK: - Keras names and layouts
 
     /// `Conv2D` named `name` (`NAME/kernel`, `NAME/bias`), then the `BatchNormalization` named `norm`.
-    func kerasConv(
+    func conv(
         _ name: String, inputChannels: Int, filters: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
         padding: PaddingMode, useBias: Bool = true, norm: String? = nil, activation: Activation = .identity
     ) throws -> ConvUnit {
@@ -33,7 +33,7 @@ final class LayerBuilder {
     }
 
     /// `DepthwiseConv2D` named `name` without bias, then the `BatchNormalization` named `norm`.
-    func kerasDepthwise(
+    func depthwise(
         _ name: String, channels: Int, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode,
         norm: String, activation: Activation
     ) throws -> ConvUnit {
@@ -83,8 +83,8 @@ final class LayerBuilder {
 
     /// torchvision Inception's `BasicConv2d`: bias-free convolution, batch norm (epsilon 1e-3), ReLU.
     func basicConv(
-        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int),
-        stride: (Int, Int) = (1, 1), padding: Padding = .none
+        _ prefix: String, _ inputChannels: Int, _ outputChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+        padding: Padding
     ) throws -> ConvUnit {
         try torchConv("\(prefix).conv", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
                       stride: stride, padding: padding, bias: false, norm: ("\(prefix).bn", 1e-3), activation: .relu)

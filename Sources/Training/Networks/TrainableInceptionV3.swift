@@ -13,12 +13,12 @@ final class TrainableInceptionV3: TapeNetwork {
     let parameters: [Parameter]
     let transformInput: Bool
     let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3: ConvUnit
-    let Mixed_5b, Mixed_5c, Mixed_5d: TrainableInceptionA
-    let Mixed_6a: TrainableInceptionB
-    let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: TrainableInceptionC
-    let AuxLogits: TrainableInceptionAux
-    let Mixed_7a: TrainableInceptionD
-    let Mixed_7b, Mixed_7c: TrainableInceptionE
+    let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA<ConvUnit>
+    let Mixed_6a: InceptionB<ConvUnit>
+    let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC<ConvUnit>
+    let AuxLogits: InceptionAux<ConvUnit, DenseLayer>
+    let Mixed_7a: InceptionD<ConvUnit>
+    let Mixed_7b, Mixed_7c: InceptionE<ConvUnit>
     let fc: [DenseLayer]
 
     init(source: ParameterSource, classes: Int, transformInput: Bool) throws {
@@ -29,18 +29,18 @@ final class TrainableInceptionV3: TapeNetwork {
         Conv2d_2b_3x3 = try t.basicConv("Conv2d_2b_3x3", 32, 64, kernel: (3, 3), padding: .symmetric(1))
         Conv2d_3b_1x1 = try t.basicConv("Conv2d_3b_1x1", 64, 80, kernel: (1, 1))
         Conv2d_4a_3x3 = try t.basicConv("Conv2d_4a_3x3", 80, 192, kernel: (3, 3))
-        Mixed_5b = try TrainableInceptionA(t, "Mixed_5b", inputChannels: 192, poolFeatures: 32)
-        Mixed_5c = try TrainableInceptionA(t, "Mixed_5c", inputChannels: 256, poolFeatures: 64)
-        Mixed_5d = try TrainableInceptionA(t, "Mixed_5d", inputChannels: 288, poolFeatures: 64)
-        Mixed_6a = try TrainableInceptionB(t, "Mixed_6a", inputChannels: 288)
-        Mixed_6b = try TrainableInceptionC(t, "Mixed_6b", inputChannels: 768, channels7x7: 128)
-        Mixed_6c = try TrainableInceptionC(t, "Mixed_6c", inputChannels: 768, channels7x7: 160)
-        Mixed_6d = try TrainableInceptionC(t, "Mixed_6d", inputChannels: 768, channels7x7: 160)
-        Mixed_6e = try TrainableInceptionC(t, "Mixed_6e", inputChannels: 768, channels7x7: 192)
-        AuxLogits = try TrainableInceptionAux(t, "AuxLogits", inputChannels: 768, classes: classes)
-        Mixed_7a = try TrainableInceptionD(t, "Mixed_7a", inputChannels: 768)
-        Mixed_7b = try TrainableInceptionE(t, "Mixed_7b", inputChannels: 1280)
-        Mixed_7c = try TrainableInceptionE(t, "Mixed_7c", inputChannels: 2048)
+        Mixed_5b = try InceptionA(t, "Mixed_5b", inputChannels: 192, poolFeatures: 32)
+        Mixed_5c = try InceptionA(t, "Mixed_5c", inputChannels: 256, poolFeatures: 64)
+        Mixed_5d = try InceptionA(t, "Mixed_5d", inputChannels: 288, poolFeatures: 64)
+        Mixed_6a = try InceptionB(t, "Mixed_6a", inputChannels: 288)
+        Mixed_6b = try InceptionC(t, "Mixed_6b", inputChannels: 768, channels7x7: 128)
+        Mixed_6c = try InceptionC(t, "Mixed_6c", inputChannels: 768, channels7x7: 160)
+        Mixed_6d = try InceptionC(t, "Mixed_6d", inputChannels: 768, channels7x7: 160)
+        Mixed_6e = try InceptionC(t, "Mixed_6e", inputChannels: 768, channels7x7: 192)
+        AuxLogits = try InceptionAux(t, "AuxLogits", inputChannels: 768, classes: classes)
+        Mixed_7a = try InceptionD(t, "Mixed_7a", inputChannels: 768)
+        Mixed_7b = try InceptionE(t, "Mixed_7b", inputChannels: 1280)
+        Mixed_7c = try InceptionE(t, "Mixed_7c", inputChannels: 2048)
         fc = [try t.linear("fc.0", inputs: 2048, outputs: 512), try t.linear("fc.3", inputs: 512, outputs: classes)]
         parameters = t.parameters
     }

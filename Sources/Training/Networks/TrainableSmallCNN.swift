@@ -12,8 +12,8 @@ final class TrainableSmallCNN: TapeNetwork {
 
     init(source: ParameterSource, classes: Int, inputSize: Int) throws {
         let keras = LayerBuilder(source: source)
-        conv2d = try keras.kerasConv("conv2d", inputChannels: 3, filters: 16, kernel: (3, 3), padding: .same, activation: .relu)
-        conv2d_1 = try keras.kerasConv("conv2d_1", inputChannels: 16, filters: 32, kernel: (3, 3), padding: .same, activation: .relu)
+        conv2d = try keras.conv("conv2d", inputChannels: 3, filters: 16, kernel: (3, 3), padding: .same, activation: .relu)
+        conv2d_1 = try keras.conv("conv2d_1", inputChannels: 16, filters: 32, kernel: (3, 3), padding: .same, activation: .relu)
         let side = inputSize / 4 / 4
         dense = try keras.kerasDense("dense", inputs: side * side * 32, units: 64)
         dense_1 = try keras.kerasDense("dense_1", inputs: 64, units: classes)

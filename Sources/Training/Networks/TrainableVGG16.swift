@@ -14,22 +14,10 @@ final class TrainableVGG16: TapeNetwork {
 
     init(source: ParameterSource, classes: Int) throws {
         let torch = LayerBuilder(source: source)
-        var features: [ConvUnit?] = []
-        var channels = 3
-        var index = 0  // position in torchvision's nn.Sequential, counting ReLUs and pools
-        for stage in VGG16.configuration {
-            switch stage {
-            case let .conv(width):
-                features.append(try torch.torchConv("features.\(index)", inputChannels: channels, outputChannels: width,
-                                                    kernel: (3, 3), padding: .symmetric(1), activation: .relu))
-                channels = width
-                index += 2
-            case .pool:
-                features.append(nil)
-                index += 1
-            }
+        features = try VGG16.features { prefix, inputs, outputs in
+            try torch.torchConv(prefix, inputChannels: inputs, outputChannels: outputs, kernel: (3, 3),
+                                padding: .symmetric(1), activation: .relu)
         }
-        self.features = features
         classifier = [
             try torch.linear("classifier.0", inputs: 512 * 7 * 7, outputs: 1024),
             try torch.linear("classifier.3", inputs: 1024, outputs: 512),
