@@ -25,6 +25,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libturbojpeg0-dev, libpng-dev).
@@ -50,25 +56,50 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
-        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"]),
-        .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
+        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"], swiftSettings: vectorisedSettings),
+        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"]),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
                 swiftSettings: vectorisedSettings),
-        .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors"]),
+        .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors", "Training"]),
+        .target(name: "Synth", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Inference", "ImageIO", "Datasets", "Checkpoints", "Models",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Training", "WeightImport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", "Training", "Server",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
 
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "Tensors", "NN"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO", "Tensors"]),
-        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Inference", "ImageIO", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "ImageIO", "Datasets", "Tensors"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO", "Training"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Inference", "ImageIO",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
     ]
 )

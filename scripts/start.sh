@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what ECGLens needs, builds it, and classifies the bundled sample page with the
-# default model (or the images given as arguments).
-# Until trained weights ship (the training issue), the registry's models get randomly
-# initialised weights, labelled UNTRAINED wherever a prediction shows.
+# Installs what ECGLens needs, builds it, and starts the web app (ecg serve) on the registry's
+# models: open http://localhost:7860 (or $PORT). Arguments go to `ecg serve` (see --help).
+# Models whose weights are not installed get randomly initialised ones, labelled UNTRAINED
+# wherever a prediction shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -10,5 +10,4 @@ swift build -c release --product ecg
 ecg=.build/release/ecg
 $ecg init-weights --all --if-missing
 $ecg models
-if [ $# -eq 0 ]; then set -- samples/synthetic-ecg-page.png; fi
-$ecg predict "$@"
+exec $ecg serve "$@"

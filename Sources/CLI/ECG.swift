@@ -1,4 +1,5 @@
 import ArgumentParser
+import Server
 
 /// `ecg`: classify 12-lead ECG report images with one of four CNNs.
 @main
@@ -11,9 +12,9 @@ struct ECG: AsyncParsableCommand {
             Research and teaching use only: ECGLens is not a medical device.
             """,
         version: "0.1.0",
-        subcommands: [Predict.self, Models.self, InitWeights.self, Bench.self, Evaluate.self, Train.self, Split.self, Audit.self]
+        subcommands: [Predict.self, Models.self, InitWeights.self, Bench.self, Evaluate.self, Import.self, Synth.self, Split.self, Audit.self, Train.self, Serve.self]
     )
 }
 
 /// The research-use notice shown wherever results show.
-let researchNotice = "Research and teaching use only: not a medical device. Do not use for diagnosis."
+let researchNotice = Server.researchNotice

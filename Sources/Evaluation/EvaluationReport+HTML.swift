@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 extension EvaluationReport {
     /// The report as one self-contained HTML page: inline CSS and SVG, no scripts, no external
@@ -77,12 +78,18 @@ extension EvaluationReport {
     private func trainingSection() -> String {
         guard let log = trainingLog, !log.isEmpty else { return "" }
         let splits = [("train", "#4a7fb5"), ("val", "#d9822b")]
-        func chart(_ title: String, _ yRange: ClosedRange<Double>?, _ value: (TrainingLogEntry) -> Double) -> String {
+        // Where the recipe's phase changes (frozen backbone, then top blocks): (first epoch, phase).
+        let phases = log.enumerated().filter { $0.offset == 0 || log[$0.offset - 1].phase != $0.element.phase }
+            .map { (Double($0.element.epoch), $0.element.phase) }
+        func chart(_ title: String, _ yRange: ClosedRange<Double>?, _ value: (EpochRecord) -> Float) -> String {
             let series = splits.map { split, color in
-                (name: split, color: color, points: log.filter { $0.split == split }.map { (Double($0.epoch), value($0)) })
+                (name: split, color: color, points: log.filter { $0.split.rawValue == split && value($0).isFinite }
+                    .map { (Double($0.epoch), Double(value($0))) })
             }.filter { !$0.points.isEmpty }
-            return figure(SVGCharts.lineChart(title: title, yLabel: title.lowercased(), yRange: yRange, series: series),
-                          caption: "\(title) per epoch on the training and validation splits.")
+            let chart = SVGCharts.lineChart(title: title, yLabel: title.lowercased(), yRange: yRange, series: series,
+                                            markers: phases.count > 1 ? phases : [])
+            return figure(chart, caption: "\(title) per epoch on the training and validation splits"
+                          + (phases.count > 1 ? "; dashed lines mark where a recipe phase starts." : "."))
         }
         return "<h2>Training curves</h2>" + chart("Loss", nil, \.loss) + chart("Accuracy", 0...1, \.accuracy)
     }

@@ -24,3 +24,27 @@ extension EvaluationReport {
         return lines.joined(separator: "\n")
     }
 }
+
+extension EvaluationReport {
+    /// The figures as a Markdown table, for a model card (`evaluation.md`).
+    public func markdown() -> String {
+        var lines = [
+            "Evaluation of `\(model.key)` on `\(data)` (\(imageCount) images; "
+                + (model.crop.map { "crop `\($0)`" } ?? "whole page") + (model.trained ? "" : "; UNTRAINED random weights") + ").",
+            "Intervals: \(Int((bootstrap.confidence * 100).rounded()))% percentile bootstrap over images, "
+                + "\(bootstrap.resamples) resamples, seed \(bootstrap.seed).",
+            "",
+            "| class | precision | recall | F1 | support |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for c in metrics.classes {
+            lines.append("| \(c.name) | \(formatted(c.precision)) | \(formatted(c.recall)) | \(formatted(c.f1)) | \(c.support) |")
+        }
+        lines.append("| **accuracy** | | | \(formatted(metrics.accuracy)) | \(imageCount) |")
+        lines.append("| **macro-F1** | | | \(formatted(metrics.macroF1)) | |")
+        lines.append("")
+        lines.append("Expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
+                     + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

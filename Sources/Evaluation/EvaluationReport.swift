@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Training
 
 /// Everything `ecg evaluate` measures about one model on one data set: what `evaluation.json`
 /// holds and `report.html` shows.
@@ -82,7 +83,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     /// Wall-clock seconds for reading and classifying the images.
     public var seconds: Double
     /// The trainer's per-epoch log, when one was given.
-    public var trainingLog: [TrainingLogEntry]?
+    public var trainingLog: [EpochRecord]?
 
     enum CodingKeys: String, CodingKey {
         case notice, model, data, classes, bootstrap, metrics, calibration, misclassified, unreadable, images, seconds
@@ -92,7 +93,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     /// Measures `results` (from `Evaluator.run`) of `model`, whose outputs are `classes`.
     public init(
         model: Model, classes: [String], data: String, results: [ImageResult], unreadable: [UnreadableImage],
-        bootstrap: Bootstrap, calibrationBins: Int = 10, seconds: Double, trainingLog: [TrainingLogEntry]? = nil,
+        bootstrap: Bootstrap, calibrationBins: Int = 10, seconds: Double, trainingLog: [EpochRecord]? = nil,
         notice: String
     ) {
         let labels = results.map(\.label), probabilities = results.map(\.probabilities)

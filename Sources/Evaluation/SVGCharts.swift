@@ -70,10 +70,10 @@ enum SVGCharts {
     }
 
     /// Lines of `(epoch, value)` points, one per named series, over `yRange` (else 0 to just
-    /// above the largest value).
+    /// above the largest value), with a labelled dashed vertical line at each marker.
     static func lineChart(
         title: String, yLabel: String, yRange: ClosedRange<Double>? = nil,
-        series: [(name: String, color: String, points: [(Double, Double)])]
+        series: [(name: String, color: String, points: [(Double, Double)])], markers: [(x: Double, label: String)] = []
     ) -> String {
         let all = series.flatMap(\.points)
         let xs = all.map(\.0), ys = all.map(\.1)
@@ -85,6 +85,11 @@ enum SVGCharts {
         svg += text(title, x: plot.left, y: 14, anchor: "start", weight: "bold")
         svg += plot.axes(xTicks: ticks(xMin...xMax, integers: true), yTicks: ticks(yMin...yMax, integers: false),
                          xLabel: "epoch", yLabel: yLabel)
+        for marker in markers {
+            let x = plot.px(marker.x)
+            svg += "<line x1=\"\(f(x))\" y1=\"\(f(plot.top))\" x2=\"\(f(x))\" y2=\"\(f(plot.top + plot.height))\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
+            svg += text(marker.label, x: x + 3, y: plot.top + plot.height - 6, anchor: "start", fill: "#666", size: 10)
+        }
         for (index, line) in series.enumerated() {
             let path = line.points.map { "\(f(plot.px($0.0))),\(f(plot.py($0.1)))" }.joined(separator: " ")
             svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\"/>"

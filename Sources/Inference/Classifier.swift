@@ -22,13 +22,10 @@ public struct Classifier: Sendable {
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
-    ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture.
+    ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture;
+    ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted.
     public init(entry: ModelEntry, registry: ModelRegistry) throws {
-        let url = registry.weightsURL(entry)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw RegistryError.notInstalled(key: entry.key, path: url.path)
-        }
-        let file = try SafetensorsFile(contentsOf: url)
+        let file = try SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry))
         let metadata = try WeightsMetadata(file: file)
         guard metadata.architecture == entry.architecture else {
             throw CheckpointError.mismatch(

@@ -23,8 +23,8 @@ public func conv2dBackward(
     let (p, oc) = (g.patchSize, g.outputChannels)
     let pixelsPerImage = g.outputHeight * g.outputWidth
     let direct = g.isPointwise
-    // Tiles of about a million im2col values (4 MiB), whole output rows where possible.
-    let tileRows = max(1, min(pixelsPerImage, (1 << 20) / max(p, 1)))
+    // Tiles of about a million im2col values (4 MiB).
+    let tileRows = max(1, (1 << 20) / max(p, 1))
     let chunks = min(kernelThreadCount, g.batch)
     let partialCount = weightGradient == nil ? 0 : p * oc
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks * partialCount))
@@ -37,32 +37,32 @@ public func conv2dBackward(
         let columnGradient = columns + columnFloats
         for chunk in chunkRange {
             let dw = partials + chunk * partialCount
-            for image in (g.batch * chunk / chunks)..<(g.batch * (chunk + 1) / chunks) {
-                for first in stride(from: 0, to: pixelsPerImage, by: tileRows) {
-                    let rows = min(tileRows, pixelsPerImage - first)
-                    let row0 = image * pixelsPerImage + first
-                    let dyTile = dy + row0 * oc
-                    let patches: UnsafePointer<Float>
-                    if direct {
-                        patches = input + row0 * g.inputChannels
-                    } else {
-                        im2col(columns, input: input, geometry: g, firstRow: row0, rows: rows)
-                        patches = UnsafePointer(columns)
-                    }
-                    if weightGradient != nil {
-                        gemm(m: p, n: oc, k: rows, a: patches, lda: p, transposeA: true,
-                             b: dyTile, ldb: oc, transposeB: false, c: dw, ldc: oc, beta: 1)
-                    }
-                    guard let inputGradient else { continue }
-                    if direct {
-                        gemm(m: rows, n: p, k: oc, a: dyTile, lda: oc, transposeA: false,
-                             b: weight, ldb: oc, transposeB: true,
-                             c: inputGradient + row0 * g.inputChannels, ldc: p, beta: 1)
-                    } else {
-                        gemm(m: rows, n: p, k: oc, a: dyTile, lda: oc, transposeA: false,
-                             b: weight, ldb: oc, transposeB: true, c: columnGradient, ldc: p, beta: 0)
-                        col2imAdding(inputGradient, columns: columnGradient, geometry: g, firstRow: row0, rows: rows)
-                    }
+            // The chunk's images' output pixels, in tiles that may span images (deep layers
+            // have few pixels per image, and longer products run faster).
+            let chunkRows = (g.batch * chunk / chunks * pixelsPerImage)..<(g.batch * (chunk + 1) / chunks * pixelsPerImage)
+            for row0 in stride(from: chunkRows.lowerBound, to: chunkRows.upperBound, by: tileRows) {
+                let rows = min(tileRows, chunkRows.upperBound - row0)
+                let dyTile = dy + row0 * oc
+                let patches: UnsafePointer<Float>
+                if direct {
+                    patches = input + row0 * g.inputChannels
+                } else {
+                    im2col(columns, input: input, geometry: g, firstRow: row0, rows: rows)
+                    patches = UnsafePointer(columns)
+                }
+                if weightGradient != nil {
+                    gemm(m: p, n: oc, k: rows, a: patches, lda: p, transposeA: true,
+                         b: dyTile, ldb: oc, transposeB: false, c: dw, ldc: oc, beta: 1)
+                }
+                guard let inputGradient else { continue }
+                if direct {
+                    gemm(m: rows, n: p, k: oc, a: dyTile, lda: oc, transposeA: false,
+                         b: weight, ldb: oc, transposeB: true,
+                         c: inputGradient + row0 * g.inputChannels, ldc: p, beta: 1)
+                } else {
+                    gemm(m: rows, n: p, k: oc, a: dyTile, lda: oc, transposeA: false,
+                         b: weight, ldb: oc, transposeB: true, c: columnGradient, ldc: p, beta: 0)
+                    col2imAdding(inputGradient, columns: columnGradient, geometry: g, firstRow: row0, rows: rows)
                 }
             }
         }

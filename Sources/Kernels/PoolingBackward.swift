@@ -12,15 +12,25 @@ public func maxPool2dBackward(
 ) {
     let c = g.channels
     forEachWindow(g) { image, outputOffset, rows, columns, _ in
-        for j in 0..<c {
-            var best = -Float.infinity, bestOffset = -1
-            for ih in rows {
-                for iw in columns {
-                    let offset = ((image * g.inputHeight + ih) * g.inputWidth + iw) * c + j
-                    if input[offset] > best || bestOffset < 0 { (best, bestOffset) = (input[offset], offset) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { best in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: c) { winner in
+                // Window positions in order, every channel at once: a later value wins only if larger.
+                var first = true
+                for ih in rows {
+                    for iw in columns {
+                        let offset = ((image * g.inputHeight + ih) * g.inputWidth + iw) * c
+                        let x = input + offset
+                        if first {
+                            for j in 0..<c { (best[j], winner[j]) = (x[j], offset + j) }
+                            first = false
+                        } else {
+                            for j in 0..<c where x[j] > best[j] { (best[j], winner[j]) = (x[j], offset + j) }
+                        }
+                    }
                 }
+                guard !first else { return }
+                for j in 0..<c { inputGradient[winner[j]] += dy[outputOffset + j] }
             }
-            if bestOffset >= 0 { inputGradient[bestOffset] += dy[outputOffset + j] }
         }
     }
 }

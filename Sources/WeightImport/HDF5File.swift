@@ -25,7 +25,7 @@ final class HDF5File {
     private let rootSymbolTable: (btree: Int, heap: Int)?
 
     /// Upper bounds that stop hostile files from looping or recursing without end.
-    static let maxMessages = 100_000, maxDepth = 64, maxMembers = 1_000_000
+    static let maxMessages = 100_000, maxDepth = 64, maxMembers = 100_000
 
     static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
 
@@ -180,7 +180,7 @@ final class HDF5File {
         let type = flags & 0x08 != 0 ? try r.u8("a link message") : 0
         if flags & 0x04 != 0 { try r.skip(8, "a link message") }
         if flags & 0x10 != 0 { try r.skip(1, "a link message") }
-        let length = Int(try r.uint(1 << (flags & 3), "a link name length"))
+        let length = try r.offset(1 << (flags & 3), "a link name length")
         let name = String(decoding: try r.bytes(length, "a link name"), as: UTF8.self)
         guard type == 0 else { return nil }
         return Link(name: name, address: try r.offset(offsetSize, "a link address"))

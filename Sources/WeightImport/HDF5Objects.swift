@@ -27,7 +27,7 @@ struct ObjectHeader {
             let flags = try r.u8("an object header")
             if flags & 0x20 != 0 { try r.skip(16, "an object header") }
             if flags & 0x10 != 0 { try r.skip(4, "an object header") }
-            let size = Int(try r.uint(1 << (flags & 3), "an object header"))
+            let size = try r.offset(1 << (flags & 3), "an object header")
             blocks.append((r.position, size))
             creationOrder = flags & 0x04 != 0
         }
@@ -64,6 +64,9 @@ struct ObjectHeader {
                     var c = body
                     let target = try c.offset(file.offsetSize, "a continuation message")
                     let length = try c.offset(file.lengthSize, "a continuation message")
+                    guard length >= 8, length <= file.source.bytes.count else {
+                        throw .malformed(path: file.path, reason: "object header continuation of \(length) bytes")
+                    }
                     var block = try file.reader(at: target, "an object header continuation")
                     if version2 { try block.expect("OCHK", "an object header continuation") }
                     blocks.append((block.position, length - (version2 ? 4 : 0)))
@@ -228,8 +231,9 @@ enum HDF5Attribute {
         try r.expect("GCOL", "a global heap")
         try r.skip(4, "a global heap")
         let size = try r.offset(file.lengthSize, "a global heap")
+        guard size >= 0, size <= r.bytes.count else { throw .truncated(path: file.path, what: "a global heap") }
         let end = r.position - 8 - file.lengthSize + size
-        guard size >= 0, end <= r.bytes.count else { throw .truncated(path: file.path, what: "a global heap") }
+        guard end <= r.bytes.count else { throw .truncated(path: file.path, what: "a global heap") }
         while r.position + 8 + file.lengthSize <= end {
             let objectIndex = try r.u16("a global heap object")
             try r.skip(6, "a global heap object")

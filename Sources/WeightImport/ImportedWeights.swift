@@ -14,6 +14,9 @@ public protocol ImportedWeights: ParameterSource {
     var names: [String] { get }
     /// Whether the file holds the parameter `name`.
     func contains(_ name: String) -> Bool
+    /// The stored shape of the parameter `name`; nil when the file does not hold it.
+    /// - Throws: `WeightImportError` when its description is damaged.
+    func shape(of name: String) throws -> [Int]?
 }
 
 extension ImportedWeights {
@@ -22,12 +25,13 @@ extension ImportedWeights {
     /// The architecture's parameters that this file lacks, in order.
     public func missingNames(classes: Int = Architecture.ecgClasses.count, inputSize: Int? = nil) throws -> [String] {
         let held = Set(names)
-        return try architecture.parameterList(classes: classes, inputSize: inputSize).map(\.name).filter { !held.contains($0) }
+        return try ParameterLists.of(architecture, classes: classes, inputSize: inputSize).map(\.name).filter { !held.contains($0) }
     }
 }
 
-/// Takes each parameter from `primary` when it holds it, and from `fallback` otherwise: loads
-/// a backbone-only checkpoint under a freshly initialised head (`ecg train --init`).
+/// Takes each parameter from `primary` when it holds it in the shape asked for, and from
+/// `fallback` otherwise: loads a backbone-only checkpoint, or an ImageNet checkpoint whose
+/// 1000-class head does not fit, under a freshly initialised head (`ecg train --init`).
 public final class PartialParameterSource: ParameterSource {
     public let primary: any ImportedWeights
     public let fallback: ParameterSource
@@ -40,7 +44,7 @@ public final class PartialParameterSource: ParameterSource {
     }
 
     public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
-        if primary.contains(name) { return try primary.tensor(name, shape: shape, role: role) }
+        if primary.contains(name), try primary.shape(of: name) == shape { return try primary.tensor(name, shape: shape, role: role) }
         fallbackNames.append(name)
         return try fallback.tensor(name, shape: shape, role: role)
     }

@@ -9,11 +9,13 @@ import Models
 /// NOTE: layer classes are inferred from the parameters: `gamma` means `BatchNormalization`, a
 /// 2-D kernel `Dense`, a layer named `*_depthwise` `DepthwiseConv2D`, any other kernel `Conv2D`.
 struct KerasLayerMap {
-    /// One layer of the architecture: its name, Keras class group name and variables in Keras order.
+    /// One layer of the architecture: its name, Keras class group name, variables in Keras order,
+    /// and output channels or units.
     struct Layer: Equatable {
         let name: String
         let keras: String
         let variables: [String]
+        let outputs: Int
     }
 
     /// The architecture's layers, in the order it builds them.
@@ -25,28 +27,31 @@ struct KerasLayerMap {
         "batch_normalization": ["gamma", "beta", "moving_mean", "moving_variance"],
     ]
 
-    init(architecture: Architecture, inputSize: Int? = nil) throws {
-        let parameters = try architecture.parameterList(classes: Architecture.ecgClasses.count, inputSize: inputSize)
+    init(architecture: Architecture, classes: Int, inputSize: Int? = nil) throws {
+        let parameters = try ParameterLists.of(architecture, classes: classes, inputSize: inputSize)
         var order: [String] = []
-        var variables: [String: [(name: String, rank: Int)]] = [:]
+        var variables: [String: [(name: String, shape: [Int])]] = [:]
         for (name, shape) in parameters {
             guard let slash = name.lastIndex(of: "/") else { continue }
             let layer = String(name[..<slash])
             if variables[layer] == nil { order.append(layer) }
-            variables[layer, default: []].append((String(name[name.index(after: slash)...]), shape.count))
+            variables[layer, default: []].append((String(name[name.index(after: slash)...]), shape))
         }
         layers = order.map { name in
             let vars = variables[name] ?? []
             let keras: String
             if vars.contains(where: { $0.name == "gamma" || $0.name == "moving_mean" }) {
                 keras = "batch_normalization"
-            } else if vars.contains(where: { $0.name == "kernel" && $0.rank == 2 }) {
+            } else if vars.contains(where: { $0.name == "kernel" && $0.shape.count == 2 }) {
                 keras = "dense"
             } else {
                 keras = name.hasSuffix("_depthwise") ? "depthwise_conv2d" : "conv2d"
             }
             let canonical = Self.variableOrder[keras] ?? []
-            return Layer(name: name, keras: keras, variables: canonical.filter { v in vars.contains { $0.name == v } })
+            let shape = vars.first?.shape ?? []
+            let outputs = keras == "depthwise_conv2d" && shape.count == 4 ? shape[2] : shape.last ?? 0
+            return Layer(name: name, keras: keras, variables: canonical.filter { v in vars.contains { $0.name == v } },
+                         outputs: outputs)
         }
     }
 

@@ -1,4 +1,5 @@
 import Checkpoints
+import Foundation
 import Models
 import NN
 import Tensors
@@ -16,8 +17,8 @@ public final class KerasWeightsFile: ImportedWeights {
     /// The Keras layer name each `vars` group records (Keras 3.10 and later), by architecture
     /// layer name: lets a test confirm that matching by structure agrees with the names.
     public let recordedLayerNames: [String: String]
-    /// The legacy file's `model_config` attribute, or nil.
-    public let legacyModelConfig: String?
+    /// The input side the saved model declares (`.keras` and legacy `.h5` files record it).
+    public let declaredInputSize: Int?
 
     private let file: HDF5File
     /// Where each parameter's dataset is.
@@ -25,24 +26,27 @@ public final class KerasWeightsFile: ImportedWeights {
 
     /// Opens a `.weights.h5` or legacy `.h5` file.
     /// - Throws: `WeightImportError` when it is unreadable, malformed or not Keras weights.
-    public convenience init(contentsOf path: String, architecture: Architecture, inputSize: Int? = nil) throws {
-        try self.init(HDF5File(LoadedBytes(contentsOf: path)), architecture: architecture, inputSize: inputSize)
+    public convenience init(
+        contentsOf path: String, architecture: Architecture, classes: Int = Architecture.ecgClasses.count, inputSize: Int? = nil
+    ) throws {
+        try self.init(HDF5File(LoadedBytes(contentsOf: path)), architecture: architecture, classes: classes, inputSize: inputSize)
     }
 
-    init(_ file: HDF5File, architecture: Architecture, inputSize: Int? = nil) throws {
+    init(_ file: HDF5File, architecture: Architecture, classes: Int, inputSize: Int?, declaredInputSize: Int? = nil) throws {
         guard architecture.framework == .keras else {
             throw WeightImportError.architectureMismatch(
                 path: file.path, reason: "a Keras file cannot hold \(architecture.rawValue), a torchvision architecture")
         }
         self.file = file
         self.architecture = architecture
-        let map = try KerasLayerMap(architecture: architecture, inputSize: inputSize)
+        let map = try KerasLayerMap(architecture: architecture, classes: classes, inputSize: inputSize)
         var locations: [String: Int] = [:]
         var recorded: [String: String] = [:]
         let root = try file.members(ofGroup: file.rootAddress)
         if let layers = root.first(where: { $0.name == "layers" }) {
-            legacyModelConfig = nil
-            let instances = try Self.layerInstances(file, container: layers.address, depth: 0)
+            self.declaredInputSize = declaredInputSize
+            var visited = Set<Int>()
+            let instances = try Self.layerInstances(file, container: layers.address, visited: &visited)
             for layer in map.layers {
                 let counter = map.layers.prefix { $0 != layer }.filter { $0.keras == layer.keras }.count
                 guard let vars = instances[layer.keras].flatMap({ counter < $0.count ? $0[counter] : nil }) else { continue }
@@ -56,15 +60,22 @@ public final class KerasWeightsFile: ImportedWeights {
             }
         } else {
             let weightsRoot = root.first { $0.name == "model_weights" }?.address ?? file.rootAddress
-            legacyModelConfig = try file.stringAttributes(of: file.rootAddress)["model_config"]?.first
+            if let text = try file.stringAttributes(of: file.rootAddress)["model_config"]?.first {
+                let config = try KerasConfig(Data(text.utf8), path: file.path)
+                try config.check(against: map, architecture: architecture, path: file.path)
+                self.declaredInputSize = config.inputSize
+            } else {
+                self.declaredInputSize = nil
+            }
             guard try file.stringAttributes(of: weightsRoot)["layer_names"] != nil else {
                 throw WeightImportError.malformed(path: file.path, reason: "neither Keras 3 weights (no layers group) nor legacy Keras weights (no layer_names)")
             }
-            try Self.legacyDatasets(file, group: weightsRoot, trail: [], depth: 0, into: &locations)
+            var visited = Set<Int>()
+            try Self.legacyDatasets(file, group: weightsRoot, trail: [], visited: &visited, into: &locations)
         }
         self.locations = locations
         recordedLayerNames = recorded
-        names = try architecture.parameterList(classes: Architecture.ecgClasses.count, inputSize: inputSize)
+        names = try ParameterLists.of(architecture, classes: classes, inputSize: inputSize)
             .map(\.name).filter { locations[$0] != nil }
         guard !names.isEmpty else {
             throw WeightImportError.architectureMismatch(path: file.path, reason: "holds none of \(architecture.rawValue)'s parameters")
@@ -73,14 +84,16 @@ public final class KerasWeightsFile: ImportedWeights {
 
     /// The `vars` groups of a Keras 3 `layers` container, by class, in Keras's numbering; the
     /// layers of nested models (a backbone inside the model) come before the container's own.
-    private static func layerInstances(_ file: HDF5File, container: Int, depth: Int) throws -> [String: [Int]] {
-        guard depth < HDF5File.maxDepth else { throw WeightImportError.malformed(path: file.path, reason: "layers nest too deeply") }
+    private static func layerInstances(_ file: HDF5File, container: Int, visited: inout Set<Int>) throws -> [String: [Int]] {
+        guard visited.insert(container).inserted, visited.count < HDF5File.maxMembers else {
+            throw WeightImportError.malformed(path: file.path, reason: "layer groups form a cycle")
+        }
         var nested: [String: [Int]] = [:]
         var own: [String: [(index: Int, vars: Int)]] = [:]
         for member in try file.members(ofGroup: container) {
             let children = try file.members(ofGroup: member.address)
             if let inner = children.first(where: { $0.name == "layers" }) {
-                nested.merge(try layerInstances(file, container: inner.address, depth: depth + 1)) { $0 + $1 }
+                nested.merge(try layerInstances(file, container: inner.address, visited: &visited)) { $0 + $1 }
             }
             if let vars = children.first(where: { $0.name == "vars" }) {
                 let (keras, index) = KerasLayerMap.classAndIndex(member.name)
@@ -92,12 +105,16 @@ public final class KerasWeightsFile: ImportedWeights {
     }
 
     /// Legacy datasets `…/LAYER/VAR:0`, recorded as `LAYER/VAR` (`depthwise_kernel` as `kernel`).
-    private static func legacyDatasets(_ file: HDF5File, group: Int, trail: [String], depth: Int, into locations: inout [String: Int]) throws {
-        guard depth < HDF5File.maxDepth else { throw WeightImportError.malformed(path: file.path, reason: "groups nest too deeply") }
+    private static func legacyDatasets(
+        _ file: HDF5File, group: Int, trail: [String], visited: inout Set<Int>, into locations: inout [String: Int]
+    ) throws {
+        guard visited.insert(group).inserted, visited.count < HDF5File.maxMembers else {
+            throw WeightImportError.malformed(path: file.path, reason: "groups form a cycle")
+        }
         for member in try file.members(ofGroup: group) {
             let path = trail + [member.name]
             if try file.isGroup(member.address) {
-                try legacyDatasets(file, group: member.address, trail: path, depth: depth + 1, into: &locations)
+                try legacyDatasets(file, group: member.address, trail: path, visited: &visited, into: &locations)
             } else if path.count >= 2 {
                 var variable = member.name
                 if let colon = variable.lastIndex(of: ":") { variable = String(variable[..<colon]) }
@@ -108,6 +125,11 @@ public final class KerasWeightsFile: ImportedWeights {
     }
 
     public func contains(_ name: String) -> Bool { locations[name] != nil }
+
+    public func shape(of name: String) throws -> [Int]? {
+        guard let address = locations[name] else { return nil }
+        return try file.dataset(at: address, name: name).shape
+    }
 
     /// The parameter `name`, which must have `shape`.
     /// - Throws: `WeightImportError.missingTensor`, `.shapeMismatch`, or a reading error.

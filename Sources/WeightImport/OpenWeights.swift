@@ -11,17 +11,30 @@ import Models
 /// let source = PartialParameterSource(primary: weights, fallback: RandomParameterSource(seed: 1))
 /// ```
 /// - Parameters:
+///   - classes: the number of output classes the head is checked against (the four ECG classes).
 ///   - inputSize: the input side, which fixes the small CNN's dense layer; the default otherwise.
 /// - Throws: `WeightImportError` for an unreadable, malformed, hostile or mismatched file.
-public func openWeights(_ url: URL, architecture: Architecture, inputSize: Int? = nil) throws -> any ImportedWeights {
+public func openWeights(
+    _ url: URL, architecture: Architecture, classes: Int = Architecture.ecgClasses.count, inputSize: Int? = nil
+) throws -> any ImportedWeights {
     let bytes = try LoadedBytes(contentsOf: url.path)
-    return try openWeights(bytes, architecture: architecture, inputSize: inputSize)
+    return try openWeights(bytes, architecture: architecture, classes: classes, inputSize: inputSize)
 }
 
-func openWeights(_ bytes: LoadedBytes, architecture: Architecture, inputSize: Int?) throws -> any ImportedWeights {
+func openWeights(_ bytes: LoadedBytes, architecture: Architecture, classes: Int, inputSize: Int?) throws -> any ImportedWeights {
     let head = Array(bytes.bytes.prefix(8))
     if head == HDF5File.signature {
-        return try KerasWeightsFile(HDF5File(bytes), architecture: architecture, inputSize: inputSize)
+        return try KerasWeightsFile(HDF5File(bytes), architecture: architecture, classes: classes, inputSize: inputSize)
+    }
+    if ZipArchive.isZip(bytes.bytes) {
+        let archive = try ZipArchive(bytes)
+        if let weights = archive.entry("model.weights.h5") {
+            return try KerasArchive(archive, weights: weights, architecture: architecture, classes: classes, inputSize: inputSize).weights
+        }
+        return try TorchCheckpoint(archive, architecture: architecture, classes: classes)
+    }
+    if bytes.bytes.starts(with: TorchCheckpoint.legacyMagic) {
+        return try TorchCheckpoint(legacy: bytes, architecture: architecture, classes: classes)
     }
     throw WeightImportError.unsupported(path: bytes.path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")
 }

@@ -11,7 +11,8 @@ public enum WeightImportError: Error, Equatable, Sendable, CustomStringConvertib
     case unsupported(path: String, feature: String)
     /// The file asks for something unsafe (a pickle global outside the allow-list) and is refused.
     case refused(path: String, reason: String)
-    /// A declared size is beyond the reader's limits (an oversized header, a zip bomb).
+    /// A declared size or count is beyond the reader's limits (an oversized header, a zip bomb,
+    /// nesting too deep to walk).
     case tooLarge(path: String, what: String, limit: Int)
     /// The file holds no parameter called `name`.
     case missingTensor(path: String, name: String)
@@ -36,7 +37,7 @@ public enum WeightImportError: Error, Equatable, Sendable, CustomStringConvertib
         case let .malformed(path, reason): "\(path): malformed file: \(reason)"
         case let .unsupported(path, feature): "\(path): unsupported: \(feature)"
         case let .refused(path, reason): "\(path): refused: \(reason)"
-        case let .tooLarge(path, what, limit): "\(path): \(what) exceeds the limit of \(limit) bytes"
+        case let .tooLarge(path, what, limit): "\(path): \(what) exceeds the limit of \(limit)"
         case let .missingTensor(path, name): "\(path): no parameter named \"\(name)\""
         case let .shapeMismatch(path, name, expected, got):
             "\(path): parameter \"\(name)\" has shape \(got) but the architecture needs \(expected)"

@@ -46,6 +46,8 @@ struct EvaluateCommandTests {
             #expect((report?["images"] as? [Any])?.count == 12)
             let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
             #expect(html.contains("<svg") && html.contains("UNTRAINED MODEL"))
+            let markdown = try String(contentsOf: out.appendingPathComponent("evaluation.md"), encoding: .utf8)
+            #expect(markdown.contains("| **macro-F1** |"))
             #expect(!html.contains("http://") && !html.contains("https://"))
         }
     }
@@ -71,19 +73,23 @@ struct EvaluateCommandTests {
         }
     }
 
-    @Test("A training log puts curves in the report; an unreadable image is listed, skipped, and exits 1")
+    @Test("A training log puts curves in the report; an unreadable image is listed, skipped, and exits 1; other folders are named")
     func logAndUnreadable() throws {
         try withDataSet { registry, data, directory in
             let log = try write("""
-                {"epoch": 1, "split": "train", "loss": 1.3, "accuracy": 0.4, "learning_rate": 0.001, "images_per_second": 50, "elapsed_s": 10}
-                {"epoch": 1, "split": "val", "loss": 1.2, "accuracy": 0.45, "learning_rate": 0.001, "images_per_second": 90, "elapsed_s": 11}
+                {"epoch": 1, "split": "train", "loss": 1.3, "accuracy": 0.4, "learning_rate": 0.001, "images_per_second": 50, "elapsed_s": 10, "phase": "all"}
+                {"epoch": 1, "split": "val", "loss": 1.2, "accuracy": 0.45, "learning_rate": 0.001, "images_per_second": 90, "elapsed_s": 11, "phase": "all"}
                 """, to: "train.jsonl", in: directory)
             try write("not an image", to: "data/Normal/broken.png", in: directory)
+            try ImageEncoder.png(gradientImage(width: 8, height: 8)).write(to: data.appendingPathComponent("unlisted.png"))
+            try FileManager.default.createDirectory(at: data.appendingPathComponent("Other"), withIntermediateDirectories: true)
+            try ImageEncoder.png(gradientImage(width: 8, height: 8)).write(to: data.appendingPathComponent("Other/x.png"))
             let out = directory.appendingPathComponent("out")
             let run = try runECG(["evaluate", "small_cnn", "--data", data.path, "--models", registry, "--out", out.path,
                                   "--training-log", log.path, "--json", "--bootstrap", "0"])
             #expect(run.exited && run.status == 1)
-            #expect(run.stderrLines.count == 1 && run.stderr.hasPrefix("error: ") && run.stderr.contains("Normal/broken.png"))
+            #expect(run.stderrLines == ["warning: \(data.path)/Other skipped: not one of small_cnn's classes",
+                                        "error: \(data.path)/Normal/broken.png: the data is not a JPEG or PNG image"], "\(run.stderr)")
             let report = try json(run)
             #expect(report["image_count"] as? Int == 12 && (report["unreadable"] as? [Any])?.count == 1)
             #expect((report["training_log"] as? [Any])?.count == 2)
@@ -107,6 +113,39 @@ struct EvaluateCommandTests {
             #expect(run.exited && run.status == status, "\(run.stderr)")
             #expect(run.stderr.contains(message), "\(run.stderr)")
             #expect(status == 64 || run.stderrLines.count == 1)
+        }
+    }
+}
+
+@Suite("ecg evaluate on real ECG images", .enabled(
+    if: FileManager.default.fileExists(atPath: datasetDirectory.path),
+    "no data set at ../shared/data/ecg-khan-2021"), .enabled(
+    if: ecgExecutable != nil,
+    "the ecg executable is not next to the test binary: build it with `swift build --build-tests` first"))
+struct EvaluateRealImagesTests {
+    @Test("Four real pages per class, untrained small CNN, with and without crop-to-trace")
+    func realPages() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try smallCNNRegistry(in: directory).path
+            #expect(try runECG(["init-weights", "small_cnn", "--models", registry]).status == 0)
+            let data = directory.appendingPathComponent("data")
+            for name in ecgClasses {
+                let source = datasetDirectory.appendingPathComponent(name), target = data.appendingPathComponent(name)
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+                for file in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().prefix(4) {
+                    try FileManager.default.createSymbolicLink(
+                        at: target.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
+                }
+            }
+            for crop in ["--crop", "--no-crop"] {
+                let out = directory.appendingPathComponent(crop)
+                let run = try runECG(["evaluate", "small_cnn", "--data", data.path, "--models", registry, crop,
+                                      "--out", out.path, "--json", "--bootstrap", "100"])
+                #expect(run.exited && run.status == 0, "\(run.stderr)")
+                let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+                #expect(report["image_count"] as? Int == 16)
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+            }
         }
     }
 }

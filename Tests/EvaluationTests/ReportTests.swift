@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+import Training
 
 /// The JSON, text and HTML forms of an evaluation report.
 @Suite("Evaluation report")
@@ -12,7 +13,7 @@ struct ReportTests {
 
     /// Twelve images, three per class; the last of each class is mistaken for the next class,
     /// and one file name needs escaping.
-    private func report(trained: Bool, trainingLog: [TrainingLogEntry]? = nil) -> EvaluationReport {
+    private func report(trained: Bool, trainingLog: [EpochRecord]? = nil) -> EvaluationReport {
         var results: [ImageResult] = []
         for label in 0..<4 {
             for index in 0..<3 {
@@ -33,12 +34,17 @@ struct ReportTests {
             notice: "Research and teaching use only: not a medical device.")
     }
 
-    private let log = [
-        TrainingLogEntry(epoch: 1, split: "train", loss: 1.3, accuracy: 0.4),
-        TrainingLogEntry(epoch: 1, split: "val", loss: 1.2, accuracy: 0.45),
-        TrainingLogEntry(epoch: 2, split: "train", loss: 0.9, accuracy: 0.6),
-        TrainingLogEntry(epoch: 2, split: "val", loss: 1.0, accuracy: 0.55),
-    ]
+    private func record(_ epoch: Int, _ split: EpochRecord.Split, loss: Float, accuracy: Float, phase: String = "head") -> EpochRecord {
+        EpochRecord(epoch: epoch, split: split, phase: phase, loss: loss, accuracy: accuracy, learningRate: 0.001,
+                    imagesPerSecond: 50, elapsedSeconds: Double(epoch))
+    }
+
+    private var log: [EpochRecord] { [
+        record(1, .train, loss: 1.3, accuracy: 0.4),
+        record(1, .val, loss: 1.2, accuracy: 0.45),
+        record(2, .train, loss: 0.9, accuracy: 0.6),
+        record(2, .val, loss: 1.0, accuracy: 0.55),
+    ] }
 
     @Test("Metrics, mistakes and counts come from the results")
     func figures() {
@@ -66,12 +72,14 @@ struct ReportTests {
 
     @Test("The HTML is well-formed, self-contained, and has the plots, notice and mistakes")
     func html() throws {
-        let html = report(trained: true, trainingLog: log).html()
+        // The fine-tuning phase starts at epoch 3, where the loss diverged.
+        let html = report(trained: true, trainingLog: log + [record(3, .train, loss: .nan, accuracy: 0.6, phase: "top-blocks")]).html()
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(!html.contains("http://") && !html.contains("https://"))
         #expect(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 5)  // confusion, reliability, F1, loss, accuracy
-        #expect(html.contains("<polyline"))
+        #expect(html.contains("<polyline") && html.contains(">top-blocks</text>"))
+        #expect(!html.lowercased().contains("nan"))
         #expect(html.contains("Research and teaching use only"))
         #expect(html.contains("odd &lt;name&gt; &amp; &quot;quotes&quot;.png"))
         #expect(html.contains("Normal/broken.jpg"))
@@ -103,6 +111,17 @@ struct ReportTests {
     }
 }
 
+extension ReportTests {
+    @Test("The Markdown table has a row per class and the overall figures")
+    func markdown() {
+        let lines = report(trained: true).markdown().split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("| ") }.count == 7)  // header, 4 classes, accuracy, macro-F1
+        #expect(lines.contains { $0.hasPrefix("| Normal | ") && $0.hasSuffix(" | 3 |") })
+        #expect(lines.contains { $0.hasPrefix("| **accuracy** | | | 66.7% (") && $0.hasSuffix(" | 12 |") })
+        #expect(lines[0].contains("crop `0.03,0.18,0.98,0.96`") && !lines[0].contains("UNTRAINED"))
+    }
+}
+
 @Suite("Training log")
 struct TrainingLogTests {
     private func withFile<R>(_ text: String, _ body: (URL) throws -> R) throws -> R {
@@ -115,23 +134,25 @@ struct TrainingLogTests {
     @Test("Reads one entry per line, skipping blank lines and ignoring other keys")
     func reads() throws {
         let text = """
-            {"epoch": 1, "split": "train", "loss": 1.25, "accuracy": 0.5, "learning_rate": 0.001, "images_per_second": 40.5, "elapsed_s": 12, "step": 9}
+            {"accuracy":0.5,"elapsed_s":12,"epoch":1,"images_per_second":40.5,"learning_rate":0.001,"loss":1.25,"phase":"head","split":"train"}
 
-            {"epoch": 1, "split": "val", "loss": 1.5, "accuracy": 0.25}
+            {"accuracy":0.25,"elapsed_s":14,"epoch":1,"images_per_second":90,"learning_rate":0.001,"loss":"nan","phase":"head","split":"val","step":3}
             """
         let entries = try withFile(text) { try readTrainingLog($0) }
         #expect(entries.count == 2)
-        #expect(entries[0].learningRate == 0.001 && entries[0].imagesPerSecond == 40.5 && entries[0].elapsedSeconds == 12)
-        #expect(entries[1] == TrainingLogEntry(epoch: 1, split: "val", loss: 1.5, accuracy: 0.25))
+        #expect(entries[0] == EpochRecord(epoch: 1, split: .train, phase: "head", loss: 1.25, accuracy: 0.5, learningRate: 0.001,
+                                          imagesPerSecond: 40.5, elapsedSeconds: 12))
+        #expect(entries[1].split == .val && entries[1].loss.isNaN && entries[1].elapsedSeconds == 14)
     }
 
     @Test("A bad line is an error naming the file and line; an empty or missing log is an error")
     func errors() throws {
-        let bad = try withFile("{\"epoch\": 1, \"split\": \"train\", \"loss\": 1, \"accuracy\": 0.5}\n{\"epoch\": 2}\n") { url in
+        let good = #"{"accuracy":0.5,"elapsed_s":1,"epoch":1,"images_per_second":9,"learning_rate":0.1,"loss":1,"phase":"all","split":"train"}"#
+        let bad = try withFile(good + "\n{\"epoch\": 2}\n") { url in
             #expect(throws: TrainingLogError.self) { try readTrainingLog(url) }
             do { _ = try readTrainingLog(url); return "" } catch let error as TrainingLogError { return error.description }
         }
-        #expect(bad.hasSuffix(":2: not a training log entry (needs epoch, split, loss, accuracy)"))
+        #expect(bad.hasSuffix(":2: not an epoch record of `ecg train`'s log"))
         try withFile("\n") { url in _ = #expect(throws: TrainingLogError.self) { try readTrainingLog(url) } }
         #expect(throws: TrainingLogError.self) { try readTrainingLog(URL(fileURLWithPath: "/nonexistent/log.jsonl")) }
     }

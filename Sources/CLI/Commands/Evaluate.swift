@@ -8,7 +8,7 @@ import Inference
 
 extension ECG {
     /// `ecg evaluate MODEL --data DIR`: a model's metrics on a labelled data set, as a table,
-    /// `evaluation.json` and a self-contained `report.html`.
+    /// `evaluation.json`, `evaluation.md` and a self-contained `report.html`.
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure a model on a labelled data set (one folder per class).",
@@ -16,9 +16,10 @@ extension ECG {
                 Classifies every image under DIR/<class>/ (for example the test split Data/test made by \
                 `ecg split`) and reports accuracy, macro-F1, per-class precision, recall, F1 and support with \
                 percentile-bootstrap 95% intervals, the confusion matrix, expected calibration error with a \
-                reliability diagram, and log-loss. Writes OUT/evaluation.json and OUT/report.html (inline SVG \
-                plots, no external resources) and lists the misclassified files. Bootstrap intervals resample \
-                images, which is fair when duplicates were kept on one side of the split, as `ecg split` does. \
+                reliability diagram, and log-loss. Writes OUT/evaluation.json, OUT/evaluation.md (a Markdown \
+                table for model cards) and OUT/report.html (inline SVG plots, no external resources, and the \
+                misclassified files). Bootstrap intervals resample images, which is fair when duplicates were \
+                kept on one side of the split, as `ecg split` does. \
                 Unreadable images are reported and skipped, and make the exit status 1. \(researchNotice)
                 """)
 
@@ -29,7 +30,7 @@ extension ECG {
         var data: String
 
         @Option(help: ArgumentHelp(
-            "Where to write evaluation.json and report.html.",
+            "Where to write evaluation.json, evaluation.md and report.html.",
             discussion: "Defaults to evaluation/MODEL-crop or evaluation/MODEL-full-page.", valueName: "dir"))
         var out: String?
 
@@ -81,8 +82,13 @@ extension ECG {
                 var classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
+                if let all = try? ImageFolder(directory: folder.directory) {
+                    for name in all.classes where !folder.classes.contains(name) {
+                        FileHandle.standardError.write(Data("warning: \(data)/\(name) skipped: not one of \(classifier.key)'s classes\n".utf8))
+                    }
+                }
 
-                let bar = ProgressBar("evaluating \(classifier.key)", total: folder.files.count, unit: "images")
+                let bar = CountingProgressBar("evaluating \(classifier.key)", total: folder.files.count, unit: "images")
                 let start = DispatchTime.now()
                 let (results, unreadable) = try Evaluator(classifier: classifier, batchSize: batchSize)
                     .run(on: folder) { done, _ in bar.update(done) }
@@ -102,11 +108,12 @@ extension ECG {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try json.write(to: directory.appendingPathComponent("evaluation.json"), options: .atomic)
                 try Data(report.html().utf8).write(to: directory.appendingPathComponent("report.html"), options: .atomic)
+                try Data(report.markdown().utf8).write(to: directory.appendingPathComponent("evaluation.md"), options: .atomic)
                 if self.json {
                     print(String(decoding: json, as: UTF8.self))
                 } else {
                     print(report.summary())
-                    print("wrote \(directory.path)/evaluation.json and \(directory.path)/report.html")
+                    print("wrote evaluation.json, evaluation.md and report.html to \(directory.path)")
                 }
                 failed = !unreadable.isEmpty
             }

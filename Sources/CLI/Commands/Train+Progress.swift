@@ -10,7 +10,7 @@ import Darwin
 /// `ecg train`'s progress on standard error: a live bar over the whole run (epoch, step, loss,
 /// accuracy, images/s, ETA) on a terminal, and a permanent line per epoch and split everywhere.
 struct TrainingProgress {
-    private var bar: ProgressBar?
+    private var bar: CountingProgressBar?
     /// Clears the live bar's line first (on a terminal only).
     private let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
 
@@ -19,7 +19,7 @@ struct TrainingProgress {
         case let .phaseStarted(phase):
             permanent("phase \(phase.name): up to \(phase.epochs) epochs at learning rate " + String(format: "%g", phase.learningRate))
         case let .step(progress):
-            if bar?.total != progress.totalSteps { bar = ProgressBar("training", total: progress.totalSteps, unit: "steps") }
+            if bar?.total != progress.totalSteps { bar = CountingProgressBar("training", total: progress.totalSteps, unit: "steps") }
             bar?.update(progress.completedSteps, detail: String(
                 format: "epoch %d/%d step %d/%d  loss %.4f  acc %5.1f%%  %.1f img/s", progress.epoch, progress.epochs,
                 progress.step, progress.steps, progress.loss, progress.accuracy * 100, progress.imagesPerSecond))

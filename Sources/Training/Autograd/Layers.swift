@@ -25,7 +25,7 @@ public struct ConvLayer {
         let shape = weight.value.shape
         switch layout {
         case .hwio: return weight.value
-        case .oihw: return try weight.value.permuted([2, 3, 1, 0])
+        case .oihw: return oihwToHWIO(weight.value)
         case .depthwise: return try weight.value.reshaped([shape[0], shape[1], 1, shape[2]])
         }
     }
@@ -35,6 +35,20 @@ public struct ConvLayer {
 
     /// Whether the backward pass has a parameter gradient to compute.
     var hasTrainableParameters: Bool { weight.isTrainable || bias?.isTrainable == true }
+}
+
+/// An `OC x C x KH x KW` weight as `KH x KW x C x OC`: the transposition the forward pass of a
+/// PyTorch convolution makes every step (a plain loop; `Tensor.permuted` is general and slow).
+func oihwToHWIO(_ oihw: Tensor) -> Tensor {
+    let (oc, c, kh, kw) = (oihw.shape[0], oihw.shape[1], oihw.shape[2], oihw.shape[3])
+    let source = oihw.storage.pointer
+    return Tensor(shape: [kh, kw, c, oc]) { hwio in
+        for o in 0..<oc {
+            for i in 0..<c {
+                for tap in 0..<(kh * kw) { hwio[(tap * c + i) * oc + o] = source[(o * c + i) * kh * kw + tap] }
+            }
+        }
+    }
 }
 
 /// Which framework's batch normalisation: they differ in how running statistics move.

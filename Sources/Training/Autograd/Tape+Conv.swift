@@ -36,9 +36,7 @@ extension Tape {
         let source = hwio.storage.pointer, destination = oihw.storage.pointer
         for o in 0..<oc {
             for i in 0..<c {
-                for h in 0..<kh {
-                    for w in 0..<kw { destination[((o * c + i) * kh + h) * kw + w] += source[((h * kw + w) * c + i) * oc + o] }
-                }
+                for tap in 0..<(kh * kw) { destination[(o * c + i) * kh * kw + tap] += source[(tap * c + i) * oc + o] }
             }
         }
     }

@@ -1,9 +1,10 @@
 import Dispatch
 import Foundation
 
-/// A one-line progress bar on standard error (`label [#####-----] 120/743  35.2/s  ETA 0:18`),
-/// redrawn in place. Drawn only when standard error is a terminal, so logs and pipes stay clean.
-struct ProgressBar {
+/// A one-line progress bar over a count of items on standard error
+/// (`label [#####-----] 120/743  35.2 images/s  ETA 0:18`), redrawn in place. Drawn only when
+/// standard error is a terminal, so logs and pipes stay clean.
+struct CountingProgressBar {
     let label: String
     let total: Int
     /// What is counted, for the rate (`images`).

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Hummingbird
+import Logging
+import Server
+
+extension ECG {
+    /// `ecg serve`: the web app and JSON API.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the web app and the JSON API.",
+            discussion: """
+                Pages at /, /run; JSON API under /api/v1 (see /openapi.yaml); /health, /ready, /metrics.
+                Models load on first use (or at start with --preload) and stay loaded. SIGINT or
+                SIGTERM stops the server after the requests in flight. \(researchNotice)
+                """)
+
+        @Option(help: "The address to listen on.")
+        var host = "0.0.0.0"
+
+        @Option(help: ArgumentHelp("The port to listen on.", discussion: "Defaults to $PORT, else 7860."))
+        var port: Int?
+
+        @Option(help: ArgumentHelp(
+            "A data folder whose test split (DIR/test/<class>/) supplies the sample gallery.",
+            discussion: "Without it, the bundled samples/<class>/ folder is used when there is one.",
+            valueName: "dir"))
+        var data: String?
+
+        @Flag(help: "Load every installed model before serving instead of on first use.")
+        var preload = false
+
+        @Option(help: "The largest upload accepted, in MB.")
+        var uploadLimitMB = 20
+
+        @Option(help: "Requests that may wait for each model before new ones get 503.")
+        var queueSize = 16
+
+        @Option(help: "The most images one forward pass classifies together.")
+        var maxBatch = 4
+
+        @Option(help: ArgumentHelp("Log level.", discussion: "trace, debug, info, notice, warning, error or critical."))
+        var logLevel: String = "info"
+
+        @OptionGroup var registryOptions: RegistryOptions
+
+        func validate() throws {
+            if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+            if uploadLimitMB < 1 { throw ValidationError("--upload-limit-mb must be at least 1") }
+            if queueSize < 1 || maxBatch < 1 { throw ValidationError("--queue-size and --max-batch must be at least 1") }
+            if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
+        }
+
+        func run() async throws {
+            let started = DispatchTime.now()
+            let logger = {
+                var logger = Logger(label: "ecg.serve")
+                logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+                return logger
+            }()
+            let environmentPort = ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init)
+            let port = port ?? environmentPort ?? 7860
+
+            var configuration = ServerConfiguration(registry: URL(fileURLWithPath: registryOptions.path))
+            configuration.host = host
+            configuration.port = port
+            configuration.samples = URL(fileURLWithPath: data.map { "\($0)/test" } ?? "samples", isDirectory: true)
+            configuration.uploadLimit = uploadLimitMB * 1_000_000
+            configuration.queueCapacity = queueSize
+            configuration.maxBatch = maxBatch
+            configuration.preload = preload
+
+            let server = try await failingCleanlyAsync { try await makeServer(configuration, logger: logger) }
+            let app = buildApplication(server, host: host, port: port, logger: logger) { boundPort in
+                let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+                logger.notice("ECGLens serving on http://\(host):\(boundPort) (started in \(Int(milliseconds)) ms)")
+            }
+            try await app.runService()
+            server.catalog.stop()
+        }
+    }
+}
+
+/// ``failingCleanly(_:)`` for async work.
+func failingCleanlyAsync<R>(_ body: () async throws -> R) async throws -> R {
+    do {
+        return try await body()
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

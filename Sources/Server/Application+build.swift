@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import Inference
+import Logging
+
+/// The request context of every route.
+public typealias AppRequestContext = BasicRequestContext
+
+/// The router: pages, the JSON API, operations endpoints, and the middleware around them
+/// (request log and metrics, security headers, errors as JSON).
+public func buildRouter(_ server: ECGServer) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: server.metrics))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorMiddleware(pages: server.pages))
+    OperationsController(server: server).addRoutes(to: router)
+    PageController(server: server).addRoutes(to: router)
+    APIController(server: server).addRoutes(to: router.group("api/v1"))
+    return router
+}
+
+/// The HTTP/1.1 server for `server`, with `Expect: 100-continue` answered at once.
+public func buildApplication(
+    _ server: ECGServer, host: String, port: Int, logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let limit = server.uploadLimit
+    return Application(
+        router: buildRouter(server),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [ExpectContinueHandler(uploadLimit: limit)], idleTimeout: .seconds(75))),
+        configuration: .init(address: .hostname(host, port: port), serverName: "ECGLens"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
+        logger: logger)
+}
+
+/// Builds the server described by `configuration`: reads the registry and the samples, loads
+/// the models when asked to.
+/// - Throws: `RegistryError` for a bad registry; ``ServerSetupError`` for missing resources.
+public func makeServer(_ configuration: ServerConfiguration, logger: Logger) async throws -> ECGServer {
+    let registry = try ModelRegistry(contentsOf: configuration.registry)
+    let metrics = ServerMetrics()
+    let catalog = ModelCatalog(
+        registry: registry, capacity: configuration.queueCapacity, maxBatch: configuration.maxBatch,
+        maxPixels: configuration.maxPixels, metrics: metrics)
+    var gallery = SampleGallery()
+    if let samples = configuration.samples {
+        do {
+            gallery = try SampleGallery(directory: samples)
+        } catch {
+            logger.warning("no sample gallery", metadata: ["reason": "\(error)"])
+        }
+    }
+    if configuration.preload {
+        for (key, error) in catalog.preloadAll() {
+            logger.warning("model not loaded", metadata: ["model": "\(key)", "reason": "\(error)"])
+        }
+    }
+    return try await ECGServer(catalog: catalog, gallery: gallery, metrics: metrics, uploadLimit: configuration.uploadLimit)
+}

@@ -1,0 +1,17 @@
+import ImageIO
+import Inference
+
+/// What the server needs from a loaded model: its description and batch classification.
+///
+/// `Classifier` is the real one; tests can pass a slow or failing stand-in to exercise the
+/// queue without a network.
+public protocol BatchClassifying: Sendable {
+    var key: String { get }
+    var displayName: String { get }
+    /// False for randomly initialised weights, whose predictions are labelled UNTRAINED.
+    var trained: Bool { get }
+    /// Classifies decoded images, one prediction per image, in order.
+    func classify(_ images: [RGBImage]) throws -> [Prediction]
+}
+
+extension Classifier: BatchClassifying {}

@@ -1,0 +1,205 @@
+import Dispatch
+import Foundation
+import ImageIO
+import Inference
+
+/// Runs one model on a thread of its own, never on the server's event loops or Swift's
+/// cooperative pool, so `/health` stays fast while a VGG16 runs.
+///
+/// Requests wait in a bounded queue; when it is full, ``submit(_:)`` fails at once with a 503
+/// (`busy`) instead of piling up. Whatever is queued when the thread becomes free is decoded and
+/// classified as one batch of up to `maxBatch` images, so concurrent requests share a forward
+/// pass without anyone waiting for a batch to fill. The model is loaded on first use (or by
+/// ``preload()``) and kept.
+public final class InferenceWorker: @unchecked Sendable {
+    /// One classified upload.
+    public struct Outcome: Sendable {
+        public let prediction: Prediction
+        /// The model that answered (its name and whether it is trained).
+        public let model: any BatchClassifying
+        /// Milliseconds spent waiting in the queue, then decoding.
+        public let queueMilliseconds: Double
+        public let decodeMilliseconds: Double
+        /// A small JPEG of the image, when the caller asked for one.
+        public let preview: [UInt8]?
+    }
+
+    private struct Job {
+        let data: [UInt8]
+        let keepPreview: Bool
+        let enqueued: DispatchTime
+        let continuation: CheckedContinuation<Outcome, any Error>
+    }
+
+    public let key: String
+    /// The most requests that may wait (not counting the batch being classified).
+    public let capacity: Int
+    /// The most images classified in one forward pass.
+    public let maxBatch: Int
+    private let maxPixels: Int
+    private let load: @Sendable () throws -> any BatchClassifying
+    private let metrics: ServerMetrics?
+
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var queue: [Job] = []
+    private var stopped = false
+    private var thread: Thread?
+    private var model: (any BatchClassifying)?
+    private var loadFailure: String?
+
+    /// - Parameters:
+    ///   - key: The model's key, for errors and metrics.
+    ///   - capacity: How many requests may wait before new ones get 503.
+    ///   - maxBatch: The largest batch one forward pass takes.
+    ///   - maxPixels: The decoder's pixel limit (pixel bombs are refused before decoding).
+    ///   - load: Builds the model; called on the worker's thread at first use.
+    public init(
+        key: String, capacity: Int = 16, maxBatch: Int = 4, maxPixels: Int = ImageDecoder.defaultMaxPixels,
+        metrics: ServerMetrics? = nil, load: @escaping @Sendable () throws -> any BatchClassifying
+    ) {
+        precondition(capacity > 0 && maxBatch > 0, "capacity and maxBatch must be positive")
+        self.key = key
+        self.capacity = capacity
+        self.maxBatch = maxBatch
+        self.maxPixels = maxPixels
+        self.metrics = metrics
+        self.load = load
+    }
+
+    /// What the worker knows about its model: loaded, failed to load (with the reason), or not tried.
+    public enum State: Sendable {
+        case notLoaded
+        case loaded(any BatchClassifying)
+        case failed(String)
+    }
+
+    public var state: State {
+        condition.withLock {
+            if let model { return .loaded(model) }
+            if let loadFailure { return .failed(loadFailure) }
+            return .notLoaded
+        }
+    }
+
+    /// How many requests are waiting.
+    public var queueDepth: Int { condition.withLock { queue.count } }
+
+    /// Loads the model now, on the caller's thread, unless it is loaded already.
+    /// - Throws: whatever loading throws (a `RegistryError` or `CheckpointError`).
+    public func preload() throws {
+        _ = try loadedModel()
+    }
+
+    /// Decodes and classifies `data` (a JPEG or PNG file).
+    /// - Parameter keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
+    ///   images; the loader's error when the model cannot be loaded.
+    public func submit(_ data: [UInt8], keepPreview: Bool = false) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            guard !stopped, queue.count < capacity else {
+                continuation.resume(throwing: APIError.busy(model: key))
+                return
+            }
+            queue.append(Job(data: data, keepPreview: keepPreview, enqueued: .now(), continuation: continuation))
+            metrics?.setQueueDepth(queue.count, model: key)
+            if thread == nil {
+                let thread = Thread { [self] in run() }
+                thread.name = "inference-\(key)"
+                thread.start()
+                self.thread = thread
+            }
+            condition.signal()
+        }
+    }
+
+    /// Finishes the queued requests, then ends the thread. Later submissions get 503.
+    public func stop() {
+        condition.withLock {
+            stopped = true
+            condition.signal()
+        }
+    }
+
+    // MARK: - The worker thread
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopped { condition.wait() }
+            if queue.isEmpty {
+                thread = nil
+                condition.unlock()
+                return
+            }
+            let batch = Array(queue.prefix(maxBatch))
+            queue.removeFirst(batch.count)
+            metrics?.setQueueDepth(queue.count, model: key)
+            condition.unlock()
+            switch Result(catching: { try loadedModel() }) {
+            case .success(let model): classify(batch, with: model)
+            case .failure(let error): batch.forEach { $0.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// The model, loaded now if need be. Loading runs outside the lock, so submissions never
+    /// wait for it; only the worker thread (or ``preload()`` before serving) loads.
+    private func loadedModel() throws -> any BatchClassifying {
+        if let model = condition.withLock({ model }) { return model }
+        do {
+            let loaded = try load()
+            condition.withLock {
+                model = loaded
+                loadFailure = nil
+            }
+            metrics?.modelLoaded(key)
+            return loaded
+        } catch {
+            condition.withLock { loadFailure = String(describing: error) }
+            throw error
+        }
+    }
+
+    private func classify(_ batch: [Job], with model: any BatchClassifying) {
+        var decoded: [(job: Job, image: RGBImage, queued: Double, decode: Double)] = []
+        for job in batch {
+            let start = DispatchTime.now()
+            do {
+                let image = try ImageDecoder.decode(job.data, maxPixels: maxPixels)
+                decoded.append((job, image, milliseconds(job.enqueued, start), milliseconds(start, .now())))
+            } catch {
+                job.continuation.resume(throwing: error)
+            }
+        }
+        guard !decoded.isEmpty else { return }
+        metrics?.observeBatch(size: decoded.count, model: model.key)
+        do {
+            let predictions = try model.classify(decoded.map(\.image))
+            for (item, prediction) in zip(decoded, predictions) {
+                metrics?.observeInference(
+                    seconds: (prediction.timings.preprocessMilliseconds + prediction.timings.inferenceMilliseconds) / 1000,
+                    model: model.key)
+                item.job.continuation.resume(returning: Outcome(
+                    prediction: prediction, model: model, queueMilliseconds: item.queued,
+                    decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil))
+            }
+        } catch {
+            decoded.forEach { $0.job.continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// `image` scaled down to at most 720 pixels wide, as a JPEG, for the result page.
+func previewJPEG(_ image: RGBImage) -> [UInt8]? {
+    let width = min(image.width, 720)
+    let height = max(1, image.height * width / image.width)
+    let scaled = width == image.width ? image : image.resized(width: width, height: height, filter: .bilinear)
+    return (try? ImageEncoder.jpeg(scaled, quality: 80)).map { Array($0) }
+}
+
+private func milliseconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
+    Double(end.uptimeNanoseconds &- start.uptimeNanoseconds) / 1e6
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A `multipart/form-data` body (RFC 7578) split into its parts, without copying them to disk.
+///
+/// NOTE: only what browsers and curl send is accepted: CRLF line ends, one level of parts, and
+/// `Content-Disposition: form-data; name="…"` on every part. Anything else is a 400.
+struct MultipartForm {
+    struct Part {
+        let name: String
+        /// The file name of a file field (empty when a browser sends no file).
+        let filename: String?
+        let contentType: String?
+        let body: ArraySlice<UInt8>
+    }
+
+    /// The most parts a form may have.
+    static let maxParts = 16
+
+    let parts: [Part]
+
+    /// The value of `boundary` in a `multipart/form-data` content type, or nil.
+    static func boundary(contentType: String) -> String? {
+        let (type, parameters) = parseHeaderValue(contentType)
+        guard type == "multipart/form-data", let boundary = parameters["boundary"],
+              (1...70).contains(boundary.utf8.count) else { return nil }
+        return boundary
+    }
+
+    /// Splits `body` on `boundary`.
+    /// - Throws: ``APIError`` (400) when the body is not well-formed multipart.
+    init(body: [UInt8], boundary: String) throws(APIError) {
+        let delimiter = Array("\r\n--\(boundary)".utf8)
+        // The first delimiter may start the body, without a leading CRLF.
+        let prefixed = [13, 10] + body
+        var parts: [Part] = []
+        guard var cursor = Self.find(delimiter, in: prefixed, from: 0) else {
+            throw .badRequest("the multipart body has no boundary line")
+        }
+        while true {
+            cursor += delimiter.count
+            if prefixed[cursor..<min(cursor + 2, prefixed.count)].elementsEqual("--".utf8) { break }
+            guard let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: prefixed, from: cursor),
+                  let next = Self.find(delimiter, in: prefixed, from: headerEnd + 4) else {
+                throw .badRequest("the multipart body is truncated")
+            }
+            guard parts.count < Self.maxParts else { throw .badRequest("the form has more than \(Self.maxParts) fields") }
+            let headerText = String(decoding: prefixed[cursor..<headerEnd], as: UTF8.self)
+            parts.append(try Self.part(headers: headerText, body: prefixed[(headerEnd + 4)..<next]))
+            cursor = next
+        }
+        self.parts = parts
+    }
+
+    /// The first part called `name`.
+    subscript(name: String) -> Part? { parts.first { $0.name == name } }
+
+    private static func part(headers: String, body: ArraySlice<UInt8>) throws(APIError) -> Part {
+        var disposition: (String, [String: String])?
+        var contentType: String?
+        for line in headers.split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingSpaces().lowercased()
+            let value = String(line[line.index(after: colon)...].trimmingSpaces())
+            if name == "content-disposition" { disposition = parseHeaderValue(value) }
+            if name == "content-type" { contentType = value }
+        }
+        guard let (kind, parameters) = disposition, kind == "form-data", let name = parameters["name"] else {
+            throw .badRequest("a multipart part has no Content-Disposition: form-data name")
+        }
+        return Part(name: name, filename: parameters["filename"], contentType: contentType, body: body)
+    }
+
+    /// Where `needle` next occurs in `haystack` at or after `start`.
+    ///
+    /// - Complexity: O(n) for our needles: candidates are found with `memchr` on the first byte,
+    ///   a CR, which occurs nowhere else in a delimiter, so compares cannot overlap much.
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, start <= haystack.count else { return nil }
+        return haystack.withUnsafeBytes { hay in
+            needle.withUnsafeBytes { pin in
+                var offset = start
+                while offset + pin.count <= hay.count {
+                    guard let hit = memchr(hay.baseAddress! + offset, Int32(first), hay.count - offset - pin.count + 1) else {
+                        return nil
+                    }
+                    let position = hay.baseAddress!.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(hay.baseAddress! + position, pin.baseAddress!, pin.count) == 0 { return position }
+                    offset = position + 1
+                }
+                return nil
+            }
+        }
+    }
+}
+
+/// Splits a header value such as `form-data; name="image"; filename="a b.png"` into its
+/// lower-cased first token and its parameters (names lower-cased, quotes removed).
+func parseHeaderValue(_ value: String) -> (String, [String: String]) {
+    var fields: [Substring] = []
+    var current = Substring()
+    var quoted = false
+    var escaped = false
+    for character in value {
+        if escaped {
+            current.append(character)
+            escaped = false
+        } else if quoted && character == "\\" {
+            escaped = true
+        } else if character == "\"" {
+            quoted.toggle()
+        } else if character == ";" && !quoted {
+            fields.append(current)
+            current = ""
+        } else {
+            current.append(character)
+        }
+    }
+    fields.append(current)
+    var parameters: [String: String] = [:]
+    for field in fields.dropFirst() {
+        guard let equals = field.firstIndex(of: "=") else { continue }
+        parameters[field[..<equals].trimmingSpaces().lowercased()] = String(field[field.index(after: equals)...].trimmingSpaces())
+    }
+    return (fields[0].trimmingSpaces().lowercased(), parameters)
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> Substring {
+        let text = Substring(self)
+        guard let first = text.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
+        let last = text.lastIndex(where: { $0 != " " && $0 != "\t" })!
+        return text[first...last]
+    }
+}

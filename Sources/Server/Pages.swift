@@ -1,0 +1,174 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// Renders the HTML pages from the bundled Mustache templates (HTML-escaped by default).
+struct Pages: Sendable {
+    private let library: MustacheLibrary
+
+    /// Loads the templates from the module's resources.
+    init() async throws {
+        guard let directory = Bundle.module.url(forResource: "templates", withExtension: nil, subdirectory: "Resources")
+            ?? Bundle.module.url(forResource: "templates", withExtension: nil) else {
+            throw ServerSetupError("the Server module's templates are missing from its resource bundle")
+        }
+        library = try await MustacheLibrary(directory: directory.path)
+    }
+
+    /// An HTML response rendering `template` with `view`.
+    func render(_ template: String, _ view: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(view, withTemplate: template) ?? "template \(template) is missing"
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// A failure to set the server up, before it serves anything.
+public struct ServerSetupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+// MARK: - Views
+
+/// The four conditions in words, for the home page and the result's labels.
+enum Conditions {
+    static let labels = [
+        "Abnormal_Heartbeat": "Abnormal heartbeat",
+        "History_Myocardial_Infarction": "History of myocardial infarction",
+        "Myocardial_Infarction": "Myocardial infarction",
+        "Normal": "Normal",
+    ]
+    static let explanations = [
+        "Abnormal_Heartbeat": "An irregular rhythm or beat shape, such as atrial fibrillation or premature beats.",
+        "History_Myocardial_Infarction": "Traces of an earlier, healed heart attack, such as pathological Q waves.",
+        "Myocardial_Infarction": "Signs of a heart attack under way, such as ST-segment elevation: damage to the heart muscle now.",
+        "Normal": "A 12-lead ECG without these findings.",
+    ]
+
+    /// `History_Myocardial_Infarction` → `History of myocardial infarction`; unknown classes
+    /// lose their underscores.
+    static func label(_ name: String) -> String {
+        labels[name] ?? name.replacingOccurrences(of: "_", with: " ")
+    }
+}
+
+struct HomeView {
+    struct Condition {
+        let label: String
+        let explanation: String
+    }
+
+    let exampleImage: String
+    let exampleCaption: String
+    let conditions: [Condition]
+    let models: [ModelCardView]
+    let notice = researchNotice
+}
+
+struct ModelCardView {
+    let key: String
+    let name: String
+    let architecture: String
+    let framework: String
+    let inputSize: Int
+    let preprocessing: String
+    let weights: String
+    let description: String?
+    let state: String
+    let statusText: String
+    let ready: Bool
+    let untrained: Bool
+    let checked: Bool
+
+    init(_ model: ModelDescription, checked: Bool) {
+        key = model.key
+        name = model.name
+        architecture = model.architecture
+        framework = model.framework == "keras" ? "Keras layout" : "torchvision layout"
+        inputSize = model.inputSize
+        preprocessing = [Optional(model.preprocessing), model.resize.map { "\($0) resize" }].compactMap { $0 }.joined(separator: ", ")
+        weights = model.provenance ?? "none installed"
+        description = model.description
+        state = model.status.rawValue
+        ready = model.status == .ready
+        untrained = model.trained == false
+        switch model.status {
+        case .ready: statusText = model.loaded ? "ready (loaded)" : "ready"
+        case .notInstalled: statusText = "not installed: run ecg init-weights \(model.key) for untrained weights"
+        case .failed: statusText = "failed to load: \(model.reason ?? "")"
+        }
+        self.checked = checked
+    }
+}
+
+struct RunView {
+    struct SampleView {
+        let id: String
+        let label: String
+        let url: String
+    }
+
+    let models: [ModelCardView]
+    let samples: [SampleView]
+    let hasSamples: Bool
+    let samplesSource: String
+    let uploadLimitMB: Int
+    let result: ResultView?
+    let error: ErrorView?
+}
+
+struct ErrorView {
+    let message: String
+}
+
+struct ResultView {
+    struct Bar {
+        let label: String
+        let value: String
+        let percent: String
+        let top: Bool
+    }
+
+    let predictionLabel: String
+    let modelName: String
+    let untrained: Bool
+    let imageSource: String
+    let imageAlt: String
+    let bars: [Bar]
+    let inferenceMs: String
+    let preprocessMs: String
+    let decodeMs: String
+    let queueMs: String
+    let totalMs: String
+    let notice = researchNotice
+
+    init(_ result: Predictor.Result) {
+        let response = result.response
+        predictionLabel = Conditions.label(response.prediction)
+        modelName = response.modelName
+        untrained = !response.trained
+        if let sample = result.sample {
+            imageSource = sample.url
+            imageAlt = "The sample image of class \(Conditions.label(sample.label))"
+        } else if let preview = result.preview {
+            imageSource = "data:image/jpeg;base64," + Data(preview).base64EncodedString()
+            imageAlt = "The uploaded image"
+        } else {
+            imageSource = ""
+            imageAlt = ""
+        }
+        bars = result.classes.map { name, probability in
+            Bar(label: Conditions.label(name), value: String(format: "%.4f", probability),
+                percent: String(format: "%.1f", probability * 100), top: name == response.prediction)
+        }
+        let timings = response.timingsMilliseconds
+        let format = { (value: Double) in String(format: "%.1f", value) }
+        inferenceMs = format(timings.inference)
+        preprocessMs = format(timings.preprocess)
+        decodeMs = format(timings.decode)
+        queueMs = format(timings.queue)
+        totalMs = format(timings.total)
+    }
+}

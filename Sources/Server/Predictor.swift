@@ -1,0 +1,91 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import ImageIO
+import Inference
+
+/// `POST /api/v1/predict`'s answer.
+public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
+    public struct Timings: Sendable, Codable {
+        /// Waiting for the model's worker.
+        public let queue: Double
+        public let decode: Double
+        public let preprocess: Double
+        public let inference: Double
+        /// From the request's arrival to the answer, including reading the upload.
+        public let total: Double
+    }
+
+    /// The model's key.
+    public let model: String
+    public let modelName: String
+    /// False for randomly initialised weights: the prediction is then meaningless.
+    public let trained: Bool
+    /// The most probable class.
+    public let prediction: String
+    /// Every class's probability.
+    public let probabilities: [String: Float]
+    public let timingsMilliseconds: Timings
+    /// The sample classified, when one was named instead of an upload.
+    public let sample: String?
+    public let notice: String
+
+    enum CodingKeys: String, CodingKey {
+        case model, trained, prediction, probabilities, sample, notice
+        case modelName = "model_name", timingsMilliseconds = "timings_ms"
+    }
+}
+
+/// The research-use notice shown wherever results show.
+public let researchNotice = "Research and teaching use only: not a medical device. Do not use for diagnosis."
+
+/// Runs a prediction request through the model's worker; shared by the API and the HTML form.
+struct Predictor: Sendable {
+    let catalog: ModelCatalog
+    let gallery: SampleGallery
+    let metrics: ServerMetrics
+
+    /// A finished prediction, with what the result page shows besides the JSON.
+    struct Result {
+        let response: PredictionResponse
+        /// The ordered classes and probabilities.
+        let classes: [(name: String, probability: Float)]
+        /// A JPEG preview of an upload (nil for a sample: its URL shows instead).
+        let preview: [UInt8]?
+        let sample: SampleGallery.Sample?
+    }
+
+    /// - Parameter started: When the request arrived, for `timings_ms.total`.
+    func predict(_ form: PredictForm, started: DispatchTime, keepPreview: Bool) async throws -> Result {
+        let modelKey = form.model ?? catalog.registry.defaultKey
+        do {
+            let worker = try catalog.worker(form.model)
+            let data: [UInt8]
+            var sample: SampleGallery.Sample?
+            switch form.input {
+            case .upload(let bytes):
+                data = bytes
+            case .sample(let id):
+                let found = try gallery.sample(id)
+                (sample, data) = (found.sample, found.bytes)
+            }
+            let outcome = try await worker.submit(data, keepPreview: keepPreview && sample == nil)
+            let prediction = outcome.prediction
+            let timings = PredictionResponse.Timings(
+                queue: outcome.queueMilliseconds, decode: outcome.decodeMilliseconds,
+                preprocess: prediction.timings.preprocessMilliseconds, inference: prediction.timings.inferenceMilliseconds,
+                total: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+            let response = PredictionResponse(
+                model: outcome.model.key, modelName: outcome.model.displayName, trained: outcome.model.trained,
+                prediction: prediction.predictedClass,
+                probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
+                timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
+            return Result(
+                response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
+                preview: outcome.preview, sample: sample)
+        } catch {
+            metrics.countPredictionError(APIError(error).code, model: modelKey)
+            throw error
+        }
+    }
+}

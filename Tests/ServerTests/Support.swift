@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ImageIO
+import Inference
+import Server
+
+/// The repository root: this file is `<root>/Tests/ServerTests/Support.swift`.
+let repositoryRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+let ecgClasses = ["Abnormal_Heartbeat", "History_Myocardial_Infarction", "Myocardial_Infarction", "Normal"]
+
+/// A temporary folder with a registry (`small_cnn` with untrained weights, the default;
+/// `missing` without weights; `broken` with a corrupt weights file) and a sample folder with one
+/// PNG per class. Deleted when the value is released by `withFixture`.
+struct Fixture {
+    let directory: URL
+    let registryURL: URL
+    let samplesURL: URL
+    let registry: ModelRegistry
+
+    /// A `width x height` PNG whose colours vary across it.
+    static func png(width: Int = 120, height: Int = 90, phase: Int = 0) -> [UInt8] {
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let offset = (y * width + x) * 3
+                pixels[offset] = UInt8((x * 255 / (width - 1) + phase) % 256)
+                pixels[offset + 1] = UInt8((y * 255 / (height - 1) + 2 * phase) % 256)
+                pixels[offset + 2] = UInt8((x + y + 3 * phase) % 256)
+            }
+        }
+        return Array(try! ImageEncoder.png(RGBImage(width: width, height: height, pixels: pixels)))
+    }
+
+    init(defaultModel: String = "small_cnn") throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ServerTests-\(UUID().uuidString)", isDirectory: true)
+        samplesURL = directory.appendingPathComponent("samples", isDirectory: true)
+        for (index, name) in ecgClasses.enumerated() {
+            let folder = samplesURL.appendingPathComponent(name, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(Self.png(phase: 40 * index)).write(to: folder.appendingPathComponent("page-\(index).png"))
+        }
+        registryURL = directory.appendingPathComponent("models.json")
+        try Data("""
+            {"default": "\(defaultModel)", "models": [
+              {"key": "small_cnn", "name": "Small CNN", "architecture": "small_cnn", "weights": "weights/small_cnn.safetensors"},
+              {"key": "missing", "architecture": "small_cnn", "weights": "weights/missing.safetensors"},
+              {"key": "broken", "architecture": "small_cnn", "weights": "weights/broken.safetensors"}
+            ]}
+            """.utf8).write(to: registryURL)
+        registry = try ModelRegistry(contentsOf: registryURL)
+        try registry.writeRandomWeights(for: registry.entry("small_cnn"), seed: 7)
+        try Data("not a safetensors file".utf8).write(to: registry.weightsURL(registry.entry("broken")))
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The server over this fixture.
+    func server(
+        uploadLimit: Int = 2_000_000, maxPixels: Int = ImageDecoder.defaultMaxPixels, capacity: Int = 16, maxBatch: Int = 4,
+        load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
+    ) async throws -> ECGServer {
+        let metrics = ServerMetrics()
+        let catalog = ModelCatalog(
+            registry: registry, capacity: capacity, maxBatch: maxBatch, maxPixels: maxPixels, metrics: metrics, load: load)
+        return try await ECGServer(
+            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, uploadLimit: uploadLimit)
+    }
+}
+
+/// Runs `body` with a fresh fixture, removed afterwards.
+func withFixture<R>(defaultModel: String = "small_cnn", _ body: (Fixture) async throws -> R) async throws -> R {
+    let fixture = try Fixture(defaultModel: defaultModel)
+    defer { fixture.remove() }
+    return try await body(fixture)
+}
+
+/// Runs `body` against the router of `server` in process.
+func withRouter(_ server: ECGServer, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    let app = Application(router: buildRouter(server))
+    try await app.test(.router, body)
+    server.catalog.stop()
+}
+
+// MARK: - Request bodies
+
+/// A `multipart/form-data` body and its content type.
+struct Multipart {
+    static let boundary = "ecglens-test-boundary-7MA4YWxk"
+    var body: [UInt8] = []
+
+    mutating func field(_ name: String, _ value: String) {
+        body += Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+
+    mutating func file(_ name: String, filename: String = "ecg.png", contentType: String = "image/png", _ bytes: [UInt8]) {
+        body += Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8)
+        body += bytes + Array("\r\n".utf8)
+    }
+
+    var finished: ByteBuffer { ByteBuffer(bytes: body + Array("--\(Self.boundary)--\r\n".utf8)) }
+    static let contentType = "multipart/form-data; boundary=\(boundary)"
+
+    /// A form with the given text fields and optional image.
+    static func form(model: String? = nil, sample: String? = nil, image: [UInt8]? = nil,
+                     imageType: String = "image/png") -> ByteBuffer {
+        var form = Multipart()
+        if let model { form.field("model", model) }
+        if let sample { form.field("sample", sample) }
+        if let image { form.file("image", contentType: imageType, image) }
+        return form.finished
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs a multipart form to `uri`.
+    func post(_ uri: String, form: ByteBuffer, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        headers[.contentType] = headers[.contentType] ?? Multipart.contentType
+        return try await execute(uri: uri, method: .post, headers: headers, body: form)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The body parsed as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+}
