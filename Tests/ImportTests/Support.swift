@@ -14,7 +14,7 @@ enum Fixtures {
 }
 
 /// `Fixtures/goldens.json`: each fixture file's framework and the framework's probabilities on
-/// `Fixtures/ecg-page.png` (tools/reference/make_import_fixtures.py).
+/// `Fixtures/golden-page.png` (tools/reference/make_import_fixtures.py).
 struct Golden: Decodable {
     let architecture: String
     let inputSize: Int
