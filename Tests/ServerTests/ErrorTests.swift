@@ -104,6 +104,21 @@ struct ErrorTests {
         }
     }
 
+    @Test("Another method on a known path is 405 with Allow")
+    func methodNotAllowed() async throws {
+        try await withFixture { fixture in
+            try await withRouter(fixture.server()) { client in
+                let response = try await client.execute(uri: "/api/v1/predict", method: .get)
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                #expect(response.json["error"] as? String == "method_not_allowed")
+                let sample = try await client.execute(uri: "/samples/Normal", method: .delete)
+                #expect(sample.status == .methodNotAllowed)
+                #expect(sample.headers[.allow] == "GET")
+            }
+        }
+    }
+
     @Test("A body over the upload limit is 413, by Content-Length or while streaming")
     func tooLarge() async throws {
         try await withFixture { fixture in
