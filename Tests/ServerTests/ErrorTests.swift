@@ -26,6 +26,8 @@ struct ErrorTests {
             try await withRouter(fixture.server()) { client in
                 let png = Fixture.png()
                 try await expectError(client, Multipart.form(model: "small_cnn"), status: .badRequest, code: "bad_request")
+                try await expectError(client, Multipart.form(model: "", sample: "Normal"), status: .badRequest, code: "bad_request")
+                try await expectError(client, Multipart.form(sample: "", image: png), status: .badRequest, code: "bad_request")
                 try await expectError(client, Multipart.form(sample: "Normal", image: png), status: .badRequest, code: "bad_request")
                 try await expectError(client, ByteBuffer(string: "no boundary here"), status: .badRequest, code: "bad_request")
                 try await expectError(

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Property-based API test: schemathesis (PyPI) generates requests from openapi.yaml and checks
-# every answer against it (status codes, content types, schemas, 5xx, 405 for undeclared methods),
-# against `ecg serve` on a random loopback port. Opt-in (it needs PyPI): scripts/test.sh runs it
+# every answer against it (status codes, content types, schemas, 5xx, 405 for undeclared methods,
+# schema-violating input refused), against `ecg serve` on a random loopback port.
+# NOTE: positive_data_acceptance is left out: any bytes are a schema-valid `image`, but only
+# JPEG and PNG images are accepted (the others are 415 or 422 by design). Opt-in (it needs PyPI): scripts/test.sh runs it
 # when ECG_SCHEMATHESIS=1.
 #
 #   tools/schemathesis/run.sh [--max-examples N]
@@ -9,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=.build/schemathesis-venv
 [ -x "$venv/bin/st" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis==4.32.5; }
-ecg=.build/release/ecg; [ -x "$ecg" ] || ecg=.build/debug/ecg
+ecg=${ECG_BIN:-.build/debug/ecg}
 [ -x "$ecg" ] || { echo "error: build first (swift build)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -26,4 +28,4 @@ port=$((20000 + RANDOM % 20000))
 $ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --data "$work/data" --log-level warning &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-"$venv/bin/st" run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" --checks all --max-examples 50 "$@"
+"$venv/bin/st" run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" --checks all --exclude-checks positive_data_acceptance --max-examples 50 "$@"
