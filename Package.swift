@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CPNG", providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CMalloc"),  // glibc's <malloc.h>, for mallopt
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Layers, lowest first. A target only depends on targets above it in this list.
         .target(
@@ -55,8 +56,13 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensors"]),
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Models", "ImageIO"]),
-        .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"]),
+        .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"], swiftSettings: vectorisedSettings),
+        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"]),
+        .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
+                swiftSettings: vectorisedSettings),
+        .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors", "Training"]),
+        .target(name: "Synth", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
@@ -72,7 +78,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "Models", "NN", "Tensors", "Kernels", "Server",
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", "Training", "Server",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
@@ -81,8 +87,12 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoints", "Tensors"]),
         .testTarget(name: "ModelTests", dependencies: ["Models", "Inference"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO"]),
+        .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Inference", "ImageIO", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "ImageIO", "Datasets", "Tensors"]),
+        .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO", "Training"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -9,15 +9,13 @@ struct RegistryOptions: ParsableArguments {
         valueName: "file"))
     var registryPath: String?
 
+    /// The registry file's path.
+    var path: String { registryPath ?? ProcessInfo.processInfo.environment["ECG_MODELS"] ?? "models/models.json" }
+
     /// Reads the registry, or fails with a one-line message (not a usage error: the arguments
     /// were fine, the file is not).
     func registry() throws -> ModelRegistry {
         try failingCleanly { try ModelRegistry(contentsOf: URL(fileURLWithPath: path)) }
-    }
-
-    /// The registry file's path.
-    var path: String {
-        registryPath ?? ProcessInfo.processInfo.environment["ECG_MODELS"] ?? "models/models.json"
     }
 }
 

@@ -11,9 +11,9 @@ import Darwin
 /// Mapping makes opening a large checkpoint cost nothing until its tensors are read: pages are
 /// loaded on first touch. The bytes are immutable for the object's lifetime, which unmaps or
 /// frees them on deinit, so sharing it across threads is safe.
-final class FileBytes: @unchecked Sendable {
+public final class FileBytes: @unchecked Sendable {
     /// How the contents are brought into memory.
-    enum Strategy {
+    public enum Strategy: Sendable {
         /// `mmap` the file, reading it instead if mapping fails.
         case memoryMap
         /// Read the whole file into an allocated buffer.
@@ -21,16 +21,16 @@ final class FileBytes: @unchecked Sendable {
     }
 
     /// The file's bytes.
-    let bytes: UnsafeRawBufferPointer
+    public let bytes: UnsafeRawBufferPointer
     /// Whether `bytes` is a memory mapping (as opposed to a buffer the file was read into).
-    let isMemoryMapped: Bool
+    public let isMemoryMapped: Bool
 
     /// Opens the file at `path` and maps or reads all of it.
     /// - Parameters:
     ///   - path: The file to open.
     ///   - strategy: Whether to try `mmap` first.
     /// - Throws: `CheckpointError.fileNotFound` or `.unreadable`.
-    init(path: String, strategy: Strategy) throws(CheckpointError) {
+    public init(path: String, strategy: Strategy) throws(CheckpointError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno

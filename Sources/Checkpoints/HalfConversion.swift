@@ -2,9 +2,9 @@
 ///
 /// Done in software rather than with `Float16` because `Float16` is unavailable on Intel Macs.
 /// Narrowing rounds to nearest, ties to even, as hardware and `Float16(_:)` do.
-enum HalfConversion {
+public enum HalfConversion {
     /// Widens IEEE 754 half-precision bits to a `Float` (exact).
-    static func float(fromHalf half: UInt16) -> Float {
+    public static func float(fromHalf half: UInt16) -> Float {
         let sign = UInt32(half & 0x8000) << 16
         let exponent = UInt32(half >> 10) & 0x1F
         let mantissa = UInt32(half & 0x3FF)
@@ -47,7 +47,7 @@ enum HalfConversion {
     }
 
     /// Widens bfloat16 bits to a `Float` (exact: they are its upper half).
-    static func float(fromBFloat16 bits: UInt16) -> Float {
+    public static func float(fromBFloat16 bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
     }
 

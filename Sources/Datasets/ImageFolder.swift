@@ -21,12 +21,24 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingClass(String, folder: String)
     /// The folder holds no class folders, or no images in them.
     case empty(String)
+    /// An image file cannot be read or decoded.
+    case unreadableImage(String, reason: String)
+    /// A CSV manifest cannot be used.
+    case badManifest(String, reason: String)
+    /// The output of an earlier split is in the way.
+    case outputExists(String)
+    /// A split's folders, links or record cannot be written.
+    case cannotWrite(String, reason: String)
 
     public var description: String {
         switch self {
         case .notAFolder(let path): "\(path) is not a folder"
         case .missingClass(let name, let folder): "\(folder) has no folder for class \(name)"
         case .empty(let path): "\(path) holds no images in class folders"
+        case .unreadableImage(let path, let reason): "\(path): \(reason)"
+        case .badManifest(let path, let reason): "manifest \(path): \(reason)"
+        case .outputExists(let path): "\(path) already exists (pass --force to replace an earlier split)"
+        case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
         }
     }
 }
@@ -54,18 +66,7 @@ public struct ImageFolder: Sendable {
         guard manager.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw .notAFolder(directory.path)
         }
-        let names: [String]
-        if let classes {
-            names = classes
-        } else {
-            let entries = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
-            names = entries.filter { name in
-                var folder: ObjCBool = false
-                return !name.hasPrefix(".")
-                    && manager.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &folder)
-                    && folder.boolValue
-            }.sorted()
-        }
+        let names = if let classes { classes } else { try Self.subfolders(of: directory) }
         var files: [LabeledFile] = []
         for (label, name) in names.enumerated() {
             let folder = directory.appendingPathComponent(name, isDirectory: true)
@@ -81,6 +82,24 @@ public struct ImageFolder: Sendable {
         self.directory = directory
         self.classes = names
         self.files = files
+    }
+
+    /// The names of the folders in `directory` (hidden ones left out), sorted.
+    ///
+    /// - Throws: ``DatasetError/notAFolder(_:)`` when `directory` is not a folder.
+    public static func subfolders(of directory: URL) throws(DatasetError) -> [String] {
+        let manager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard manager.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue,
+              let entries = try? manager.contentsOfDirectory(atPath: directory.path) else {
+            throw .notAFolder(directory.path)
+        }
+        return entries.filter { name in
+            var folder: ObjCBool = false
+            return !name.hasPrefix(".")
+                && manager.fileExists(atPath: directory.appendingPathComponent(name).path, isDirectory: &folder)
+                && folder.boolValue
+        }.sorted()
     }
 
     /// How many images each class has, in label order.

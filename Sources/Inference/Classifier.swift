@@ -12,9 +12,9 @@ public struct Classifier: Sendable {
     public let displayName: String
     public let network: any Network
     public let classes: [String]
-    public let inputSize: Int
-    public let preprocessing: Preprocessing
-    public let resize: ResizeFilter
+    /// Crop, resize and preprocessing: how an image becomes the network's input.
+    /// Settable, so one model can be measured with and without its crop (`ecg evaluate --no-crop`).
+    public var input: InputTransform
     /// Where the weights came from.
     public let provenance: String
     /// False for randomly initialised weights: predictions are then meaningless and say so.
@@ -22,13 +22,10 @@ public struct Classifier: Sendable {
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
-    ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture.
+    ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture;
+    ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted.
     public init(entry: ModelEntry, registry: ModelRegistry) throws {
-        let url = registry.weightsURL(entry)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw RegistryError.notInstalled(key: entry.key, path: url.path)
-        }
-        let file = try SafetensorsFile(contentsOf: url)
+        let file = try SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry))
         let metadata = try WeightsMetadata(file: file)
         guard metadata.architecture == entry.architecture else {
             throw CheckpointError.mismatch(
@@ -41,29 +38,36 @@ public struct Classifier: Sendable {
               let resize = entry.resize ?? ResizeFilter(rawValue: metadata.resize) else {
             throw CheckpointError.mismatch(path: file.path, reason: "unknown preprocessing or resize filter in metadata")
         }
+        let crop: CropBox?
+        if let text = metadata.crop {
+            guard let box = CropBox(text) else {
+                throw CheckpointError.mismatch(path: file.path, reason: "metadata has an invalid crop box \(text)")
+            }
+            crop = box
+        } else {
+            crop = nil
+        }
         let options = NetworkOptions(transformInput: entry.transformInput ?? metadata.options.transformInput)
         network = try entry.architecture.build(
             parameters: file, classes: classes.count, inputSize: inputSize, options: options)
         key = entry.key
         displayName = entry.name ?? entry.architecture.displayName
         self.classes = classes
-        self.inputSize = inputSize
-        self.preprocessing = preprocessing
-        self.resize = resize
+        input = InputTransform(inputSize: inputSize, resize: resize, preprocessing: preprocessing, crop: entry.crop ?? crop)
         provenance = metadata.provenance
         trained = metadata.trained
     }
 
-    /// The network's input for `images`: each resized to `inputSize` with `resize`, then
-    /// preprocessed, in one `N x S x S x 3` batch.
+    /// The side of the square input image.
+    public var inputSize: Int { input.inputSize }
+
+    /// The network's input for `images`, each cropped, resized and preprocessed by `input`, in one
+    /// `N x S x S x 3` batch.
     public func inputBatch(_ images: [RGBImage]) -> Tensor {
-        let side = inputSize
-        let pixels = side * side * 3
+        let side = input.inputSize
         return Tensor(shape: [images.count, side, side, 3]) { batch in
             for (index, image) in images.enumerated() {
-                let resized = image.width == side && image.height == side
-                    ? image : image.resized(width: side, height: side, filter: resize)
-                preprocessing.apply(to: resized, into: batch + index * pixels)
+                input.apply(to: image, into: batch + index * input.valuesPerImage)
             }
         }
     }

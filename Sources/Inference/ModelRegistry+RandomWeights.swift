@@ -18,7 +18,8 @@ extension ModelRegistry {
             preprocessing: (entry.preprocessing?.rawValue) ?? entry.architecture.defaultPreprocessing,
             resize: (entry.resize ?? .bicubic).rawValue,
             provenance: "random initialisation (He-uniform, seed \(seed)); untrained", trained: false,
-            options: NetworkOptions(transformInput: entry.transformInput ?? false))
+            options: NetworkOptions(transformInput: entry.transformInput ?? false),
+            crop: entry.crop?.description)
         let url = weightsURL(entry)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SafetensorsFile.write(parameters, metadata: metadata.dictionary, to: url)

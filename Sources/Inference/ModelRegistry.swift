@@ -2,6 +2,7 @@ import Checkpoints
 import Foundation
 import ImageIO
 import Models
+import WeightImport
 
 /// One model the product can serve: the old app's `MODEL_CONFIGS` entry.
 ///
@@ -22,11 +23,13 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var classes: [String]?
     /// torchvision InceptionV3's `transform_input`.
     public var transformInput: Bool?
+    /// The part of the page the model reads (crop-to-trace), in page fractions.
+    public var crop: CropBox?
     /// One sentence on what the model is.
     public var description: String?
 
     enum CodingKeys: String, CodingKey {
-        case key, name, architecture, weights, preprocessing, resize, classes, description
+        case key, name, architecture, weights, preprocessing, resize, classes, description, crop
         case inputSize = "input_size", transformInput = "transform_input"
     }
 
@@ -101,6 +104,23 @@ public struct ModelRegistry: Sendable {
     public func weightsURL(_ entry: ModelEntry) -> URL {
         entry.weights.hasPrefix("/") ? URL(fileURLWithPath: entry.weights)
             : baseDirectory.appendingPathComponent(entry.weights)
+    }
+
+    /// The ECGLens safetensors file to load for `entry`: its weights file, or, when that is a
+    /// Keras (`.keras`, `.h5`) or PyTorch (`.pth`) file, its conversion, made once and cached
+    /// by content hash in a `.cache` folder next to it.
+    /// - Throws: `RegistryError.notInstalled` when the file does not exist; `WeightImportError`
+    ///   when a Keras or PyTorch file cannot be converted.
+    public func loadableWeightsURL(_ entry: ModelEntry) throws -> URL {
+        let url = weightsURL(entry)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw RegistryError.notInstalled(key: entry.key, path: url.path)
+        }
+        guard importableExtensions.contains(url.pathExtension.lowercased()) else { return url }
+        let settings = ImportSettings(
+            classes: entry.classes ?? Architecture.ecgClasses, inputSize: entry.inputSize,
+            preprocessing: entry.preprocessing?.rawValue, resize: entry.resize?.rawValue, transformInput: entry.transformInput)
+        return try cachedConversion(of: url, architecture: entry.architecture, settings: settings)
     }
 
     private static func describe(_ error: Error) -> String {

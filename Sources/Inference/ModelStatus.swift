@@ -11,7 +11,8 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
     /// The weights file is there but unusable.
     case failed(reason: String)
 
-    /// Reads just the header and metadata of `entry`'s weights file.
+    /// Reads just the header and metadata of `entry`'s weights file (a Keras or PyTorch file is
+    /// converted first, once).
     public init(entry: ModelEntry, registry: ModelRegistry) {
         let url = registry.weightsURL(entry)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -19,7 +20,7 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
             return
         }
         do {
-            let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: url))
+            let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry)))
             guard metadata.architecture == entry.architecture else {
                 self = .failed(reason: "\(url.path) holds a \(metadata.architecture.rawValue), not a \(entry.architecture.rawValue)")
                 return

@@ -70,7 +70,7 @@ public struct InceptionV3: Network {
     }
 
     /// torchvision's `_transform_input`: maps ImageNet-normalised channels to `(x/255 − 0.5)/0.5`.
-    static func transformed(_ input: Tensor) throws -> Tensor {
+    public static func transformed(_ input: Tensor) throws -> Tensor {
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
         guard input.shape.last == 3 else { throw TensorError.shapeMismatch(expected: [3], got: [input.shape.last ?? 0]) }
         return Tensor(shape: input.shape) { out in

@@ -16,7 +16,7 @@ public struct MobileNetV2: Network {
 
     /// One inverted residual block row: expansion `t`, output channels `c`, stride `s`.
     /// Keras lists blocks one by one; these are its 17 blocks in order (block 0 is `expanded_conv`).
-    static let blocks: [(t: Int, c: Int, s: Int)] = [
+    public static let blocks: [(t: Int, c: Int, s: Int)] = [
         (1, 16, 1),
         (6, 24, 2), (6, 24, 1),
         (6, 32, 2), (6, 32, 1), (6, 32, 1),

@@ -28,9 +28,13 @@ public struct WeightsMetadata: Sendable, Equatable {
     /// False for randomly initialised weights, which must be labelled so wherever they show.
     public var trained: Bool
     public var options: NetworkOptions
+    /// The crop box the model was trained with, as `left,top,right,bottom` page fractions; nil
+    /// for the whole page.
+    public var crop: String?
 
     public init(architecture: Architecture, classes: [String], inputSize: Int, preprocessing: String,
-                resize: String, provenance: String, trained: Bool, options: NetworkOptions = .init()) {
+                resize: String, provenance: String, trained: Bool, options: NetworkOptions = .init(),
+                crop: String? = nil) {
         self.architecture = architecture
         self.classes = classes
         self.inputSize = inputSize
@@ -39,17 +43,20 @@ public struct WeightsMetadata: Sendable, Equatable {
         self.provenance = provenance
         self.trained = trained
         self.options = options
+        self.crop = crop
     }
 
     /// The `__metadata__` strings.
     public var dictionary: [String: String] {
         let classList = (try? JSONEncoder().encode(classes)).flatMap { String(data: $0, encoding: .utf8) } ?? "[]"
-        return [
+        var strings = [
             "format": "ecglens/1", "architecture": architecture.rawValue, "classes": classList,
             "input_size": String(inputSize), "preprocessing": preprocessing, "resize": resize,
             "provenance": provenance, "trained": trained ? "true" : "false",
             "transform_input": options.transformInput ? "true" : "false",
         ]
+        strings["crop"] = crop
+        return strings
     }
 
     /// Reads the metadata of `file`.
@@ -70,7 +77,8 @@ public struct WeightsMetadata: Sendable, Equatable {
             preprocessing: m["preprocessing"] ?? architecture.defaultPreprocessing,
             resize: m["resize"] ?? "bicubic", provenance: m["provenance"] ?? "unknown",
             trained: m["trained"] != "false",
-            options: NetworkOptions(transformInput: m["transform_input"] == "true"))
+            options: NetworkOptions(transformInput: m["transform_input"] == "true"),
+            crop: m["crop"])
     }
 }
 

@@ -13,10 +13,10 @@ public struct VGG16: Network {
     public var architecture: Architecture { .vgg16 }
 
     /// One entry of a VGG configuration: a 3x3 convolution with this many channels, or a pool.
-    enum Stage { case conv(Int), pool }
+    public enum Stage: Sendable { case conv(Int), pool }
 
     /// torchvision's `cfgs["D"]`.
-    static let configuration: [Stage] = [
+    public static let configuration: [Stage] = [
         .conv(64), .conv(64), .pool,
         .conv(128), .conv(128), .pool,
         .conv(256), .conv(256), .conv(256), .pool,

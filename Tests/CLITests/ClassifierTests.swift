@@ -39,7 +39,7 @@ struct ClassifierTests {
             let classifier = try Classifier(entry: entry, registry: registry)
             #expect(!classifier.trained)
             #expect(classifier.classes == ecgClasses)
-            #expect(classifier.inputSize == 299 && classifier.preprocessing == .rescale && classifier.resize == .bicubic)
+            #expect(classifier.inputSize == 299 && classifier.input.preprocessing == .rescale && classifier.input.resize == .bicubic)
             #expect(classifier.displayName == "Small CNN" && classifier.key == "small_cnn")
 
             let images = (0..<3).map { gradientImage(width: 320, height: 240, phase: 60 * $0) }
@@ -153,7 +153,43 @@ struct ClassifierTests {
                 """))
             try registry.writeRandomWeights(for: registry.entry("sized"))
             let classifier = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
-            #expect(classifier.inputSize == 128 && classifier.resize == .nearest && classifier.classes == ecgClasses)
+            #expect(classifier.inputSize == 128 && classifier.input.resize == .nearest && classifier.classes == ecgClasses)
+        }
+    }
+
+    @Test("A crop box in the weights' metadata crops every image before resizing; the registry's overrides it")
+    func cropToTrace() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory, extraEntries: """
+                {"key": "cropped", "architecture": "small_cnn", "weights": "weights/small_cnn.safetensors",
+                 "input_size": 64, "crop": {"left": 0.25, "top": 0.1, "right": 0.75, "bottom": 0.9}}
+                """))
+            try registry.writeRandomWeights(for: registry.entry("cropped"))
+            let page = gradientImage(width: 200, height: 120)
+            let box = try #require(CropBox(left: 0.25, top: 0.1, right: 0.75, bottom: 0.9))
+            #expect(box.pixelRectangle(width: 200, height: 120) == (50, 12, 100, 96))
+
+            // The bare entry reads the crop from the file's metadata.
+            let fromMetadata = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
+            #expect(fromMetadata.input.crop == box)
+            var whole = try registry.entry("small_cnn")
+            whole.crop = CropBox(left: 0, top: 0, right: 1, bottom: 1)
+            let uncropped = try Classifier(entry: whole, registry: registry)
+            let cropped = try fromMetadata.classify([page])[0].probabilities
+            #expect(cropped == (try uncropped.classify([page.cropped(to: box)])[0].probabilities))
+            #expect(cropped != (try uncropped.classify([page])[0].probabilities))
+        }
+    }
+
+    @Test("Crop boxes parse from text and JSON, and refuse empty or out-of-page rectangles")
+    func cropBoxParsing() throws {
+        #expect(CropBox("0.03, 0.18, 0.98, 0.96") == CropBox.ecgTrace)
+        #expect(CropBox(CropBox.ecgTrace.description) == CropBox.ecgTrace)
+        for bad in ["0.5,0.1,0.5,0.9", "0,0,1.2,1", "-0.1,0,1,1", "0,0,1", "a,b,c,d"] {
+            #expect(CropBox(bad) == nil, "\(bad)")
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(CropBox.self, from: Data(#"{"left": 0.9, "top": 0, "right": 0.1, "bottom": 1}"#.utf8))
         }
     }
 }

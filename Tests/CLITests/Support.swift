@@ -5,8 +5,8 @@ import ImageIO
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The committed sample page, a synthetic 12-lead ECG PNG.
-let samplePage = repositoryRoot.appendingPathComponent("samples/synthetic-ecg-page.png")
+/// A committed sample page: a synthetic 12-lead ECG report PNG written by `ecg synth`.
+let samplePage = repositoryRoot.appendingPathComponent("samples/Normal/synthetic-1.png")
 
 /// The four ECG classes, in the order every registry model outputs them.
 let ecgClasses = ["Abnormal_Heartbeat", "History_Myocardial_Infarction", "Myocardial_Infarction", "Normal"]

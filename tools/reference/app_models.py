@@ -7,8 +7,9 @@ and vgg16, layer names as ECGLens's key maps expect them.
 NUM_CLASSES = 4
 
 
-def keras_model(arch: str):
-    """small_cnn or mobilenetv2 as the app built them in Keras (softmax outputs)."""
+def keras_model(arch: str, input_size: int = 299):
+    """small_cnn or mobilenetv2 as the app built them in Keras (softmax outputs); `input_size`
+    sets the small CNN's input (its dense layer's width follows it)."""
     import keras
     from keras import layers
     if arch == "small_cnn":
@@ -16,7 +17,7 @@ def keras_model(arch: str):
         # the model name ("sequential/conv2d/kernel"), which would otherwise become
         # "sequential_1" if another Sequential existed first.
         return keras.Sequential([
-            keras.Input((299, 299, 3)),
+            keras.Input((input_size, input_size, 3)),
             layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
             layers.MaxPooling2D(4, name="max_pooling2d"),
             layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),

@@ -28,4 +28,6 @@ port=$((20000 + RANDOM % 20000))
 $ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --data "$work/data" --log-level warning &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+venv=$PWD/$venv
+cd "$work"  # schemathesis writes its .schemathesis/ cache here, not in the repository
 "$venv/bin/st" run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" --checks all --exclude-checks positive_data_acceptance --max-examples 50 "$@"

@@ -1,0 +1,89 @@
+import Tensors
+
+/// The three parts of a split, in the order they are filled and written.
+public enum SplitName: String, CaseIterable, Codable, Sendable, Comparable {
+    case train, validation, test
+
+    public static func < (a: SplitName, b: SplitName) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The share of distinct images each split should get, per class.
+public struct SplitFractions: Codable, Equatable, Sendable {
+    public let train: Double, validation: Double, test: Double
+
+    /// Returns nil unless both are in 0..<1 and leave something to train on.
+    public init?(validation: Double, test: Double) {
+        guard (0..<1).contains(validation), (0..<1).contains(test), validation + test < 1 else { return nil }
+        self.train = 1 - validation - test
+        self.validation = validation
+        self.test = test
+    }
+
+    public subscript(split: SplitName) -> Double {
+        switch split {
+        case .train: train
+        case .validation: validation
+        case .test: test
+        }
+    }
+}
+
+/// Assigns whole groups of files to splits so that each class's distinct images come close to the
+/// target fractions (stratified group split).
+///
+/// Groups are taken largest first (ties in a seeded random order); each goes to the split whose
+/// classes most lack it: the split with the highest sum, over the group's classes, of the group's
+/// images times that class's remaining shortfall as a fraction of the class's images.
+public enum SplitPlan {
+    /// The split of each group.
+    ///
+    /// - Parameters:
+    ///   - groupImages: For each group, its distinct images per class (`classCount` numbers).
+    ///   - fractions: The targets.
+    ///   - seed: Orders groups of equal size; the same seed gives the same split.
+    public static func assign(groupImages: [[Int]], fractions: SplitFractions, seed: UInt64) -> [SplitName] {
+        let classCount = groupImages.first?.count ?? 0
+        let classTotals = (0..<classCount).map { c in groupImages.reduce(0) { $0 + $1[c] } }
+        let splits = SplitName.allCases.filter { fractions[$0] > 0 }
+        var generator = SplitMix64(seed: seed)
+        let order = shuffled(Array(groupImages.indices), using: &generator)
+            .enumerated()
+            .sorted { a, b in
+                let (sizeA, sizeB) = (groupImages[a.element].reduce(0, +), groupImages[b.element].reduce(0, +))
+                return sizeA != sizeB ? sizeA > sizeB : a.offset < b.offset
+            }
+            .map(\.element)
+        var assigned = Array(repeating: [Int](repeating: 0, count: classCount), count: SplitName.allCases.count)
+        var result = Array(repeating: SplitName.train, count: groupImages.count)
+        for group in order {
+            var best = splits[0], bestScore = -Double.infinity
+            for split in splits {
+                let row = SplitName.allCases.firstIndex(of: split)!
+                var score = 0.0
+                for c in 0..<classCount where groupImages[group][c] > 0 {
+                    let shortfall = fractions[split] * Double(classTotals[c]) - Double(assigned[row][c])
+                    score += Double(groupImages[group][c]) * shortfall / Double(classTotals[c])
+                }
+                if score > bestScore { (best, bestScore) = (split, score) }
+            }
+            result[group] = best
+            let row = SplitName.allCases.firstIndex(of: best)!
+            for c in 0..<classCount { assigned[row][c] += groupImages[group][c] }
+        }
+        return result
+    }
+}
+
+/// Fisher-Yates with SplitMix64: the same order for a seed on every platform and Swift version
+/// (the standard library's `shuffled(using:)` does not promise its algorithm).
+public func shuffled<Element>(_ elements: [Element], using generator: inout SplitMix64) -> [Element] {
+    var elements = elements
+    guard elements.count > 1 else { return elements }
+    for index in stride(from: elements.count - 1, to: 0, by: -1) {
+        let other = Int(generator.next() % UInt64(index + 1))
+        elements.swapAt(index, other)
+    }
+    return elements
+}

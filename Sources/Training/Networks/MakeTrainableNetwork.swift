@@ -1,0 +1,71 @@
+import Checkpoints
+import Models
+import NN
+import Tensors
+
+/// Builds the trainable version of `architecture`, with parameters from `source` (a weights
+/// file, an imported Keras or PyTorch file, `RandomParameterSource`, or a
+/// `FallbackParameterSource` for a backbone-only file). Its parameters are named, shaped and
+/// ordered exactly as `architecture.parameterList` lists them, and its evaluation-mode logits
+/// equal the inference network's built from the same values.
+/// - Parameters:
+///   - inputSize: the side of the square input; fixes the small CNN's dense layer (default: the architecture's).
+///   - options: InceptionV3's `transformInput`.
+/// - Throws: the source's error for a missing or misshapen parameter.
+public func makeTrainableNetwork(
+    _ architecture: Architecture, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init(),
+    parameters source: ParameterSource
+) throws -> any TrainableNetwork {
+    switch architecture {
+    case .smallCNN:
+        return try TrainableSmallCNN(source: source, classes: classes, inputSize: inputSize ?? architecture.defaultInputSize)
+    case .mobileNetV2: return try TrainableMobileNetV2(source: source, classes: classes)
+    case .inceptionV3: return try TrainableInceptionV3(source: source, classes: classes, transformInput: options.transformInput)
+    case .vgg16: return try TrainableVGG16(source: source, classes: classes)
+    }
+}
+
+/// Parameters by name from a trained or training network: builds the inference network from
+/// the current values (`Architecture.build(parameters: ParameterValues(network.parameters), …)`).
+public struct ParameterValues: ParameterSource {
+    private let values: [String: Tensor]
+
+    public init(_ parameters: [Parameter]) {
+        values = Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// - Throws: `TensorError` when there is no such parameter or its shape differs.
+    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
+        guard let tensor = values[name] else { throw TensorError.invalidArgument("no parameter named \(name)") }
+        guard tensor.shape == shape else { throw TensorError.shapeMismatch(expected: shape, got: tensor.shape) }
+        return tensor
+    }
+}
+
+/// Takes each parameter from `primary` when it has it, else from `fallback`: a backbone-only
+/// file (an ImageNet MobileNetV2) completed with freshly initialised head layers.
+/// A parameter `primary` has with the wrong shape is still an error.
+public final class FallbackParameterSource: ParameterSource {
+    private let primary: ParameterSource
+    private let contains: (String) -> Bool
+    private let fallback: ParameterSource
+    /// The names that came from `fallback`, in order.
+    public private(set) var fallbackNames: [String] = []
+
+    /// - Parameters:
+    ///   - contains: whether `primary` has a parameter of that name.
+    public init(primary: ParameterSource, contains: @escaping (String) -> Bool, fallback: ParameterSource) {
+        (self.primary, self.contains, self.fallback) = (primary, contains, fallback)
+    }
+
+    /// A weights file, completed by `fallback` (e.g. `RandomParameterSource(seed:)`).
+    public convenience init(file: SafetensorsFile, fallback: ParameterSource) {
+        self.init(primary: file, contains: file.contains, fallback: fallback)
+    }
+
+    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
+        if contains(name) { return try primary.tensor(name, shape: shape, role: role) }
+        fallbackNames.append(name)
+        return try fallback.tensor(name, shape: shape, role: role)
+    }
+}
