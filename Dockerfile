@@ -10,7 +10,7 @@ ARG ECG_TARGET_CPU=x86-64
 ENV ECG_TARGET_CPU=${ECG_TARGET_CPU}
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       libopenblas-dev libturbojpeg0-dev libpng-dev \
+       libopenblas-dev libturbojpeg0-dev libpng-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Resolve dependencies in their own layer, so code changes do not refetch them.
@@ -30,7 +30,7 @@ RUN mkdir -p /staging/models \
     && cp -R samples /staging/samples \
     && .build/release/ecg init-weights small_cnn mobilenetv2 --models /staging/models/models.json
 
-# Runtime stage: slim Debian with only the shared libraries the binary links.
+# Runtime stage: slim Debian with only the shared libraries the binary links (zlib is in the base).
 FROM debian:bookworm-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

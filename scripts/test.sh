@@ -8,3 +8,5 @@ scripts/install-deps.sh
 scripts/install-browser.sh || echo "warning: could not install chromium; the browser test will be skipped"
 swift build --build-tests
 swift test --skip-build
+# Opt-in: schemathesis (from PyPI) checks the live server against openapi.yaml.
+if [ "${ECG_SCHEMATHESIS:-0}" = 1 ]; then tools/schemathesis/run.sh; fi

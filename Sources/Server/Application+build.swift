@@ -12,10 +12,12 @@ public func buildRouter(_ server: ECGServer) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: server.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(pages: server.pages))
+    let routes = RouteTable()
+    router.add(middleware: ErrorMiddleware(pages: server.pages, routes: routes))
     OperationsController(server: server).addRoutes(to: router)
     PageController(server: server).addRoutes(to: router)
     APIController(server: server).addRoutes(to: router.group("api/v1"))
+    routes.record(router)
     return router
 }
 

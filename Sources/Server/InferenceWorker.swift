@@ -164,14 +164,23 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     private func classify(_ batch: [Job], with model: any BatchClassifying) {
+        // Decode the batch's images in parallel (decoding a page costs more than a small CNN).
+        var results = [Result<RGBImage, ImageDecodingError>?](repeating: nil, count: batch.count)
+        let started = DispatchTime.now()
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
+            DispatchQueue.concurrentPerform(iterations: batch.count) { [maxPixels] index in
+                slots.value[index] = Result { () throws(ImageDecodingError) in
+                    try ImageDecoder.decode(batch[index].data, maxPixels: maxPixels)
+                }
+            }
+        }
+        let decodeMilliseconds = milliseconds(started, .now()) / Double(batch.count)
         var decoded: [(job: Job, image: RGBImage, queued: Double, decode: Double)] = []
-        for job in batch {
-            let start = DispatchTime.now()
-            do {
-                let image = try ImageDecoder.decode(job.data, maxPixels: maxPixels)
-                decoded.append((job, image, milliseconds(job.enqueued, start), milliseconds(start, .now())))
-            } catch {
-                job.continuation.resume(throwing: error)
+        for (job, result) in zip(batch, results) {
+            switch result! {
+            case .success(let image): decoded.append((job, image, milliseconds(job.enqueued, started), decodeMilliseconds))
+            case .failure(let error): job.continuation.resume(throwing: error)
             }
         }
         guard !decoded.isEmpty else { return }
@@ -190,6 +199,11 @@ public final class InferenceWorker: @unchecked Sendable {
             decoded.forEach { $0.job.continuation.resume(throwing: error) }
         }
     }
+}
+
+/// Carries a buffer whose disjoint slots parallel iterations write.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
 }
 
 /// `image` scaled down to at most 720 pixels wide, as a JPEG, for the result page.

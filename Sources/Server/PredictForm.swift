@@ -50,8 +50,11 @@ struct PredictForm {
     }
 
     private static func multipart(_ form: MultipartForm, preferSample: Bool) throws(APIError) -> PredictForm {
-        let model = form["model"].map { text($0.body) }.flatMap(nonEmpty)
-        let sample = form["sample"].map { text($0.body) }.flatMap(nonEmpty)
+        for name in ["model", "sample"] where form[name].map({ text($0.body).isEmpty }) == true {
+            throw .badRequest("the field \"\(name)\" is empty: leave it out or give a value")
+        }
+        let model = form["model"].map { text($0.body) }
+        let sample = form["sample"].map { text($0.body) }
         // Browsers send an empty file part when no file was chosen.
         let image = form["image"].flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
         if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample)) }
@@ -76,10 +79,13 @@ struct PredictForm {
             let name = decode(halves[0])
             if fields[name] == nil { fields[name] = halves.count > 1 ? decode(halves[1]) : "" }
         }
-        guard let sample = fields["sample"].flatMap(nonEmpty) else {
+        for name in ["model", "sample"] where fields[name]?.isEmpty == true {
+            throw .badRequest("the field \"\(name)\" is empty: leave it out or give a value")
+        }
+        guard let sample = fields["sample"] else {
             throw .badRequest("a url-encoded form can only name a sample; upload images as multipart/form-data")
         }
-        return PredictForm(model: fields["model"].flatMap(nonEmpty), input: .sample(sample))
+        return PredictForm(model: fields["model"], input: .sample(sample))
     }
 
     /// The name of a well-known image format other than JPEG and PNG that `bytes` starts with.
@@ -98,6 +104,4 @@ struct PredictForm {
     private static func text(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
-
-    private static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
 }

@@ -26,6 +26,8 @@ struct ErrorTests {
             try await withRouter(fixture.server()) { client in
                 let png = Fixture.png()
                 try await expectError(client, Multipart.form(model: "small_cnn"), status: .badRequest, code: "bad_request")
+                try await expectError(client, Multipart.form(model: "", sample: "Normal"), status: .badRequest, code: "bad_request")
+                try await expectError(client, Multipart.form(sample: "", image: png), status: .badRequest, code: "bad_request")
                 try await expectError(client, Multipart.form(sample: "Normal", image: png), status: .badRequest, code: "bad_request")
                 try await expectError(client, ByteBuffer(string: "no boundary here"), status: .badRequest, code: "bad_request")
                 try await expectError(
@@ -100,6 +102,21 @@ struct ErrorTests {
                     #expect(response.status == .notFound, "\(uri)")
                     #expect(!response.text.contains("small_cnn"), "\(uri)")
                 }
+            }
+        }
+    }
+
+    @Test("Another method on a known path is 405 with Allow")
+    func methodNotAllowed() async throws {
+        try await withFixture { fixture in
+            try await withRouter(fixture.server()) { client in
+                let response = try await client.execute(uri: "/api/v1/predict", method: .get)
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                #expect(response.json["error"] as? String == "method_not_allowed")
+                let sample = try await client.execute(uri: "/samples/Normal", method: .delete)
+                #expect(sample.status == .methodNotAllowed)
+                #expect(sample.headers[.allow] == "GET")
             }
         }
     }

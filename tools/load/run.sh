@@ -44,9 +44,10 @@ for model in small_cnn mobilenetv2; do
   for _ in 1 2 3; do curl -sf -F model=$model -F "image=@$image" "$url/api/v1/predict" >/dev/null; done
   for round in $(seq "$rounds"); do
     ( sleep $((duration / 2)); echo "health_during_load_ms=$(health_ms)" ) > "$log.health" &
+    probe=$!
     result=$(ECG_IMAGE=$image ECG_MODEL=$model wrk -t"$threads" -c"$connections" -d"${duration}s" \
       -s tools/load/predict.lua "$url/api/v1/predict" | grep '^RESULT')
-    wait
+    wait $probe
     echo "$model round $round: ${result#RESULT } $(cat "$log.health") rss_mb=$(rss_mb)"
   done
 done
