@@ -83,6 +83,31 @@ struct CommandLineTests {
         }
     }
 
+    @Test("init-weights keeps trained weights unless --force, and never writes over an imported file")
+    func initWeightsKeepsTrainedWeights() throws {
+        try withTemporaryDirectory { directory in
+            let trained = repositoryRoot.appendingPathComponent("models/trained/mobilenetv2.safetensors")
+            let copy = directory.appendingPathComponent("trained.safetensors")
+            try FileManager.default.copyItem(at: trained, to: copy)
+            let keras = try write("not really keras", to: "imported.keras", in: directory)
+            let registry = try write("""
+                {"models": [{"key": "mobilenetv2", "architecture": "mobilenetv2", "weights": "trained.safetensors"},
+                            {"key": "imported", "architecture": "small_cnn", "weights": "imported.keras"}]}
+                """, to: "models.json", in: directory).path
+            let original = try Data(contentsOf: copy)
+
+            let kept = try runECG(["init-weights", "--all", "--models", registry])
+            #expect(kept.status == 0, "\(kept.stderr)")
+            #expect(kept.stderr.contains("kept the trained weights") && kept.stderr.contains("not an ECGLens file"))
+            #expect(try Data(contentsOf: copy) == original)
+            #expect(try String(contentsOf: keras, encoding: .utf8) == "not really keras")
+
+            let forced = try runECG(["init-weights", "mobilenetv2", "--force", "--models", registry])
+            #expect(forced.status == 0, "\(forced.stderr)")
+            #expect(try Data(contentsOf: copy) != original)
+        }
+    }
+
     @Test("predict reports a bad image and goes on with the next, then exits 1")
     func partialFailure() throws {
         try withTemporaryDirectory { directory in

@@ -22,6 +22,9 @@ extension ECG {
         @Flag(help: "Skip models whose weights file already exists.")
         var ifMissing = false
 
+        @Flag(help: "Replace trained weights too (they are kept otherwise).")
+        var force = false
+
         @Option(help: "Random seed.")
         var seed: UInt64 = 0
 
@@ -38,6 +41,15 @@ extension ECG {
                 for entry in entries {
                     let url = registry.weightsURL(entry)
                     if ifMissing && FileManager.default.fileExists(atPath: url.path) { continue }
+                    // Never overwrite an imported Keras/PyTorch file, nor trained weights unless asked.
+                    guard url.pathExtension == "safetensors" else {
+                        FileHandle.standardError.write(Data("\(entry.key): weights are \(url.lastPathComponent), not an ECGLens file; left as they are\n".utf8))
+                        continue
+                    }
+                    if !force, case .ready(trained: true, _) = ModelStatus(entry: entry, registry: registry) {
+                        FileHandle.standardError.write(Data("\(entry.key): kept the trained weights in \(url.path) (--force replaces them)\n".utf8))
+                        continue
+                    }
                     try registry.writeRandomWeights(for: entry, seed: seed)
                     print("\(entry.key): wrote untrained random weights to \(url.path)")
                 }
