@@ -34,15 +34,15 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     return root
 }
 
-@Test func folderBatchesCoverEveryImageOnceAnEpochInAReproducibleShuffledOrder() throws {
+@Test func batchLoaderBatchesCoverEveryImageOnceAnEpochInAReproducibleShuffledOrder() throws {
     let root = try makeStripeFolder(perClass: 5)
     defer { try? FileManager.default.removeItem(at: root) }
     let folder = try ImageFolder(directory: root)
     let transform = InputTransform(inputSize: 8, resize: .bilinear, preprocessing: .rescale)
     func labels(epoch: Int, seed: UInt64) throws -> [[Int]] {
         var batches: [[Int]] = []
-        try FolderBatches(folder, transform: transform, augment: nil, batchSize: 4, shuffled: true, seed: seed)
-            .forEachBatch(epoch: epoch) { batch in
+        try (BatchLoader(files: folder.files, transform: transform, batchSize: 4, shuffle: true, seed: seed) as any BatchSource)
+            .forEachBatch(epoch: epoch) { (batch: Batch) in
                 #expect(batch.images.shape == [batch.labels.count, 8, 8, 3])
                 #expect(batch.images.scalars.allSatisfy { (0 ... 1).contains($0) })
                 batches.append(batch.labels)
@@ -56,13 +56,14 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     #expect(try labels(epoch: 1, seed: 1) != first || (try labels(epoch: 2, seed: 1)) != first)
 }
 
-@Test func folderBatchesReportAnUnreadableImageByPath() throws {
+@Test func batchLoaderBatchesReportAnUnreadableImageByPath() throws {
     let root = try makeStripeFolder(perClass: 2)
     defer { try? FileManager.default.removeItem(at: root) }
     let broken = root.appendingPathComponent("dark/broken.png")
     try Data("not an image".utf8).write(to: broken)
-    let batches = FolderBatches(try ImageFolder(directory: root), transform: InputTransform(inputSize: 8, resize: .bilinear, preprocessing: .rescale),
-                                augment: nil, batchSize: 8, shuffled: false, seed: 0)
+    let batches: any BatchSource = BatchLoader(
+        files: try ImageFolder(directory: root).files, transform: InputTransform(inputSize: 8, resize: .bilinear, preprocessing: .rescale),
+        batchSize: 8, shuffle: false)
     #expect { try batches.forEachBatch(epoch: 0) { _ in } } throws: { "\($0)".contains("broken.png") }
 }
 
@@ -72,8 +73,8 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     let folder = try ImageFolder(directory: root)
     let transform = InputTransform(inputSize: 16, resize: .bilinear, preprocessing: .rescale)
     let network = try makeTrainableNetwork(.smallCNN, classes: 2, inputSize: 16, parameters: RandomParameterSource(seed: 3))
-    let batches = FolderBatches(folder, transform: transform, augment: nil, batchSize: 4, shuffled: true, seed: 2)
-    let validation = FolderBatches(folder, transform: transform, augment: nil, batchSize: 16, shuffled: false, seed: 0)
+    let batches = BatchLoader(files: folder.files, transform: transform, batchSize: 4, shuffle: true, seed: 2)
+    let validation = BatchLoader(files: folder.files, transform: transform, batchSize: 16, shuffle: false)
     let trainer = Trainer(network: network, recipe: .scratch(.smallCNN, epochs: 15, learningRate: 3e-3),
                           classWeights: ClassWeights.balanced(counts: folder.classCounts), seed: 4)
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("small-\(UUID().uuidString).safetensors")
@@ -87,7 +88,7 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     #expect(try trainer.evaluate(on: validation).accuracy == 1)
     // The saved file, read by the inference network, gives the trained network's answers.
     let inference = try Architecture.smallCNN.build(parameters: SafetensorsFile(contentsOf: url), classes: 2, inputSize: 16)
-    try validation.forEachBatch(epoch: 0) { batch in
+    try validation.forEachBatch(epoch: 0) { (batch: Batch) in
         let expected = try network.logits(batch.images).softmax().scalars
         let got = try inference(batch.images).scalars
         #expect(zip(expected, got).allSatisfy { abs($0 - $1) < 1e-4 })

@@ -88,6 +88,11 @@ extension ECG {
         @Option(help: "Preprocessing: rescale, imagenet or standard (default: the architecture's).")
         var preprocessing: String?
 
+        @Flag(help: ArgumentHelp(
+            "Augment training pages: small rotation, zoom, shift, brightness and contrast, blur, JPEG noise.",
+            discussion: "Never flips: a mirrored ECG is a different ECG."))
+        var augment = false
+
         @Flag(help: "Weigh every class 1 instead of balancing them.")
         var noClassWeights = false
 
@@ -144,10 +149,10 @@ extension ECG {
             let network = try makeTrainableNetwork(
                 architecture, classes: trainSet.classes.count, inputSize: transform.inputSize,
                 options: NetworkOptions(), parameters: try parameterSource(architecture, transform: transform))
-            let trainBatches = FolderBatches(trainSet, transform: transform, augment: nil, batchSize: batchSize,
-                                             shuffled: true, seed: seed)
+            let trainBatches = BatchLoader(files: trainSet.files, transform: transform,
+                                           augmentation: augment ? .ecg : .none, batchSize: batchSize, shuffle: true, seed: seed)
             let validationBatches = validationSet.map {
-                FolderBatches($0, transform: transform, augment: nil, batchSize: batchSize, shuffled: false, seed: seed)
+                BatchLoader(files: $0.files, transform: transform, batchSize: batchSize, shuffle: false, seed: seed)
             }
 
             let outURL = URL(fileURLWithPath: out ?? "models/weights/\(architecture.rawValue).safetensors")
