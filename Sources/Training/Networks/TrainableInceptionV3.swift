@@ -12,53 +12,29 @@ import Tensors
 final class TrainableInceptionV3: TapeNetwork {
     let parameters: [Parameter]
     let transformInput: Bool
-    let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3: ConvUnit
-    let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA<ConvUnit>
-    let Mixed_6a: InceptionB<ConvUnit>
-    let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC<ConvUnit>
-    let AuxLogits: InceptionAux<ConvUnit, DenseLayer>
-    let Mixed_7a: InceptionD<ConvUnit>
-    let Mixed_7b, Mixed_7c: InceptionE<ConvUnit>
-    let fc: [DenseLayer]
+    let layers: InceptionV3Layers<ConvUnit, DenseLayer>
 
     init(source: ParameterSource, classes: Int, transformInput: Bool) throws {
         let t = LayerBuilder(source: source)
         self.transformInput = transformInput
-        Conv2d_1a_3x3 = try t.basicConv("Conv2d_1a_3x3", 3, 32, kernel: (3, 3), stride: (2, 2))
-        Conv2d_2a_3x3 = try t.basicConv("Conv2d_2a_3x3", 32, 32, kernel: (3, 3))
-        Conv2d_2b_3x3 = try t.basicConv("Conv2d_2b_3x3", 32, 64, kernel: (3, 3), padding: .symmetric(1))
-        Conv2d_3b_1x1 = try t.basicConv("Conv2d_3b_1x1", 64, 80, kernel: (1, 1))
-        Conv2d_4a_3x3 = try t.basicConv("Conv2d_4a_3x3", 80, 192, kernel: (3, 3))
-        Mixed_5b = try InceptionA(t, "Mixed_5b", inputChannels: 192, poolFeatures: 32)
-        Mixed_5c = try InceptionA(t, "Mixed_5c", inputChannels: 256, poolFeatures: 64)
-        Mixed_5d = try InceptionA(t, "Mixed_5d", inputChannels: 288, poolFeatures: 64)
-        Mixed_6a = try InceptionB(t, "Mixed_6a", inputChannels: 288)
-        Mixed_6b = try InceptionC(t, "Mixed_6b", inputChannels: 768, channels7x7: 128)
-        Mixed_6c = try InceptionC(t, "Mixed_6c", inputChannels: 768, channels7x7: 160)
-        Mixed_6d = try InceptionC(t, "Mixed_6d", inputChannels: 768, channels7x7: 160)
-        Mixed_6e = try InceptionC(t, "Mixed_6e", inputChannels: 768, channels7x7: 192)
-        AuxLogits = try InceptionAux(t, "AuxLogits", inputChannels: 768, classes: classes)
-        Mixed_7a = try InceptionD(t, "Mixed_7a", inputChannels: 768)
-        Mixed_7b = try InceptionE(t, "Mixed_7b", inputChannels: 1280)
-        Mixed_7c = try InceptionE(t, "Mixed_7c", inputChannels: 2048)
-        fc = [try t.linear("fc.0", inputs: 2048, outputs: 512), try t.linear("fc.3", inputs: 512, outputs: classes)]
+        layers = try InceptionV3Layers(t, classes: classes)
         parameters = t.parameters
     }
 
     func forward(_ images: Variable, tape: Tape, generator: inout SplitMix64) throws -> (logits: Variable, auxiliary: Variable?) {
         // The input needs no gradient, so its re-normalisation is a plain tensor operation.
-        var x = transformInput ? Variable(try InceptionV3.transformed(images.value)) : images  // N x 299 x 299 x 3
-        x = try Conv2d_2b_3x3(Conv2d_2a_3x3(Conv2d_1a_3x3(x, tape), tape), tape)    // N x 147 x 147 x 64
-        x = try tape.maxPool2d(x, kernel: (3, 3), stride: (2, 2))                  // N x 73 x 73 x 64
-        x = try Conv2d_4a_3x3(Conv2d_3b_1x1(x, tape), tape)                        // N x 71 x 71 x 192
-        x = try tape.maxPool2d(x, kernel: (3, 3), stride: (2, 2))                  // N x 35 x 35 x 192
-        x = try Mixed_5d(Mixed_5c(Mixed_5b(x, tape), tape), tape)                  // N x 35 x 35 x 288
-        x = try Mixed_6a(x, tape)                                                  // N x 17 x 17 x 768
-        x = try Mixed_6e(Mixed_6d(Mixed_6c(Mixed_6b(x, tape), tape), tape), tape)  // N x 17 x 17 x 768
-        let auxiliary = tape.isTraining ? try AuxLogits(x, tape) : nil             // N x classes
-        x = try Mixed_7c(Mixed_7b(Mixed_7a(x, tape), tape), tape)                  // N x 8 x 8 x 2048
-        x = tape.dropout(try tape.globalAvgPool2d(x), rate: 0.5, generator: &generator)  // N x 2048
-        x = tape.dropout(try tape.dense(x, fc[0], activation: .relu), rate: 0.3, generator: &generator)  // N x 512
-        return (try tape.dense(x, fc[1]), auxiliary)                               // N x classes
+        var x = transformInput ? Variable(try InceptionV3.transformed(images.value)) : images                   // N x 299 x 299 x 3
+        x = try layers.Conv2d_2b_3x3(layers.Conv2d_2a_3x3(layers.Conv2d_1a_3x3(x, tape), tape), tape)           // N x 147 x 147 x 64
+        x = try tape.maxPool2d(x, kernel: (3, 3), stride: (2, 2))                                               // N x 73 x 73 x 64
+        x = try layers.Conv2d_4a_3x3(layers.Conv2d_3b_1x1(x, tape), tape)                                       // N x 71 x 71 x 192
+        x = try tape.maxPool2d(x, kernel: (3, 3), stride: (2, 2))                                               // N x 35 x 35 x 192
+        x = try layers.Mixed_5d(layers.Mixed_5c(layers.Mixed_5b(x, tape), tape), tape)                          // N x 35 x 35 x 288
+        x = try layers.Mixed_6a(x, tape)                                                                        // N x 17 x 17 x 768
+        x = try layers.Mixed_6e(layers.Mixed_6d(layers.Mixed_6c(layers.Mixed_6b(x, tape), tape), tape), tape)   // N x 17 x 17 x 768
+        let auxiliary = tape.isTraining ? try layers.AuxLogits(x, tape) : nil                                   // N x classes
+        x = try layers.Mixed_7c(layers.Mixed_7b(layers.Mixed_7a(x, tape), tape), tape)                          // N x 8 x 8 x 2048
+        x = tape.dropout(try tape.globalAvgPool2d(x), rate: 0.5, generator: &generator)                         // N x 2048
+        x = tape.dropout(try tape.dense(x, layers.fc[0], activation: .relu), rate: 0.3, generator: &generator)  // N x 512
+        return (try tape.dense(x, layers.fc[1]), auxiliary)                                                     // N x classes
     }
 }
