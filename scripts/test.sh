@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # The server's real-browser test drives headless Chromium; it skips with a message without it.
-scripts/install-browser.sh || echo "warning: could not install chromium; the browser test will be skipped"
+scripts/install-deps.sh browser || echo "warning: could not install chromium; the browser test will be skipped"
 swift build --build-tests
 swift test --skip-build
 # Opt-in: schemathesis (from PyPI) checks the live server against openapi.yaml.
