@@ -12,12 +12,13 @@ extension ModelRegistry {
         let classes = entry.classes ?? Architecture.ecgClasses
         let inputSize = entry.inputSize ?? entry.architecture.defaultInputSize
         let parameters = try entry.architecture.parameters(
-            from: RandomParameterSource(seed: seed), classes: classes.count, inputSize: inputSize)
+            from: RandomParameterSource(seed: seed, initialiser: entry.architecture.weightInitialiser),
+            classes: classes.count, inputSize: inputSize)
         let metadata = WeightsMetadata(
             architecture: entry.architecture, classes: classes, inputSize: inputSize,
             preprocessing: (entry.preprocessing?.rawValue) ?? entry.architecture.defaultPreprocessing,
             resize: (entry.resize ?? .bicubic).rawValue,
-            provenance: "random initialisation (He-uniform, seed \(seed)); untrained", trained: false,
+            provenance: "random initialisation (\(entry.architecture.weightInitialiser.rawValue), seed \(seed)); untrained", trained: false,
             options: NetworkOptions(transformInput: entry.transformInput ?? false),
             crop: entry.crop?.description)
         let url = weightsURL(entry)

@@ -40,6 +40,10 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// How freshly initialised kernels are drawn: Keras's default (Glorot-uniform) for the Keras
+    /// models, He-uniform for the torchvision ones.
+    public var weightInitialiser: WeightInitialiser { framework == .keras ? .glorotUniform : .heUniform }
+
     /// Keras models end in a softmax and output probabilities; torchvision ones output logits.
     public var outputsProbabilities: Bool { framework == .keras }
 

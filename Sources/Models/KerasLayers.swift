@@ -32,7 +32,7 @@ struct KerasLayers: KerasLayerFactory {
     ) throws -> Conv2D {
         let weight = try source.tensor(
             "\(name)/kernel", shape: [kernel.0, kernel.1, inputChannels, filters],
-            role: .weight(fanIn: kernel.0 * kernel.1 * inputChannels))
+            role: .weight(fanIn: kernel.0 * kernel.1 * inputChannels, fanOut: kernel.0 * kernel.1 * filters))
         let bias = useBias ? try source.tensor("\(name)/bias", shape: [filters], role: .bias) : nil
         return try Conv2D(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation,
                           normalization: norm.map { try batchNorm($0, channels: filters) })
@@ -45,7 +45,7 @@ struct KerasLayers: KerasLayerFactory {
         norm: String, activation: Activation
     ) throws -> Conv2D {
         let weight = try source.tensor(
-            "\(name)/kernel", shape: [kernel.0, kernel.1, channels, 1], role: .weight(fanIn: kernel.0 * kernel.1))
+            "\(name)/kernel", shape: [kernel.0, kernel.1, channels, 1], role: .weight(fanIn: kernel.0 * kernel.1, fanOut: kernel.0 * kernel.1))
         // `KH x KW x C x 1` and HWIO `KH x KW x 1 x C` hold the same values in the same order.
         return try Conv2D(weight: weight.reshaped([kernel.0, kernel.1, 1, channels]), bias: nil,
                           stride: stride, padding: padding, groups: channels, activation: activation,
@@ -61,7 +61,7 @@ struct KerasLayers: KerasLayerFactory {
     /// `Dense(units)` named `name`.
     func dense(_ name: String, inputs: Int, units: Int, activation: Activation = .identity) throws -> Dense {
         Dense(
-            weight: try source.tensor("\(name)/kernel", shape: [inputs, units], role: .weight(fanIn: inputs)),
+            weight: try source.tensor("\(name)/kernel", shape: [inputs, units], role: .weight(fanIn: inputs, fanOut: units)),
             bias: try source.tensor("\(name)/bias", shape: [units], role: .bias),
             activation: activation)
     }

@@ -18,7 +18,7 @@ struct TorchLayers {
     ) throws -> Conv2D {
         let weight = try source.tensor(
             "\(prefix).weight", shape: [outputChannels, inputChannels, kernel.0, kernel.1],
-            role: .weight(fanIn: inputChannels * kernel.0 * kernel.1))
+            role: .weight(fanIn: inputChannels * kernel.0 * kernel.1, fanOut: outputChannels * kernel.0 * kernel.1))
         let bias = useBias ? try source.tensor("\(prefix).bias", shape: [outputChannels], role: .bias) : nil
         return try Conv2D(weight: weight.permuted([2, 3, 1, 0]), bias: bias, stride: stride,
                           padding: .explicit(padding), activation: activation,
@@ -33,7 +33,7 @@ struct TorchLayers {
 
     /// `nn.Linear(inputs, outputs)` at `prefix`.
     func linear(_ prefix: String, inputs: Int, outputs: Int, activation: Activation = .identity) throws -> Dense {
-        let weight = try source.tensor("\(prefix).weight", shape: [outputs, inputs], role: .weight(fanIn: inputs))
+        let weight = try source.tensor("\(prefix).weight", shape: [outputs, inputs], role: .weight(fanIn: inputs, fanOut: outputs))
         return Dense(
             weight: try weight.permuted([1, 0]),
             bias: try source.tensor("\(prefix).bias", shape: [outputs], role: .bias),

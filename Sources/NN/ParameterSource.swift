@@ -2,8 +2,9 @@ import Tensors
 
 /// What a parameter does, so that a source can initialise or check it sensibly.
 public enum ParameterRole: Sendable, Equatable {
-    /// A convolution or dense kernel; `fanIn` inputs feed each output.
-    case weight(fanIn: Int)
+    /// A convolution or dense kernel: `fanIn` inputs feed each output, and each input feeds
+    /// `fanOut` outputs (both counting the kernel window, as Keras and PyTorch count fans).
+    case weight(fanIn: Int, fanOut: Int)
     /// A convolution or dense bias.
     case bias
     /// Batch normalisation's scale (Keras `gamma`, PyTorch `weight`).
@@ -46,20 +47,42 @@ public final class RecordingParameterSource: ParameterSource {
     }
 }
 
-/// Fresh parameters as an untrained network starts: He-uniform kernels, zero biases, identity
-/// batch normalisation. Deterministic for a seed.
+/// How `RandomParameterSource` draws kernels: each reference framework's default, because a
+/// network trained from scratch learns (or not) depending on it.
+public enum WeightInitialiser: String, Sendable {
+    /// Uniform in ±sqrt(6 / fanIn): He et al.'s variance for ReLU networks, which torchvision's
+    /// VGG and Inception inits approximate (kaiming-normal, truncated normal).
+    case heUniform = "He-uniform"
+    /// Uniform in ±sqrt(6 / (fanIn + fanOut)): Keras's default `glorot_uniform`. Its smaller
+    /// first kernels kept the small CNN's dense ReLUs alive where He-uniform's killed them.
+    case glorotUniform = "Glorot-uniform"
+
+    /// The bound of the uniform distribution for a kernel with these fans.
+    public func limit(fanIn: Int, fanOut: Int) -> Float {
+        switch self {
+        case .heUniform: Float((6.0 / Double(max(fanIn, 1))).squareRoot())
+        case .glorotUniform: Float((6.0 / Double(max(fanIn + fanOut, 1))).squareRoot())
+        }
+    }
+}
+
+/// Fresh parameters as an untrained network starts: kernels drawn by `initialiser`, zero biases,
+/// identity batch normalisation. Deterministic for a seed.
 public struct RandomParameterSource: ParameterSource {
     private let seed: UInt64
+    public let initialiser: WeightInitialiser
 
-    public init(seed: UInt64 = 0) { self.seed = seed }
+    public init(seed: UInt64 = 0, initialiser: WeightInitialiser = .heUniform) {
+        (self.seed, self.initialiser) = (seed, initialiser)
+    }
 
     public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
         switch role {
         case .bias, .normShift, .runningMean: return Tensor(shape: shape, repeating: 0)
         case .normScale, .runningVariance: return Tensor(shape: shape, repeating: 1)
-        case let .weight(fanIn):
+        case let .weight(fanIn, fanOut):
             var generator = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
-            let limit = Float((6.0 / Double(max(fanIn, 1))).squareRoot())
+            let limit = initialiser.limit(fanIn: fanIn, fanOut: fanOut)
             return Tensor(shape: shape) { values in
                 for i in 0..<shape.reduce(1, *) { values[i] = Float.random(in: -limit...limit, using: &generator) }
             }

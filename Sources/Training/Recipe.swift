@@ -153,15 +153,6 @@ extension Architecture {
         }
     }
 
-    /// The kernels of the layers that output class scores (InceptionV3's auxiliary head too).
-    public var outputKernelNames: [String] {
-        switch self {
-        case .smallCNN, .mobileNetV2: ["dense_1/kernel"]
-        case .inceptionV3: ["fc.3.weight", "AuxLogits.fc.weight"]
-        case .vgg16: ["classifier.6.weight"]
-        }
-    }
-
     /// The auxiliary classifier's loss weight in training: 0.4 for InceptionV3 (torchvision's
     /// reference recipe), 0 for architectures without one.
     public var auxiliaryLossWeight: Float { self == .inceptionV3 ? 0.4 : 0 }

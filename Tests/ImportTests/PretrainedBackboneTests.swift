@@ -22,7 +22,7 @@ import Testing
         for (layer, recorded) in keras.recordedLayerNames { #expect(layer == recorded) }
 
         // Values as h5py reads them.
-        let kernel = try weights.tensor("Conv1/kernel", shape: [3, 3, 3, 32], role: .weight(fanIn: 27))
+        let kernel = try weights.tensor("Conv1/kernel", shape: [3, 3, 3, 32], role: .weight(fanIn: 27, fanOut: 288))
         #expect(Array(kernel.scalars.prefix(3)) == [0.0751734, 0.021139333, -0.86147016])
         #expect(abs(kernel.scalars.reduce(0) { $0 + Double($1) } - -7.04830865619806) < 1e-9)
         let variance = try weights.tensor("Conv_1_bn/moving_variance", shape: [1280], role: .runningVariance)

@@ -266,9 +266,9 @@ struct ConvolutionTests {
     @Test("Conv2D layer and RandomParameterSource: deterministic He-uniform weights, zero bias")
     func randomParameterSource() throws {
         let source = RandomParameterSource(seed: 3)
-        let w1 = try source.tensor("conv.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18))
-        let w2 = try source.tensor("conv.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18))
-        let other = try source.tensor("conv2.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18))
+        let w1 = try source.tensor("conv.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18, fanOut: 36))
+        let w2 = try source.tensor("conv.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18, fanOut: 36))
+        let other = try source.tensor("conv2.weight", shape: [3, 3, 2, 4], role: .weight(fanIn: 18, fanOut: 36))
         #expect(w1.scalars == w2.scalars)
         #expect(w1.scalars != other.scalars)
         let limit = Float((6.0 / 18).squareRoot())

@@ -11,7 +11,7 @@ import Tensors
 
     func conv(_ shape: [Int], layout: ConvLayout, bias: Bool = true, stride: (Int, Int) = (1, 1),
               padding: PaddingMode = .valid) -> ConvLayer {
-        ConvLayer(weight: randomParameter("w", shape, role: .weight(fanIn: 1)),
+        ConvLayer(weight: randomParameter("w", shape, role: .weight(fanIn: 1, fanOut: 1)),
                   bias: bias ? randomParameter("b", [layout == .oihw ? shape[0] : shape[3]]) : nil,
                   layout: layout, stride: stride, padding: padding)
     }
@@ -98,7 +98,7 @@ import Tensors
     func denseLayerAfterEitherFlattenOrder(_ torch: Bool) throws {
         let (inputs, outputs) = (2 * 3 * 4, 5)
         let layer = DenseLayer(
-            weight: randomParameter("w", torch ? [outputs, inputs] : [inputs, outputs], role: .weight(fanIn: inputs)),
+            weight: randomParameter("w", torch ? [outputs, inputs] : [inputs, outputs], role: .weight(fanIn: inputs, fanOut: outputs)),
             bias: randomParameter("b", [outputs]), isTransposed: torch)
         let check = GradientCheck(inputShapes: [[3, 2, 3, 4]], parameters: [layer.weight, layer.bias!])
         #expect(try check.maximumError { tape, x in

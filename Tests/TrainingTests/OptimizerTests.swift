@@ -9,7 +9,7 @@ import Testing
 private let gradients: [[Float]] = [[0.5, -2], [0.1, 0.3], [-0.4, 1]]
 
 private func runSteps(_ optimizer: any Optimizer) throws -> [(weight: [Float], bias: [Float])] {
-    let weight = Parameter(name: "w", role: .weight(fanIn: 2), initial: try Tensor(shape: [2], values: [1, -0.5]))
+    let weight = Parameter(name: "w", role: .weight(fanIn: 2, fanOut: 1), initial: try Tensor(shape: [2], values: [1, -0.5]))
     let bias = Parameter(name: "b", role: .bias, initial: try Tensor(shape: [2], values: [0.25, 0.75]))
     return gradients.map { gradient in
         for parameter in [weight, bias] {
@@ -56,7 +56,7 @@ private func expectClose(_ actual: [(weight: [Float], bias: [Float])], _ expecte
 
 @Test func optimisersLeaveFrozenParametersAndRunningStatisticsAlone() throws {
     for optimizer in [AdamW(), SGD()] as [any Optimizer] {
-        let frozen = Parameter(name: "frozen", role: .weight(fanIn: 1), initial: Tensor(shape: [3], repeating: 1))
+        let frozen = Parameter(name: "frozen", role: .weight(fanIn: 1, fanOut: 1), initial: Tensor(shape: [3], repeating: 1))
         frozen.isTrainable = false
         let mean = Parameter(name: "mean", role: .runningMean, initial: Tensor(shape: [3], repeating: 2))
         let live = Parameter(name: "live", role: .bias, initial: Tensor(shape: [3], repeating: 3))

@@ -15,7 +15,7 @@ private final class SoftmaxRegression: TrainableNetwork {
     private(set) var classWeightsSeen: [Float]?
 
     init(inputs: Int, classes: Int) {
-        kernel = Parameter(name: "dense/kernel", role: .weight(fanIn: inputs), initial: Tensor(shape: [inputs, classes]))
+        kernel = Parameter(name: "dense/kernel", role: .weight(fanIn: inputs, fanOut: classes), initial: Tensor(shape: [inputs, classes]))
         bias = Parameter(name: "dense/bias", role: .bias, initial: Tensor(shape: [classes]))
         runningMean = Parameter(name: "bn/moving_mean", role: .runningMean, initial: Tensor(shape: [1], repeating: 7))
     }
@@ -178,7 +178,7 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(Recipe.scratch(.inceptionV3, epochs: 1, learningRate: 1e-3).auxiliaryLossWeight == 0.4)
     // Keras batch normalisation stays in inference mode while fine-tuning; a 0-epoch head phase is left out.
     let gamma = Parameter(name: "block_16_project_BN/gamma", role: .normScale, initial: Tensor(shape: [1]))
-    let kernel = Parameter(name: "block_16_project/kernel", role: .weight(fanIn: 1), initial: Tensor(shape: [1]))
+    let kernel = Parameter(name: "block_16_project/kernel", role: .weight(fanIn: 1, fanOut: 1), initial: Tensor(shape: [1]))
     #expect(!recipe.phases[1].trains(gamma) && recipe.phases[1].trains(kernel) && !recipe.phases[0].trains(kernel))
     let onlyTop = Recipe.fineTune(.mobileNetV2, headEpochs: 0, fineTuneEpochs: 4, learningRate: 1e-3)
     #expect(onlyTop.phases.map(\.name) == ["top-blocks"])
@@ -208,12 +208,15 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     #expect(!record.jsonLine.contains("\n"))
 }
 
-@Test func scratchNetworksStartWithZeroOutputKernelsAndPredictEveryClassEqually() throws {
-    let source = ZeroOutputSource(RandomParameterSource(seed: 1), architecture: .smallCNN)
-    let network = try makeTrainableNetwork(.smallCNN, classes: 4, inputSize: 16, parameters: source)
+@Test func scratchNetworksStartWithTheirFrameworksInitialiser() throws {
+    #expect(Architecture.smallCNN.weightInitialiser == .glorotUniform)
+    #expect(Architecture.vgg16.weightInitialiser == .heUniform)
+    let network = try makeTrainableNetwork(.smallCNN, classes: 4, inputSize: 16, parameters: RandomParameterSource(
+        seed: 1, initialiser: Architecture.smallCNN.weightInitialiser))
     let byName = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.value.scalars) })
-    #expect(byName["dense_1/kernel"]!.allSatisfy { $0 == 0 })
-    #expect(byName["dense/kernel"]!.contains { $0 != 0 })
-    let logits = try network.logits(Tensor(shape: [2, 16, 16, 3], repeating: 0.5))
-    #expect(logits.scalars.allSatisfy { $0 == 0 })
+    // Glorot: ±sqrt(6 / (27 + 144)) for the first 3x3 convolution (3 -> 16 channels), not He's ±sqrt(6 / 27).
+    let conv = byName["conv2d/kernel"]!
+    #expect(conv.allSatisfy { abs($0) <= (6.0 / 171.0).squareRoot() })
+    #expect(conv.map { abs($0) }.max()! > 0.9 * (6.0 / 171.0).squareRoot())
+    #expect(byName["conv2d/bias"]!.allSatisfy { $0 == 0 })
 }

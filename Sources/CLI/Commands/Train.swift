@@ -62,6 +62,9 @@ extension ECG {
         @Option(help: "Stop a phase after this many epochs without a better validation loss (0: never).")
         var patience = 5
 
+        @Option(help: "Halve the learning rate after this many epochs without a better validation loss (0: keep it constant).")
+        var lrPatience = 2
+
         @Option(help: ArgumentHelp("scratch or finetune (default: finetune with --init, else scratch).", valueName: "name"))
         var recipe: String?
 
@@ -112,8 +115,8 @@ extension ECG {
                 throw ValidationError("unknown architecture \(name) (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard data != nil else { throw ValidationError("--data is required") }
-            guard epochs >= 0, fineTuneEpochs >= 0, patience >= 0, epochs + (recipe == "scratch" ? 0 : fineTuneEpochs) > 0 else {
-                throw ValidationError("--epochs, --fine-tune-epochs and --patience must not be negative, and some epochs must run")
+            guard epochs >= 0, fineTuneEpochs >= 0, patience >= 0, lrPatience >= 0, epochs + (recipe == "scratch" ? 0 : fineTuneEpochs) > 0 else {
+                throw ValidationError("--epochs, --fine-tune-epochs, --patience and --lr-patience must not be negative, and some epochs must run")
             }
             guard lr > 0, (fineTuneLr ?? 1) > 0, weightDecay >= 0 else { throw ValidationError("learning rates must be positive") }
             guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd") }
@@ -202,13 +205,14 @@ extension ECG {
             recipe.optimizer = OptimizerKind(rawValue: optimizer)!
             recipe.weightDecay = weightDecay
             recipe.earlyStoppingPatience = patience == 0 ? nil : patience
+            recipe.schedule = lrPatience == 0 ? .constant : .plateau(patience: lrPatience, factor: 0.5)
             return recipe
         }
 
         /// Where the network's first parameters come from: `--init`'s file, with random
         /// parameters (seeded) for whatever it lacks, or random parameters throughout.
         private func parameterSource(_ architecture: Architecture, transform: InputTransform) throws -> ParameterSource {
-            let random = ZeroOutputSource(RandomParameterSource(seed: seed), architecture: architecture)
+            let random = RandomParameterSource(seed: seed, initialiser: architecture.weightInitialiser)
             guard let initialWeights else { return random }
             let url = URL(fileURLWithPath: initialWeights)
             if url.pathExtension == "safetensors" {

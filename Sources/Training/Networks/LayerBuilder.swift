@@ -26,7 +26,7 @@ final class LayerBuilder {
         padding: PaddingMode, useBias: Bool = true, norm: String? = nil, activation: Activation = .identity
     ) throws -> ConvUnit {
         let weight = try parameter("\(name)/kernel", [kernel.0, kernel.1, inputChannels, filters],
-                                   .weight(fanIn: kernel.0 * kernel.1 * inputChannels))
+                                   .weight(fanIn: kernel.0 * kernel.1 * inputChannels, fanOut: kernel.0 * kernel.1 * filters))
         let bias = useBias ? try parameter("\(name)/bias", [filters], .bias) : nil
         return ConvUnit(conv: ConvLayer(weight: weight, bias: bias, layout: .hwio, stride: stride, padding: padding),
                         norm: try norm.map { try kerasNorm($0, channels: filters) }, activation: activation)
@@ -37,7 +37,7 @@ final class LayerBuilder {
         _ name: String, channels: Int, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode,
         norm: String, activation: Activation
     ) throws -> ConvUnit {
-        let weight = try parameter("\(name)/kernel", [kernel.0, kernel.1, channels, 1], .weight(fanIn: kernel.0 * kernel.1))
+        let weight = try parameter("\(name)/kernel", [kernel.0, kernel.1, channels, 1], .weight(fanIn: kernel.0 * kernel.1, fanOut: kernel.0 * kernel.1))
         return ConvUnit(conv: ConvLayer(weight: weight, bias: nil, layout: .depthwise, stride: stride, padding: padding),
                         norm: try kerasNorm(norm, channels: channels), activation: activation)
     }
@@ -54,7 +54,7 @@ final class LayerBuilder {
 
     /// `Dense(units)` named `name`.
     func kerasDense(_ name: String, inputs: Int, units: Int) throws -> DenseLayer {
-        DenseLayer(weight: try parameter("\(name)/kernel", [inputs, units], .weight(fanIn: inputs)),
+        DenseLayer(weight: try parameter("\(name)/kernel", [inputs, units], .weight(fanIn: inputs, fanOut: units)),
                    bias: try parameter("\(name)/bias", [units], .bias), isTransposed: false)
     }
 
@@ -67,7 +67,7 @@ final class LayerBuilder {
         activation: Activation = .identity
     ) throws -> ConvUnit {
         let weight = try parameter("\(prefix).weight", [outputChannels, inputChannels, kernel.0, kernel.1],
-                                   .weight(fanIn: inputChannels * kernel.0 * kernel.1))
+                                   .weight(fanIn: inputChannels * kernel.0 * kernel.1, fanOut: outputChannels * kernel.0 * kernel.1))
         let bias = useBias ? try parameter("\(prefix).bias", [outputChannels], .bias) : nil
         let normLayer = try norm.map { norm in
             BatchNormLayer(
@@ -92,7 +92,7 @@ final class LayerBuilder {
 
     /// `nn.Linear` at `prefix` (`PREFIX.weight` as `out x in`).
     func linear(_ prefix: String, inputs: Int, outputs: Int) throws -> DenseLayer {
-        DenseLayer(weight: try parameter("\(prefix).weight", [outputs, inputs], .weight(fanIn: inputs)),
+        DenseLayer(weight: try parameter("\(prefix).weight", [outputs, inputs], .weight(fanIn: inputs, fanOut: outputs)),
                    bias: try parameter("\(prefix).bias", [outputs], .bias), isTransposed: true)
     }
 }
