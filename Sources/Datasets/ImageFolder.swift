@@ -79,9 +79,26 @@ public struct ImageFolder: Sendable {
             }
         }
         guard !names.isEmpty, !files.isEmpty else { throw .empty(directory.path) }
-        self.directory = directory
-        self.classes = names
-        self.files = files
+        self.init(directory: directory, classes: names, files: files)
+    }
+
+    private init(directory: URL, classes: [String], files: [LabeledFile]) {
+        (self.directory, self.classes, self.files) = (directory, classes, files)
+    }
+
+    /// The same data set with each file content once: of the files with one SHA-256, the first
+    /// (by class, then name) stays. Copies add nothing to training but time.
+    /// - Throws: ``DatasetError/unreadableImage(_:reason:)`` for a file that cannot be read.
+    public func distinctFiles() throws(DatasetError) -> ImageFolder {
+        var seen = Set<String>()
+        var kept: [LabeledFile] = []
+        for file in files {
+            guard let bytes = try? Data(contentsOf: file.url) else {
+                throw .unreadableImage(file.url.path, reason: "cannot read the file")
+            }
+            if seen.insert(SHA256.hex(bytes)).inserted { kept.append(file) }
+        }
+        return ImageFolder(directory: directory, classes: classes, files: kept)
     }
 
     /// The names of the folders in `directory` (hidden ones left out), sorted.

@@ -45,4 +45,19 @@ struct ImageFolderTests {
         let missing = root.appendingPathComponent("nothing")
         #expect(throws: DatasetError.notAFolder(missing.path)) { try ImageFolder(directory: missing) }
     }
+
+    @Test("distinctFiles keeps the first file of each content, by class then name")
+    func distinctFiles() throws {
+        let root = try makeFolder([("Abnormal", "a.png"), ("Abnormal", "b.png"), ("Normal", "c.png")])
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data([9]).write(to: root.appendingPathComponent("Normal/c.png"))
+        try Data([9]).write(to: root.appendingPathComponent("Normal/d.png"))
+        let folder = try ImageFolder(directory: root)
+        let distinct = try folder.distinctFiles()
+        // a and b hold the same bytes, as do c and d.
+        #expect(distinct.files.map(\.url.lastPathComponent) == ["a.png", "c.png"])
+        #expect(distinct.classCounts == [1, 1])
+        try FileManager.default.removeItem(at: root.appendingPathComponent("Normal/d.png"))
+        #expect(throws: DatasetError.self) { try folder.distinctFiles() }  // a listed file has gone
+    }
 }

@@ -62,6 +62,9 @@ extension ECG {
         @Option(help: "Stop a phase after this many epochs without a better validation loss (0: never).")
         var patience = 5
 
+        @Flag(help: "Train and validate on each distinct file once (copies by SHA-256 dropped): shorter epochs, class weights from distinct counts.")
+        var distinct = false
+
         @Option(help: "Halve the learning rate after this many epochs without a better validation loss (0: keep it constant).")
         var lrPatience = 2
 
@@ -141,8 +144,10 @@ extension ECG {
         private func train() throws {
             let architecture = Architecture(rawValue: architecture!)!
             let folders = try dataFolders()
-            let trainSet = try ImageFolder(directory: folders.train)
-            let validationSet = try folders.validation.map { try ImageFolder(directory: $0, classes: trainSet.classes) }
+            let trainSet = try ImageFolder(directory: folders.train).distinctFiles(if: distinct)
+            let validationSet = try folders.validation.map {
+                try ImageFolder(directory: $0, classes: trainSet.classes).distinctFiles(if: distinct)
+            }
             let transform = InputTransform(
                 inputSize: inputSize ?? architecture.defaultInputSize, resize: .bicubic,
                 preprocessing: Preprocessing(rawValue: preprocessing ?? architecture.defaultPreprocessing)!,
@@ -234,6 +239,13 @@ extension ECG {
                 + (initialWeights.map { "; initialised from \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? "")
                 + "; command: \(command)"
         }
+    }
+}
+
+extension ImageFolder {
+    /// `distinctFiles()` when `condition` holds, else the folder as it is.
+    fileprivate func distinctFiles(if condition: Bool) throws -> ImageFolder {
+        condition ? try distinctFiles() : self
     }
 }
 
