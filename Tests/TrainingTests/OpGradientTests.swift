@@ -31,6 +31,14 @@ import Tensors
         #expect(try tallCheck.maximumError { tape, x in try tape.conv2d(x[0], tall) } < tolerance)
     }
 
+    /// VGG's and Inception's stride-1 convolutions: 3 x 3 with padding 1, none, and uneven padding.
+    @Test(arguments: [Padding.symmetric(1), .none, .symmetric(height: 2, width: 0)])
+    func strideOneConvolutionWithPadding(_ padding: Padding) throws {
+        let layer = conv([4, 3, 3, 3], layout: .oihw, padding: .explicit(padding))
+        let check = GradientCheck(inputShapes: [[2, 6, 5, 3]], parameters: [layer.weight, layer.bias!])
+        #expect(try check.maximumError { tape, x in try tape.conv2d(x[0], layer, activation: .relu) } < tolerance)
+    }
+
     @Test func pointwiseConvolutionUsesTheInputAsItsPatches() throws {
         let layer = conv([1, 1, 6, 4], layout: .hwio)
         let check = GradientCheck(inputShapes: [[3, 4, 5, 6]], parameters: [layer.weight, layer.bias!])
