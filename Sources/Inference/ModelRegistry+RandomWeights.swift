@@ -18,7 +18,8 @@ extension ModelRegistry {
             architecture: entry.architecture, classes: classes, inputSize: inputSize,
             preprocessing: (entry.preprocessing?.rawValue) ?? entry.architecture.defaultPreprocessing,
             resize: (entry.resize ?? .bicubic).rawValue,
-            provenance: "random initialisation (\(entry.architecture.weightInitialiser.rawValue), seed \(seed)); untrained", trained: false,
+            provenance: "random initialisation (\(entry.architecture.weightInitialiser.rawValue), seed \(seed)); untrained",
+            trained: false,
             options: NetworkOptions(transformInput: entry.transformInput ?? false),
             crop: entry.crop?.description)
         let url = weightsURL(entry)
