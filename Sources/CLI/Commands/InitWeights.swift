@@ -43,11 +43,11 @@ extension ECG {
                     if ifMissing && FileManager.default.fileExists(atPath: url.path) { continue }
                     // Never overwrite an imported Keras/PyTorch file, nor trained weights unless asked.
                     guard url.pathExtension == "safetensors" else {
-                        FileHandle.standardError.write(Data("\(entry.key): weights are \(url.lastPathComponent), not an ECGLens file; left as they are\n".utf8))
+                        note("\(entry.key): weights are \(url.lastPathComponent), not an ECGLens file; left as they are")
                         continue
                     }
                     if !force, case .ready(trained: true, _) = ModelStatus(entry: entry, registry: registry) {
-                        FileHandle.standardError.write(Data("\(entry.key): kept the trained weights in \(url.path) (--force replaces them)\n".utf8))
+                        note("\(entry.key): kept the trained weights in \(url.path) (--force replaces them)")
                         continue
                     }
                     try registry.writeRandomWeights(for: entry, seed: seed)
