@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # The server's real-browser test drives headless Chromium; it skips with a message without it.
 scripts/install-deps.sh browser || echo "warning: could not install chromium; the browser test will be skipped"
-swift build --build-tests
+# Every module must declare what it imports (Package.swift): the build rejects an undeclared import.
+swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build
 # Opt-in: schemathesis (from PyPI) checks the live server against openapi.yaml.
 if [ "${ECG_SCHEMATHESIS:-0}" = 1 ]; then tools/schemathesis/run.sh; fi

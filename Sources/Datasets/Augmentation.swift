@@ -1,5 +1,5 @@
+import Determinism
 import ImageIO
-import Tensors
 
 /// Random changes to a training image that keep what it shows: a small rotation, scale and shift,
 /// brightness and contrast, Gaussian blur and JPEG re-encoding noise. Stored in a recipe as JSON;

@@ -42,16 +42,6 @@ public struct UnionFind: Sendable {
 /// Which files show the same image: equal file bytes, equal decoded pixels, or perceptual hashes
 /// within `nearThreshold` bits of each other.
 public struct DuplicateGroups: Sendable {
-    /// How two files were found to be the same image.
-    public enum Link: String, Codable, Sendable {
-        /// The same file bytes.
-        case identicalFile
-        /// Different bytes, the same decoded pixels.
-        case identicalPixels
-        /// Different pixels, perceptual hashes within the threshold.
-        case nearDuplicate
-    }
-
     /// A near-duplicate pair: files `first < second`, their hash distance.
     public struct NearPair: Equatable, Codable, Sendable {
         public let first: Int, second: Int, distance: Int

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 
 /// One image file and the index of its class.
@@ -122,5 +123,14 @@ public struct ImageFolder: Sendable {
     /// How many images each class has, in label order.
     public var classCounts: [Int] {
         files.reduce(into: Array(repeating: 0, count: classes.count)) { $0[$1.label] += 1 }
+    }
+}
+
+extension ImageFolder {
+    /// A fingerprint of the data set's content listing (class and file name of every image), so a
+    /// model's provenance pins the exact split it was trained on: FNV-1a 64 in hex.
+    public var listingFingerprint: String {
+        let listing = files.map { "\(classes[$0.label])/\($0.url.lastPathComponent)\n" }.joined()
+        return String(fnv1a64(listing.utf8), radix: 16)
     }
 }

@@ -1,4 +1,4 @@
-import Tensors
+import Determinism
 
 /// The three parts of a split, in the order they are filled and written.
 public enum SplitName: String, CaseIterable, Codable, Sendable, Comparable {

@@ -1,4 +1,4 @@
-import Tensors
+import Determinism
 
 /// A point estimate with its confidence interval; any part is nil where undefined (see
 /// `ConfusionMatrix`), and the bounds are nil when no interval was computed.

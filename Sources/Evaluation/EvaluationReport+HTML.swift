@@ -1,5 +1,5 @@
+import Datasets
 import Foundation
-import Training
 
 extension EvaluationReport {
     /// The report as one self-contained HTML page: inline CSS and SVG, no scripts, no external

@@ -1,6 +1,6 @@
+import Datasets
 import Foundation
 import Inference
-import Training
 
 /// Everything `ecg evaluate` measures about one model on one data set: what `evaluation.json`
 /// holds and `report.html` shows.

@@ -82,8 +82,8 @@ public struct Classifier: Sendable {
         let probabilities = try network.probabilities(input)
         let done = DispatchTime.now()
         let timings = Prediction.Timings(
-            preprocessMilliseconds: milliseconds(start, prepared) / Double(images.count),
-            inferenceMilliseconds: milliseconds(prepared, done) / Double(images.count))
+            preprocessMilliseconds: prepared.milliseconds(since: start) / Double(images.count),
+            inferenceMilliseconds: done.milliseconds(since: prepared) / Double(images.count))
         let values = probabilities.scalars
         return (0..<images.count).map { index in
             let row = Array(values[(index * classes.count)..<((index + 1) * classes.count)])
@@ -120,8 +120,4 @@ public struct Prediction: Sendable, Codable, Equatable {
     public var predictedClass: String {
         classes[probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0]
     }
-}
-
-private func milliseconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
-    Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
 }

@@ -4,30 +4,38 @@ import Accelerate
 import COpenBLAS
 #endif
 
-/// Single-precision matrix product through CBLAS: `C = A x B + beta * C`, all row-major.
+/// Single-precision matrix product through CBLAS: `C = op(A) · op(B) + beta · C`, all row-major,
+/// where `op` transposes an operand when asked. The forward passes use `A · B` and `A · Bᵀ`; the
+/// backward passes also need `Aᵀ · B` (weight gradients).
 ///
 /// OpenBLAS on Linux, Accelerate on macOS. Callers split work over threads themselves
 /// (`parallelChunks`), so the BLAS library is asked to use one thread per call; this keeps the
 /// two thread pools from fighting over the cores.
 ///
 /// - Parameters:
-///   - m: rows of A and C. - n: columns of B and C. - k: columns of A, rows of B.
-///   - a: `m x k`, row stride `lda`. - b: `k x n`, row stride `ldb` (or `n x k` when
-///     `transposeB`). - c: `m x n`, row stride `ldc`.
-///   - beta: 0 to overwrite C, 1 to add into it.
+///   - m: rows of op(A) and C. - n: columns of op(B) and C. - k: columns of op(A), rows of op(B).
+///   - a: `m x k` (or `k x m` when `transposeA`), row stride `lda`.
+///   - b: `k x n` (or `n x k` when `transposeB`), row stride `ldb`.
+///   - c: `m x n`, row stride `ldc`.
+///   - beta: 0 to overwrite C, 1 to add into it. With `k == 0` the product is zero: C is
+///     cleared (beta 0) or left as it is (beta 1), without calling BLAS.
 /// - Complexity: 2·m·n·k floating-point operations.
 @inline(__always)
 public func gemm(
     m: Int, n: Int, k: Int,
-    a: UnsafePointer<Float>, lda: Int,
+    a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
     c: UnsafeMutablePointer<Float>, ldc: Int,
     beta: Float = 0
 ) {
     guard m > 0, n > 0 else { return }
+    if k == 0 {
+        if beta == 0 { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
+        return
+    }
     _ = blasThreadsConfigured
     cblas_sgemm(
-        CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 

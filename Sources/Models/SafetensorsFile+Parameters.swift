@@ -11,6 +11,14 @@ extension SafetensorsFile: ParameterSource {
     }
 }
 
+extension FallbackParameterSource {
+    /// An ECGLens weights file, completed by `fallback` (e.g. `RandomParameterSource(seed:)`) for
+    /// the parameters it lacks; one it has in another shape is an error naming the file.
+    public convenience init(file: SafetensorsFile, fallback: ParameterSource) {
+        self.init(primary: file, holds: { name, _ in file.contains(name) }, fallback: fallback)
+    }
+}
+
 /// What an ECGLens weights file says about itself, in its safetensors `__metadata__`: enough to
 /// serve it with nothing but a one-line registry entry.
 public struct WeightsMetadata: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Determinism
 import Tensors
 
 /// What a parameter does, so that a source can initialise or check it sensibly.
@@ -47,6 +48,34 @@ public final class RecordingParameterSource: ParameterSource {
     }
 }
 
+/// Takes each parameter from `primary` when `holds` says it has it, else from `fallback`: a
+/// backbone-only file (an ImageNet MobileNetV2), or an ImageNet checkpoint whose 1000-class head
+/// does not fit, completed with freshly initialised layers (`ecg train --init`).
+///
+/// `holds` decides what happens to a parameter the primary has in another shape: answer by name
+/// only and the primary's shape error surfaces (an ECGLens weights file trained for other
+/// classes is a mistake); answer by name and shape and it falls back (a foreign head replaced).
+public final class FallbackParameterSource: ParameterSource {
+    private let primary: ParameterSource
+    private let holds: (_ name: String, _ shape: [Int]) throws -> Bool
+    private let fallback: ParameterSource
+    /// The names that came from `fallback`, in the order asked for.
+    public private(set) var fallbackNames: [String] = []
+
+    /// - Parameters:
+    ///   - holds: whether to take the parameter of this name, wanted in this shape, from `primary`.
+    public init(primary: ParameterSource, holds: @escaping (_ name: String, _ shape: [Int]) throws -> Bool,
+                fallback: ParameterSource) {
+        (self.primary, self.holds, self.fallback) = (primary, holds, fallback)
+    }
+
+    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
+        if try holds(name, shape) { return try primary.tensor(name, shape: shape, role: role) }
+        fallbackNames.append(name)
+        return try fallback.tensor(name, shape: shape, role: role)
+    }
+}
+
 /// How `RandomParameterSource` draws kernels: each reference framework's default, because a
 /// network trained from scratch learns (or not) depending on it.
 public enum WeightInitialiser: String, Sendable {
@@ -81,18 +110,11 @@ public struct RandomParameterSource: ParameterSource {
         case .bias, .normShift, .runningMean: return Tensor(shape: shape, repeating: 0)
         case .normScale, .runningVariance: return Tensor(shape: shape, repeating: 1)
         case let .weight(fanIn, fanOut):
-            var generator = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: name.hashValueStable))
+            var generator = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: fnv1a64(name.utf8)))
             let limit = initialiser.limit(fanIn: fanIn, fanOut: fanOut)
             return Tensor(shape: shape) { values in
                 for i in 0..<shape.reduce(1, *) { values[i] = Float.random(in: -limit...limit, using: &generator) }
             }
         }
-    }
-}
-
-extension String {
-    /// FNV-1a of the UTF-8 bytes: unlike `hashValue`, the same in every process.
-    var hashValueStable: UInt64 {
-        utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }

@@ -27,8 +27,6 @@ public struct ECGServer: Sendable {
 
 /// The settings of `ecg serve`.
 public struct ServerConfiguration: Sendable {
-    public var host = "0.0.0.0"
-    public var port = 7860
     /// The model registry file.
     public var registry: URL
     /// The folder of sample images, one sub-folder per class; nil for none.

@@ -175,11 +175,11 @@ public final class InferenceWorker: @unchecked Sendable {
                 }
             }
         }
-        let decodeMilliseconds = milliseconds(started, .now()) / Double(batch.count)
+        let decodeMilliseconds = DispatchTime.now().milliseconds(since: started) / Double(batch.count)
         var decoded: [(job: Job, image: RGBImage, queued: Double, decode: Double)] = []
         for (job, result) in zip(batch, results) {
             switch result! {
-            case .success(let image): decoded.append((job, image, milliseconds(job.enqueued, started), decodeMilliseconds))
+            case .success(let image): decoded.append((job, image, started.milliseconds(since: job.enqueued), decodeMilliseconds))
             case .failure(let error): job.continuation.resume(throwing: error)
             }
         }
@@ -212,8 +212,4 @@ func previewJPEG(_ image: RGBImage) -> [UInt8]? {
     let height = max(1, image.height * width / image.width)
     let scaled = width == image.width ? image : image.resized(width: width, height: height, filter: .bilinear)
     return (try? ImageEncoder.jpeg(scaled, quality: 80)).map { Array($0) }
-}
-
-private func milliseconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
-    Double(end.uptimeNanoseconds &- start.uptimeNanoseconds) / 1e6
 }

@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// The kinds of artefact a photographed or scanned page shows, as `ecg synth --artifacts` names them.
 public enum ArtefactKind: String, CaseIterable, Codable, Sendable {

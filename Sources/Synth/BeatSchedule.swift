@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// How a beat was started and conducted.
 public enum BeatKind: String, Codable, Sendable {

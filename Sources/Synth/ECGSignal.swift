@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// A simulated 12-lead recording: every lead in mV at `sampleRate`, with the beats that made it.
 public struct ECGSignal: Sendable {

@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// The photographic artefacts, applied to the rendered page.
 extension FloatImage {

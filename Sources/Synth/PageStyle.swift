@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// An RGB colour, each channel 0...1.
 public struct Colour: Codable, Equatable, Sendable {

@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// The random draws the generator makes, on top of `SplitMix64`'s 64-bit words.
 extension SplitMix64 {

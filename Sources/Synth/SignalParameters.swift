@@ -1,4 +1,4 @@
-import Tensors
+import Determinism
 
 /// Noise added to the electrodes, as the standard deviation or amplitude of each kind, in mV.
 public struct NoiseLevels: Codable, Equatable, Sendable {

@@ -1,6 +1,6 @@
+import Determinism
 import Foundation
 import ImageIO
-import Tensors
 
 /// What to generate: the image size, the artefacts allowed, and the noise level.
 public struct PageOptions: Sendable {

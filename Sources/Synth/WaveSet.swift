@@ -1,5 +1,5 @@
+import Determinism
 import Foundation
-import Tensors
 
 /// The dipole vectors of one recording's waves, fixed for the recording (so that every sinus
 /// beat looks alike), with the condition folded in: an infarct's injury current, lost forces

@@ -1,3 +1,4 @@
+import Determinism
 import Tensors
 
 /// A batch of preprocessed images (`N x S x S x 3`) and their class indices.

@@ -1,3 +1,4 @@
+import Determinism
 import Tensors
 
 /// What one training step on a batch produced.

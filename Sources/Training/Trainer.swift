@@ -1,3 +1,5 @@
+import Datasets
+import Determinism
 import Foundation
 import Tensors
 

@@ -29,23 +29,12 @@ extension ImportedWeights {
     }
 }
 
-/// Takes each parameter from `primary` when it holds it in the shape asked for, and from
-/// `fallback` otherwise: loads a backbone-only checkpoint, or an ImageNet checkpoint whose
-/// 1000-class head does not fit, under a freshly initialised head (`ecg train --init`).
-public final class PartialParameterSource: ParameterSource {
-    public let primary: any ImportedWeights
-    public let fallback: ParameterSource
-    /// The names that came from `fallback`, in the order asked for.
-    public private(set) var fallbackNames: [String] = []
-
-    public init(primary: any ImportedWeights, fallback: ParameterSource) {
-        self.primary = primary
-        self.fallback = fallback
-    }
-
-    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
-        if primary.contains(name), try primary.shape(of: name) == shape { return try primary.tensor(name, shape: shape, role: role) }
-        fallbackNames.append(name)
-        return try fallback.tensor(name, shape: shape, role: role)
+extension FallbackParameterSource {
+    /// Takes each parameter from `imported` when it holds it in the shape asked for, and from
+    /// `fallback` otherwise: a backbone-only checkpoint, or an ImageNet checkpoint whose
+    /// 1000-class head does not fit, under a freshly initialised head.
+    public convenience init(imported: any ImportedWeights, fallback: ParameterSource) {
+        self.init(primary: imported, holds: { name, shape in try imported.contains(name) && imported.shape(of: name) == shape },
+                  fallback: fallback)
     }
 }

@@ -55,11 +55,6 @@ struct KerasLayerMap {
         }
     }
 
-    /// The group name of the k-th layer of a class, as Keras numbers it (`conv2d`, `conv2d_1`, …).
-    static func groupName(_ keras: String, index: Int) -> String {
-        index == 0 ? keras : "\(keras)_\(index)"
-    }
-
     /// Splits a group name into its class and index: `conv2d_3` → (`conv2d`, 3).
     static func classAndIndex(_ group: String) -> (String, Int) {
         if let underscore = group.lastIndex(of: "_"), let index = Int(group[group.index(after: underscore)...]), index > 0 {

@@ -1,4 +1,4 @@
-import Tensors
+import Determinism
 import Testing
 @testable import Checkpoints
 

@@ -1,7 +1,7 @@
 import Datasets
+import Determinism
 import Foundation
 import ImageIO
-import Tensors
 import Testing
 
 @Suite("Augmentation")

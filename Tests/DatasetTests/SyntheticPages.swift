@@ -1,7 +1,7 @@
 import Datasets
+import Determinism
 import Foundation
 import ImageIO
-import Tensors
 
 /// Small ECG-like test pages: a pink grid on white and four dark random-walk traces, different for
 /// every seed, and folders of them written as PNG or JPEG files.

@@ -1,5 +1,5 @@
+import Determinism
 import Evaluation
-import Tensors
 import Testing
 
 /// Expected calibration error and the reliability diagram's bins.

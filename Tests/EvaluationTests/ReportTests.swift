@@ -1,10 +1,10 @@
+import Datasets
 import Evaluation
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
 import Testing
-import Training
 
 /// The JSON, text and HTML forms of an evaluation report.
 @Suite("Evaluation report")

@@ -1,6 +1,6 @@
+import Determinism
 import Foundation
 import ImageIO
-import Tensors
 import Testing
 
 @Suite("Rejecting bad input with typed errors")

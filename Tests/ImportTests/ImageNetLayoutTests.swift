@@ -12,7 +12,7 @@ import Testing
     @Test func theBackboneLoadsAndTheHeadsComeFromTheFallback() throws {
         let url = Fixtures.url(Self.name)
         let weights = try openWeights(url, architecture: .inceptionV3)
-        let source = PartialParameterSource(primary: weights, fallback: RandomParameterSource(seed: 3))
+        let source = FallbackParameterSource(imported: weights, fallback: RandomParameterSource(seed: 3))
         let parameters = try Architecture.inceptionV3.parameters(from: source, classes: 4)
         // fc is a 2048-512-4 Sequential in the app and a 1000-class Linear in torchvision; the
         // auxiliary fc is there but has 1000 outputs.

@@ -32,7 +32,7 @@ import Testing
     @Test(.enabled(if: backbone != nil, "../shared/pretrained/mobilenetv2_imagenet160_backbone.weights.h5 is absent"))
     func aPartialSourceBuildsTheNetworkWithAFreshHead() throws {
         let weights = try openWeights(Self.backbone!, architecture: .mobileNetV2)
-        let source = PartialParameterSource(primary: weights, fallback: RandomParameterSource(seed: 7))
+        let source = FallbackParameterSource(imported: weights, fallback: RandomParameterSource(seed: 7))
         _ = try Architecture.mobileNetV2.build(parameters: source, classes: 4)
         #expect(source.fallbackNames == ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"])
         // Without the fallback, the missing head is a clear error.

@@ -3,6 +3,7 @@
 // documentation), in plain nested loops over NCHW arrays, accumulating in Double, and never calls
 // the kernels under test. Tensors are only used to carry values in and out.
 
+import Determinism
 import Foundation
 import Kernels
 import NN

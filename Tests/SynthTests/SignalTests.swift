@@ -1,5 +1,5 @@
 @testable import Synth
-import Tensors
+import Determinism
 import Testing
 
 @Suite("Simulated 12-lead signals")

@@ -1,6 +1,6 @@
+import Determinism
 import Foundation
 @testable import Synth
-import Tensors
 
 /// Parameters of class `label` drawn from `seed`, without noise, then adjusted by `change`.
 func parameters(_ label: ECGClass, seed: UInt64, _ change: (inout SignalParameters) -> Void = { _ in }) -> SignalParameters {

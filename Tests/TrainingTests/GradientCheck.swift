@@ -1,3 +1,4 @@
+import Determinism
 import Kernels
 import NN
 import Tensors

@@ -1,3 +1,4 @@
+import Determinism
 import Foundation
 import Kernels
 import Models
@@ -122,7 +123,7 @@ func directionalError(_ network: any TrainableNetwork, images: Tensor, labels: [
 
     @Test func backboneOnlyFileFallsBackForTheHead() throws {
         let backbone: Set = ["Conv1/kernel", "bn_Conv1/gamma"]
-        let source = FallbackParameterSource(primary: ConstantSource(value: 0.5), contains: backbone.contains,
+        let source = FallbackParameterSource(primary: ConstantSource(value: 0.5), holds: { name, _ in backbone.contains(name) },
                                              fallback: RandomParameterSource(seed: 1))
         let network = try makeTrainableNetwork(.mobileNetV2, classes: 4, parameters: source)
         #expect(network.parameters.first { $0.name == "Conv1/kernel" }?.value.scalars.allSatisfy { $0 == 0.5 } == true)

@@ -1,5 +1,6 @@
 import Checkpoints
 import Datasets
+import Determinism
 import Foundation
 import ImageIO
 import Models

@@ -1,4 +1,6 @@
 import Checkpoints
+import Datasets
+import Determinism
 import Foundation
 import Models
 import NN

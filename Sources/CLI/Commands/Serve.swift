@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Hummingbird
+import Inference
 import Logging
 import Server
 
@@ -63,8 +64,6 @@ extension ECG {
             let port = port ?? environmentPort ?? 7860
 
             var configuration = ServerConfiguration(registry: URL(fileURLWithPath: registryOptions.path))
-            configuration.host = host
-            configuration.port = port
             configuration.samples = URL(fileURLWithPath: data.map { "\($0)/test" } ?? "samples", isDirectory: true)
             configuration.uploadLimit = uploadLimitMB * 1_000_000
             configuration.queueCapacity = queueSize
@@ -73,7 +72,7 @@ extension ECG {
 
             let server = try await failingCleanlyAsync { try await makeServer(configuration, logger: logger) }
             let app = buildApplication(server, host: host, port: port, logger: logger) { boundPort in
-                let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+                let milliseconds = DispatchTime.now().milliseconds(since: started)
                 logger.notice("ECGLens serving on http://\(host):\(boundPort) (started in \(Int(milliseconds)) ms)")
             }
             try await app.runService()

@@ -1,9 +1,8 @@
 import ArgumentParser
+import Determinism
 import Foundation
-import Kernels
 import Models
 import NN
-import Tensors
 import Training
 
 /// `ecg train --benchmark`: the speed of a full training step (forward in training mode,
@@ -13,7 +12,7 @@ struct TrainBenchmarkOptions: ParsableArguments {
     var benchmark = false
 
     @Option(help: "With --benchmark: architectures, comma-separated.")
-    var architectures: String = Architecture.allCases.map(\.rawValue).joined(separator: ",")
+    var architectures: ArchitectureList = .all
 
     @Option(help: "With --benchmark: timed steps per architecture (the median is reported).")
     var steps = 5
@@ -24,26 +23,17 @@ struct TrainBenchmarkOptions: ParsableArguments {
     @Flag(help: "With --benchmark: print JSON instead of a table.")
     var json = false
 
-    struct Result: Encodable {
-        let architecture: String, batch: Int
-        let median_ms: Double, min_ms: Double, images_per_second: Double
-    }
-
     func validate() throws {
         guard steps > 0, warmup >= 0 else {
             throw ValidationError("--steps must be positive and --warmup not negative")
-        }
-        for name in architectures.split(separator: ",") where Architecture(rawValue: String(name)) == nil {
-            throw ValidationError("unknown architecture \(name)")
         }
     }
 
     /// Times `batch`-image steps of each architecture and prints the results.
     func run(batch: Int) throws {
-        var results: [Result] = []
-        if !json { print("architecture  batch  median ms/step     min ms   images/s   (threads: \(kernelThreadCount))") }
-        for name in architectures.split(separator: ",") {
-            let architecture = Architecture(rawValue: String(name))!
+        var results: [Benchmark.Result] = []
+        if !json { print(Benchmark.header("median ms/step     min ms   images/s")) }
+        for architecture in architectures.architectures {
             let result = try measure(architecture, batch: batch)
             results.append(result)
             if !json {
@@ -51,33 +41,23 @@ struct TrainBenchmarkOptions: ParsableArguments {
                              result.median_ms, result.min_ms, result.images_per_second))
             }
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(["results": results]), as: UTF8.self))
-        }
+        if json { try Benchmark.printJSON(results) }
     }
 
-    private func measure(_ architecture: Architecture, batch: Int) throws -> Result {
+    private func measure(_ architecture: Architecture, batch: Int) throws -> Benchmark.Result {
         let side = architecture.defaultInputSize
         let network = try makeTrainableNetwork(architecture, classes: 4, inputSize: side, options: NetworkOptions(),
                                                parameters: RandomParameterSource(seed: 1))
         let optimizer = AdamW(weightDecay: 1e-4)
         var generator = SplitMix64(seed: 7)
-        let images = Tensor(shape: [batch, side, side, 3]) { x in
-            for i in 0 ..< batch * side * side * 3 { x[i] = Float.random(in: 0 ... 1, using: &generator) }
-        }
+        let images = Benchmark.randomImages(batch: batch, side: side)
         let labels = (0 ..< batch).map { $0 % 4 }
-        var times: [Double] = []
-        for run in 0 ..< warmup + steps {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let time = try Benchmark.time(warmup: warmup, runs: steps) {
             _ = try network.trainingStep(images: images, labels: labels, classWeights: [1, 1.5, 4, 0.8],
                                          auxiliaryLossWeight: architecture.auxiliaryLossWeight, generator: &generator)
             optimizer.step(network.parameters, learningRate: 1e-4)
-            if run >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
-        let median = times.sorted()[times.count / 2]
-        return Result(architecture: architecture.rawValue, batch: batch, median_ms: median, min_ms: times.min()!,
-                      images_per_second: Double(batch) * 1000 / median)
+        return Benchmark.Result(architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
+                                images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: nil)
     }
 }

@@ -30,7 +30,7 @@ extension ECG {
                 """)
 
         @Argument(help: ArgumentHelp("Architecture: small_cnn, mobilenetv2, inceptionv3 or vgg16.", valueName: "arch"))
-        var architecture: String?
+        var architecture: Architecture?
 
         @Option(help: ArgumentHelp("Training images: one folder per class, or train/ and validation/ folders.", valueName: "dir"))
         var data: String?
@@ -54,7 +54,7 @@ extension ECG {
         var fineTuneLr: Float?
 
         @Option(help: "adam (AdamW, decoupled weight decay) or sgd (momentum 0.9).")
-        var optimizer: String = OptimizerKind.adam.rawValue
+        var optimizer: OptimizerKind = .adam
 
         @Option(help: "Weight decay of kernels (AdamW's decoupled decay, SGD's L2).")
         var weightDecay: Float = 1e-4
@@ -69,7 +69,7 @@ extension ECG {
         var lrPatience = 2
 
         @Option(help: ArgumentHelp("scratch or finetune (default: finetune with --init, else scratch).", valueName: "name"))
-        var recipe: String?
+        var recipe: RecipeName?
 
         @Option(help: ArgumentHelp("Where to write the trained weights (default models/weights/ARCH.safetensors).", valueName: "file"))
         var out: String?
@@ -92,7 +92,7 @@ extension ECG {
         var inputSize: Int?
 
         @Option(help: "Preprocessing: rescale, imagenet or standard (default: the architecture's).")
-        var preprocessing: String?
+        var preprocessing: Preprocessing?
 
         @Flag(help: ArgumentHelp(
             "Augment training pages: small rotation, zoom, shift, brightness and contrast, blur, JPEG noise.",
@@ -113,26 +113,16 @@ extension ECG {
         func validate() throws {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             if benchmarkOptions.benchmark { return try benchmarkOptions.validate() }
-            guard let name = architecture else { throw ValidationError("name an architecture (or pass --benchmark)") }
-            guard Architecture(rawValue: name) != nil else {
-                throw ValidationError("unknown architecture \(name) (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
+            guard architecture != nil else { throw ValidationError("name an architecture (or pass --benchmark)") }
             guard data != nil else { throw ValidationError("--data is required") }
-            guard epochs >= 0, fineTuneEpochs >= 0, patience >= 0, lrPatience >= 0, epochs + (recipe == "scratch" ? 0 : fineTuneEpochs) > 0 else {
+            guard epochs >= 0, fineTuneEpochs >= 0, patience >= 0, lrPatience >= 0, epochs + (recipe == .scratch ? 0 : fineTuneEpochs) > 0 else {
                 throw ValidationError("--epochs, --fine-tune-epochs, --patience and --lr-patience must not be negative, and some epochs must run")
             }
             guard lr > 0, (fineTuneLr ?? 1) > 0, weightDecay >= 0 else { throw ValidationError("learning rates must be positive") }
-            guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd") }
-            guard recipe == nil || ["scratch", "finetune"].contains(recipe!) else {
-                throw ValidationError("--recipe must be scratch or finetune")
-            }
             if let cropBox, CropBox(cropBox) == nil {
                 throw ValidationError("--crop-box needs four fractions left,top,right,bottom with left < right and top < bottom")
             }
             if crop && cropBox != nil { throw ValidationError("give --crop or --crop-box, not both") }
-            if let preprocessing, Preprocessing(rawValue: preprocessing) == nil {
-                throw ValidationError("--preprocessing must be rescale, imagenet or standard")
-            }
             if let inputSize, !(32 ... 1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
         }
 
@@ -142,7 +132,7 @@ extension ECG {
         }
 
         private func train() throws {
-            let architecture = Architecture(rawValue: architecture!)!
+            guard let architecture else { return }  // validate() requires it
             let folders = try dataFolders()
             let trainSet = try ImageFolder(directory: folders.train).distinctFiles(if: distinct)
             let validationSet = try folders.validation.map {
@@ -150,7 +140,7 @@ extension ECG {
             }
             let transform = InputTransform(
                 inputSize: inputSize ?? architecture.defaultInputSize, resize: .bicubic,
-                preprocessing: Preprocessing(rawValue: preprocessing ?? architecture.defaultPreprocessing)!,
+                preprocessing: preprocessing ?? Preprocessing(rawValue: architecture.defaultPreprocessing)!,
                 crop: crop ? .ecgTrace : cropBox.flatMap(CropBox.init))
             let recipe = makeRecipe(architecture)
 
@@ -203,11 +193,11 @@ extension ECG {
         }
 
         private func makeRecipe(_ architecture: Architecture) -> Recipe {
-            var recipe = (recipe ?? (initialWeights == nil ? "scratch" : "finetune")) == "scratch"
+            var recipe = (recipe ?? (initialWeights == nil ? .scratch : .finetune)) == .scratch
                 ? Recipe.scratch(architecture, epochs: epochs, learningRate: lr)
                 : Recipe.fineTune(architecture, headEpochs: epochs, fineTuneEpochs: fineTuneEpochs, learningRate: lr,
                                   fineTuneLearningRate: fineTuneLr)
-            recipe.optimizer = OptimizerKind(rawValue: optimizer)!
+            recipe.optimizer = optimizer
             recipe.weightDecay = weightDecay
             recipe.earlyStoppingPatience = patience == 0 ? nil : patience
             recipe.schedule = lrPatience == 0 ? .constant : .plateau(patience: lrPatience, factor: 0.5)
@@ -226,7 +216,7 @@ extension ECG {
             let imported = try openWeights(url, architecture: architecture, inputSize: transform.inputSize)
             let missing = try imported.missingNames(inputSize: transform.inputSize)
             if !missing.isEmpty { note("\(initialWeights): \(missing.count) parameters not in the file start random (\(missing.prefix(4).joined(separator: ", "))\(missing.count > 4 ? ", ..." : ""))") }
-            return PartialParameterSource(primary: imported, fallback: random)
+            return FallbackParameterSource(imported: imported, fallback: random)
         }
 
         /// What the weights' metadata says about their origin.
@@ -252,4 +242,9 @@ extension ImageFolder {
 /// Writes a line to standard error.
 func note(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// `ecg train --recipe`: train everything from the start, or the head and then the top blocks.
+enum RecipeName: String, CaseIterable, ExpressibleByArgument {
+    case scratch, finetune
 }

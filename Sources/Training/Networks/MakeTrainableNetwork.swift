@@ -1,4 +1,3 @@
-import Checkpoints
 import Models
 import NN
 import Tensors
@@ -39,33 +38,5 @@ public struct ParameterValues: ParameterSource {
         guard let tensor = values[name] else { throw TensorError.invalidArgument("no parameter named \(name)") }
         guard tensor.shape == shape else { throw TensorError.shapeMismatch(expected: shape, got: tensor.shape) }
         return tensor
-    }
-}
-
-/// Takes each parameter from `primary` when it has it, else from `fallback`: a backbone-only
-/// file (an ImageNet MobileNetV2) completed with freshly initialised head layers.
-/// A parameter `primary` has with the wrong shape is still an error.
-public final class FallbackParameterSource: ParameterSource {
-    private let primary: ParameterSource
-    private let contains: (String) -> Bool
-    private let fallback: ParameterSource
-    /// The names that came from `fallback`, in order.
-    public private(set) var fallbackNames: [String] = []
-
-    /// - Parameters:
-    ///   - contains: whether `primary` has a parameter of that name.
-    public init(primary: ParameterSource, contains: @escaping (String) -> Bool, fallback: ParameterSource) {
-        (self.primary, self.contains, self.fallback) = (primary, contains, fallback)
-    }
-
-    /// A weights file, completed by `fallback` (e.g. `RandomParameterSource(seed:)`).
-    public convenience init(file: SafetensorsFile, fallback: ParameterSource) {
-        self.init(primary: file, contains: file.contains, fallback: fallback)
-    }
-
-    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
-        if contains(name) { return try primary.tensor(name, shape: shape, role: role) }
-        fallbackNames.append(name)
-        return try fallback.tensor(name, shape: shape, role: role)
     }
 }

@@ -1,3 +1,4 @@
+import Determinism
 import Tensors
 
 /// A trainable network whose forward pass runs on a `Tape`: the training step and evaluation

@@ -1,5 +1,31 @@
 import Foundation
-import Training
+
+// The training log sits here, below both Training (which writes it) and Evaluation (which reads
+// it to draw the curves), so neither has to import the other.
+
+/// The JSON-lines training log: one `EpochRecord` per line, flushed as each epoch ends, so a
+/// run that stops early or crashes still leaves its curves behind.
+public final class TrainingLog {
+    public let url: URL
+    private let handle: FileHandle
+
+    /// Creates (or empties) the log file.
+    /// - Throws: `CocoaError` when the file cannot be created.
+    public init(url: URL) throws {
+        self.url = url
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        handle = try FileHandle(forWritingTo: url)
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends one record as a line.
+    public func append(_ record: EpochRecord) throws {
+        try handle.write(contentsOf: Data((record.jsonLine + "\n").utf8))
+    }
+}
 
 /// Why a training log could not be read.
 public struct TrainingLogError: Error, Equatable, Sendable, CustomStringConvertible {

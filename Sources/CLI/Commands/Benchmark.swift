@@ -1,0 +1,74 @@
+import Determinism
+import Dispatch
+import Foundation
+import Inference
+import Kernels
+import Tensors
+
+/// The harness both benchmarks share (`ecg bench`, inference; `ecg train --benchmark`, training
+/// steps): random inputs, warm-up, timed runs, one row per case as a table or as JSON.
+enum Benchmark {
+    /// One measured case.
+    struct Result: Encodable {
+        let architecture: String, batch: Int
+        let median_ms: Double, min_ms: Double, images_per_second: Double
+        /// Peak resident memory during the case; nil where not measured.
+        let peak_rss_mb: Double?
+    }
+
+    /// A batch of `batch` random `side x side` RGB images with values in 0...1, the same for a seed.
+    static func randomImages(batch: Int, side: Int, seed: UInt64 = 7) -> Tensor {
+        var generator = SplitMix64(seed: seed)
+        return Tensor(shape: [batch, side, side, 3]) { x in
+            for i in 0 ..< batch * side * side * 3 { x[i] = Float.random(in: 0 ... 1, using: &generator) }
+        }
+    }
+
+    /// Runs `body` `warmup` times untimed (and, with `minimumWarmupSeconds`, for at least that long:
+    /// until the allocator has grown the heap to its steady state, small models run up to twice as
+    /// slowly), then `runs` times timed.
+    /// - Returns: the median and the fastest run in milliseconds.
+    static func time(warmup: Int, runs: Int, minimumWarmupSeconds: Double = 0,
+                     _ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
+        let warmupEnd = DispatchTime.now().uptimeNanoseconds + UInt64(minimumWarmupSeconds * 1e9)
+        var warmed = 0
+        while warmed < warmup || DispatchTime.now().uptimeNanoseconds < warmupEnd {
+            try body()
+            warmed += 1
+        }
+        var times: [Double] = []
+        for _ in 0 ..< max(runs, 1) {
+            let start = DispatchTime.now()
+            try body()
+            times.append(DispatchTime.now().milliseconds(since: start))
+        }
+        times.sort()
+        let middle = times.count / 2
+        let median = times.count % 2 == 1 ? times[middle] : (times[middle - 1] + times[middle]) / 2
+        return (median, times[0])
+    }
+
+    /// Prints `results` as pretty JSON (`{"results": [...]}`).
+    static func printJSON(_ results: [Result]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(["results": results]), as: UTF8.self))
+    }
+
+    /// The table header, naming the thread count the kernels use.
+    static func header(_ columns: String) -> String { "architecture  batch  \(columns)   (threads: \(kernelThreadCount))" }
+
+    /// Resets the kernel's peak-RSS counter for this process (Linux; a no-op elsewhere).
+    static func resetPeakMemory() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    /// Peak resident memory since the last reset, from /proc/self/status's VmHWM (Linux), else 0.
+    static func peakMemoryMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return 0 }
+        return kilobytes / 1024
+    }
+}
