@@ -1,6 +1,3 @@
-import Checkpoints
-import Foundation
-import Models
 
 /// Whether a registry entry can be served, checked without building the network.
 public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
@@ -12,23 +9,9 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
     case failed(reason: String)
 
     /// Reads just the header and metadata of `entry`'s weights file (a Keras or PyTorch file is
-    /// converted first, once).
+    /// converted first, once); see `ResolvedModel`.
     public init(entry: ModelEntry, registry: ModelRegistry) {
-        let url = registry.weightsURL(entry)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            self = .notInstalled(reason: String(describing: RegistryError.notInstalled(key: entry.key, path: url.path)))
-            return
-        }
-        do {
-            let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry)))
-            guard metadata.architecture == entry.architecture else {
-                self = .failed(reason: "\(url.path) holds a \(metadata.architecture.rawValue), not a \(entry.architecture.rawValue)")
-                return
-            }
-            self = .ready(trained: metadata.trained, provenance: metadata.provenance)
-        } catch {
-            self = .failed(reason: String(describing: error))
-        }
+        self = ResolvedModel(entry: entry, registry: registry).status
     }
 
     public var description: String {

@@ -12,6 +12,8 @@ public struct ECGServer: Sendable {
     public let uploadLimit: Int
     let pages: Pages
     let assets: StaticAssets
+    /// Built once: every prediction request shares it.
+    let predictor: Predictor
 
     public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int = 20_000_000) async throws {
         self.catalog = catalog
@@ -20,9 +22,8 @@ public struct ECGServer: Sendable {
         self.uploadLimit = uploadLimit
         pages = try await Pages()
         assets = try StaticAssets()
+        predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics)
     }
-
-    var predictor: Predictor { Predictor(catalog: catalog, gallery: gallery, metrics: metrics) }
 }
 
 /// The settings of `ecg serve`.

@@ -3,9 +3,14 @@ import Inference
 import Models
 
 /// The registry's models, each behind its own ``InferenceWorker``.
-public final class ModelCatalog: Sendable {
+///
+/// Each entry is resolved against its weights file (header read, a Keras or PyTorch file
+/// converted) once, at start and on `reload()`; request handlers only look the result up.
+public final class ModelCatalog: @unchecked Sendable {  // `resolved` is guarded by `lock`
     public let registry: ModelRegistry
     private let workers: [String: InferenceWorker]
+    private let lock = NSLock()
+    private var resolved: [String: ResolvedModel]
 
     /// - Parameters:
     ///   - capacity, maxBatch, maxPixels: Each worker's queue bound, batch bound and decoder limit.
@@ -22,6 +27,18 @@ public final class ModelCatalog: Sendable {
                 key: entry.key, capacity: capacity, maxBatch: maxBatch, maxPixels: maxPixels, metrics: metrics,
                 load: { try load(entry, registry) }))
         })
+        resolved = Self.resolve(registry)
+    }
+
+    /// Reads every entry's weights metadata again: after weights were installed or replaced
+    /// while serving. Models already in memory stay as they were loaded.
+    public func reload() {
+        let fresh = Self.resolve(registry)
+        lock.withLock { resolved = fresh }
+    }
+
+    private static func resolve(_ registry: ModelRegistry) -> [String: ResolvedModel] {
+        Dictionary(uniqueKeysWithValues: registry.entries.map { ($0.key, ResolvedModel(entry: $0, registry: registry)) })
     }
 
     /// The worker for model `key` (the default model when nil).
@@ -47,12 +64,11 @@ public final class ModelCatalog: Sendable {
         workers.values.forEach { $0.stop() }
     }
 
-    /// Every model as the API and the pages describe it.
+    /// Every model as the API and the pages describe it: a lookup, no file is read.
     public func descriptions() -> [ModelDescription] {
-        registry.entries.map { entry in
-            ModelDescription(
-                entry: entry, isDefault: entry.key == registry.defaultKey,
-                fileStatus: ModelStatus(entry: entry, registry: registry), worker: workers[entry.key]!.state)
+        let resolved = lock.withLock { self.resolved }
+        return registry.entries.map { entry in
+            ModelDescription(resolved[entry.key]!, isDefault: entry.key == registry.defaultKey, worker: workers[entry.key]!.state)
         }
     }
 }
@@ -91,18 +107,21 @@ public struct ModelDescription: Sendable, Codable, Equatable {
         case inputSize = "input_size", isDefault = "default"
     }
 
-    init(entry: ModelEntry, isDefault: Bool, fileStatus: ModelStatus, worker: InferenceWorker.State) {
+    /// The input and classes come from `model`'s resolution (entry, then weights metadata, then
+    /// the architecture's defaults), so they agree with what the loaded classifier uses.
+    init(_ model: ResolvedModel, isDefault: Bool, worker: InferenceWorker.State) {
+        let entry = model.entry
         key = entry.key
         name = entry.name ?? entry.architecture.displayName
         architecture = entry.architecture.rawValue
         framework = entry.architecture.framework.rawValue
-        inputSize = entry.inputSize ?? entry.architecture.defaultInputSize
-        preprocessing = entry.preprocessing?.rawValue ?? entry.architecture.defaultPreprocessing
-        resize = entry.resize?.rawValue
-        classes = entry.classes ?? Architecture.ecgClasses
+        inputSize = model.inputSize
+        preprocessing = model.preprocessing
+        resize = model.resize
+        classes = model.classes
         description = entry.description
         self.isDefault = isDefault
-        switch (fileStatus, worker) {
+        switch (model.status, worker) {
         case let (.ready(trained, provenance), .failed(reason)):
             (status, self.reason, self.provenance, self.trained) = (.failed, reason, provenance, trained)
         case let (.ready(trained, provenance), _):

@@ -1,0 +1,45 @@
+import Checkpoints
+import Foundation
+import Models
+
+/// A registry entry resolved against its weights file without building the network: whether it
+/// can be served, what its weights say about themselves, and the input contract and classes its
+/// classifier will use. Resolving reads the file's header (and converts a Keras or PyTorch file,
+/// once), so callers that answer requests resolve at start and then only look up.
+public struct ResolvedModel: Sendable {
+    public let entry: ModelEntry
+    public let status: ModelStatus
+    /// The weights file's metadata; nil when the file is missing or unusable.
+    public let metadata: WeightsMetadata?
+
+    /// Reads `entry`'s weights metadata.
+    public init(entry: ModelEntry, registry: ModelRegistry) {
+        self.entry = entry
+        let url = registry.weightsURL(entry)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            (status, metadata) = (.notInstalled(reason: String(describing: RegistryError.notInstalled(key: entry.key, path: url.path))), nil)
+            return
+        }
+        do {
+            let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry)))
+            guard metadata.architecture == entry.architecture else {
+                (status, self.metadata) = (.failed(reason: "\(url.path) holds a \(metadata.architecture.rawValue), not a \(entry.architecture.rawValue)"), nil)
+                return
+            }
+            (status, self.metadata) = (.ready(trained: metadata.trained, provenance: metadata.provenance), metadata)
+        } catch {
+            (status, metadata) = (.failed(reason: String(describing: error)), nil)
+        }
+    }
+
+    /// The class names, in output order: the entry's, else the weights', else the four ECG classes.
+    public var classes: [String] { entry.classes ?? metadata?.classes ?? Architecture.ecgClasses }
+    /// The input side: the entry's, else the weights', else the architecture's (as `Classifier` resolves it).
+    public var inputSize: Int { entry.inputSize ?? metadata?.inputSize ?? entry.architecture.defaultInputSize }
+    /// The preprocessing name, resolved the same way.
+    public var preprocessing: String {
+        entry.preprocessing?.rawValue ?? metadata?.preprocessing ?? entry.architecture.defaultPreprocessing
+    }
+    /// The resize filter name, resolved the same way.
+    public var resize: String { entry.resize?.rawValue ?? metadata?.resize ?? "bicubic" }
+}
