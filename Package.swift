@@ -41,8 +41,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Layers, lowest first. A target only depends on targets above it in this list, and its
-        // dependencies are exactly the modules its sources import: `scripts/test.sh` builds with
-        // `--explicit-target-dependency-import-check error`, which rejects an undeclared import.
+        // dependencies are exactly the modules its sources import (checked by the ModuleBoundaryTests
+        // and by `--explicit-target-dependency-import-check error` in scripts/test.sh).
         .target(name: "Determinism"),  // SplitMix64 and FNV-1a: the same numbers on every platform
         .target(
             name: "Kernels",
