@@ -73,5 +73,10 @@ public struct ImageFileError: Error, Equatable, Sendable, CustomStringConvertibl
     public let path: String
     public let reason: String
 
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
     public var description: String { reason }
 }

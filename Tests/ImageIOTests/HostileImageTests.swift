@@ -51,7 +51,7 @@ struct HostileImageTests {
         let bomb = Self.scanBomb(try Self.progressiveJPEG(side: 2000), extra: 1000)
         var thrown: ImageDecodingError?
         let elapsed = Self.seconds {
-            do { _ = try ImageDecoder.decode(bomb) } catch { thrown = error }
+            do { _ = try ImageDecoder.decode(bomb) } catch { thrown = error as? ImageDecodingError }
         }
         guard case .tooManyScans(let scans, let pixels, _)? = thrown else {
             Issue.record("expected tooManyScans, got \(String(describing: thrown))")

@@ -48,11 +48,12 @@ struct HardeningTests {
         var jpeg = Array(try ImageEncoder.jpeg(page))
         let sof = (0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }!
         jpeg.replaceSubrange((sof + 5)...(sof + 8), with: [0x1B, 0x58, 0x1B, 0x58])  // 7000 x 7000
+        let bomb = jpeg
         try await withFixture { fixture in
             var budget = RequestBudget()
             budget.maxBodyBytes = 2_000_000
             try await withRouter(fixture.server(budget: budget)) { client in
-                let response = try await client.post("/api/v1/predict", form: Multipart.form(image: jpeg, imageType: "image/jpeg"))
+                let response = try await client.post("/api/v1/predict", form: Multipart.form(image: bomb, imageType: "image/jpeg"))
                 #expect(response.status == .unprocessableContent)
                 #expect(response.json["error"] as? String == "image_too_large")
                 #expect((response.json["message"] as? String)?.contains("7000x7000") == true)
