@@ -17,10 +17,10 @@ public struct AppRequestContext: RequestContext {
     }
 }
 
-/// Whether the client of the request in `context` has closed its connection (false for
-/// contexts that do not know their connection).
+/// Whether the client of the request in `context` has closed its connection since now (always
+/// false for contexts without a live connection, such as in-process router tests).
 func clientGone(_ context: some RequestContext) -> @Sendable () -> Bool {
-    guard let channel = (context as? AppRequestContext)?.channel else { return { false } }
+    guard let channel = (context as? AppRequestContext)?.channel, channel.isActive else { return { false } }
     return { !channel.isActive }
 }
 
