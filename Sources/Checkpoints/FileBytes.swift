@@ -31,19 +31,15 @@ public final class FileBytes: @unchecked Sendable {
     ///   - strategy: Whether to try `mmap` first.
     /// - Throws: `CheckpointError.fileNotFound` or `.unreadable`.
     public init(path: String, strategy: Strategy) throws(CheckpointError) {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            throw code == ENOENT ? .fileNotFound(path: path) : .unreadable(path: path, reason: errnoDescription(code))
+        let descriptor: Int32
+        do { descriptor = try openRegularFile(path) } catch {
+            throw error.code == ENOENT ? .fileNotFound(path: path) : .unreadable(path: path, reason: error.reason)
         }
         defer { close(descriptor) }
 
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             throw .unreadable(path: path, reason: errnoDescription(errno))
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw .unreadable(path: path, reason: "not a regular file")
         }
         let size = Int(status.st_size)
 
@@ -85,6 +81,38 @@ public final class FileBytes: @unchecked Sendable {
         }
         return UnsafeRawBufferPointer(start: buffer.baseAddress, count: filled)
     }
+}
+
+/// Why ``openRegularFile(_:)`` failed: the `errno` value (0 when the file is not a regular
+/// file) and its description.
+public struct OpenFileError: Error, Sendable {
+    public let code: Int32
+    public let reason: String
+}
+
+/// Opens `path` read-only, refusing anything but a regular file (a FIFO, a device, a folder)
+/// without blocking: `open` of a FIFO with no writer would otherwise wait for ever. The file is
+/// opened with `O_NONBLOCK`, checked with `fstat`, then switched back to blocking reads.
+/// - Returns: The descriptor, which the caller closes.
+/// - Throws: ``OpenFileError``.
+public func openRegularFile(_ path: String) throws(OpenFileError) -> Int32 {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+    guard descriptor >= 0 else {
+        let code = errno
+        throw OpenFileError(code: code, reason: errnoDescription(code))
+    }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+        let code = errno
+        close(descriptor)
+        throw OpenFileError(code: code, reason: errnoDescription(code))
+    }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+        close(descriptor)
+        throw OpenFileError(code: 0, reason: "not a regular file")
+    }
+    _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+    return descriptor
 }
 
 /// The system's description of an `errno` value, such as "No such file or directory".

@@ -6,8 +6,33 @@ import Foundation
 /// declared in the header is checked against a limit before any pixel memory is allocated, so a
 /// small file that claims an enormous size (a decompression bomb) is rejected cheaply.
 public enum ImageDecoder {
-    /// The default upper bound on `width * height` accepted by ``decode(_:maxPixels:)``.
-    public static let defaultMaxPixels = 50_000_000
+    /// The default upper bound on `width * height`: 16 megapixels. An ECG page scanned at 200 dpi
+    /// is about 3.5 MP and a 12 MP phone photo fits; the models need 299x299 pixels at most, so
+    /// anything larger only costs memory (3 bytes a pixel decoded, up to 8 while decoding).
+    public static let defaultMaxPixels = 16_000_000
+
+    /// How much work one image may cost the decoder. Every bound is checked from the file's
+    /// header and markers before any pixel memory is allocated.
+    public struct Limits: Sendable, Equatable {
+        /// The largest `width * height`.
+        public var maxPixels: Int
+        /// The most scans a JPEG may have. Progressive JPEGs have about 10 (Pillow, libjpeg) to
+        /// 20; baseline JPEGs have one. Each scan makes libjpeg-turbo pass over the whole image,
+        /// so a progressive JPEG that repeats a tiny scan a thousand times costs a minute.
+        public var maxScans: Int
+        /// The largest `pixels * scans` of a JPEG: a bound on decoding time (about 1.5 ns per
+        /// pixel and scan measured with libjpeg-turbo 2.1), so that a big image may have a few
+        /// scans and a small one more.
+        public var maxScanPixels: Int
+
+        public init(
+            maxPixels: Int = ImageDecoder.defaultMaxPixels, maxScans: Int = 64, maxScanPixels: Int = 400_000_000
+        ) {
+            self.maxPixels = maxPixels
+            self.maxScans = maxScans
+            self.maxScanPixels = maxScanPixels
+        }
+    }
 
     /// Decodes a JPEG or PNG image held in memory.
     ///
@@ -25,19 +50,43 @@ public enum ImageDecoder {
         _ data: some ContiguousBytes,
         maxPixels: Int = defaultMaxPixels
     ) throws(ImageDecodingError) -> RGBImage {
+        try decode(data, limits: Limits(maxPixels: maxPixels))
+    }
+
+    /// Decodes a JPEG or PNG image held in memory within `limits` (see ``decode(_:maxPixels:)``).
+    /// - Throws: ``ImageDecodingError``, including `.tooManyPixels` and `.tooManyScans` past the limits.
+    public static func decode(_ data: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) -> RGBImage {
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(ImageDecodingError) in try decode(bytes: bytes, maxPixels: maxPixels) }
+            Result { () throws(ImageDecodingError) in try decode(bytes: bytes, limits: limits) }
         }
         return try result.get()
     }
 
-    private static func decode(bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImageDecodingError) -> RGBImage {
+    /// The width and height an image's header declares, without decoding it: what admission
+    /// control reserves memory for before decoding.
+    /// - Throws: ``ImageDecodingError`` when the header is missing or malformed.
+    public static func dimensions(_ data: some ContiguousBytes) throws(ImageDecodingError) -> (width: Int, height: Int) {
+        let result = data.withUnsafeBytes { bytes in
+            Result { () throws(ImageDecodingError) -> (width: Int, height: Int) in
+                guard !bytes.isEmpty else { throw .empty }
+                if bytes.starts(with: JPEGDecoder.magic) { return try JPEGDecoder.dimensions(bytes) }
+                if bytes.starts(with: PNGDecoder.magic) {
+                    let header = try PNGLayout(bytes).header
+                    return (header.width, header.height)
+                }
+                throw .unsupportedFormat
+            }
+        }
+        return try result.get()
+    }
+
+    private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits) throws(ImageDecodingError) -> RGBImage {
         guard !bytes.isEmpty else { throw .empty }
         if bytes.starts(with: JPEGDecoder.magic) {
-            return try JPEGDecoder.decode(bytes, maxPixels: maxPixels)
+            return try JPEGDecoder.decode(bytes, limits: limits)
         }
         if bytes.starts(with: PNGDecoder.magic) {
-            return try PNGDecoder.decode(bytes, maxPixels: maxPixels)
+            return try PNGDecoder.decode(bytes, maxPixels: limits.maxPixels)
         }
         throw .unsupportedFormat
     }

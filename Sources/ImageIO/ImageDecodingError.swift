@@ -14,6 +14,9 @@ public enum ImageDecodingError: Error, Equatable, Sendable, CustomStringConverti
     case corrupt(String)
     /// The header declares more pixels than the caller allows; nothing was allocated or decoded.
     case tooManyPixels(width: Int, height: Int, limit: Int)
+    /// A JPEG has more scans than the caller allows, or more `pixels * scans` (the work of
+    /// decoding it); nothing was allocated or decoded.
+    case tooManyScans(scans: Int, pixels: Int, limit: String)
 
     /// A one-line, human-readable explanation of the error.
     public var description: String {
@@ -30,6 +33,8 @@ public enum ImageDecodingError: Error, Equatable, Sendable, CustomStringConverti
             "the image data is corrupt: \(reason)"
         case .tooManyPixels(let width, let height, let limit):
             "the image is \(width)x\(height) pixels, more than the limit of \(limit)"
+        case .tooManyScans(let scans, let pixels, let limit):
+            "the JPEG has \(scans) scans over \(pixels) pixels, more than the limit of \(limit)"
         }
     }
 }

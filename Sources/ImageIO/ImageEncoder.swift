@@ -34,10 +34,12 @@ public enum ImageEncoder {
         return data.prefix(size)
     }
 
-    /// Encodes the image as a baseline JPEG with 4:2:0 chroma subsampling.
+    /// Encodes the image as a baseline (or progressive) JPEG with 4:2:0 chroma subsampling.
     ///
-    /// - Parameter quality: 1 (smallest, worst) to 100 (largest, best); the libjpeg scale.
-    public static func jpeg(_ image: RGBImage, quality: Int = 90) throws(ImageEncodingError) -> Data {
+    /// - Parameters:
+    ///   - quality: 1 (smallest, worst) to 100 (largest, best); the libjpeg scale.
+    ///   - progressive: Write a progressive JPEG (libjpeg's standard 10 scans) instead of one scan.
+    public static func jpeg(_ image: RGBImage, quality: Int = 90, progressive: Bool = false) throws(ImageEncodingError) -> Data {
         guard (1...100).contains(quality) else { throw ImageEncodingError(description: "JPEG quality \(quality) is not in 1...100") }
         guard let handle = tjInitCompress() else { throw ImageEncodingError(description: "libjpeg-turbo could not be initialised") }
         defer { tjDestroy(handle) }
@@ -45,7 +47,8 @@ public enum ImageEncoder {
         var size: UInt = 0
         let status = image.pixels.withUnsafeBufferPointer { pixels in
             tjCompress2(handle, pixels.baseAddress, Int32(image.width), 0, Int32(image.height), Int32(TJPF_RGB.rawValue),
-                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality), TJFLAG_ACCURATEDCT)
+                        &output, &size, Int32(TJSAMP_420.rawValue), Int32(quality),
+                        TJFLAG_ACCURATEDCT | (progressive ? TJFLAG_PROGRESSIVE : 0))
         }
         defer { tjFree(output) }
         guard status == 0, let output else {

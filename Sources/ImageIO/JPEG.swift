@@ -1,4 +1,9 @@
 import CTurboJPEG
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// JPEG decoding through libjpeg-turbo's TurboJPEG API, configured like Pillow's JPEG plugin:
 /// the accurate integer IDCT (`JDCT_ISLOW`) and fancy chroma upsampling.
@@ -6,7 +11,7 @@ enum JPEGDecoder {
     /// The start-of-image marker followed by the first byte of the next marker.
     static let magic: [UInt8] = [0xFF, 0xD8, 0xFF]
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int) throws(ImageDecodingError) -> RGBImage {
+    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageDecoder.Limits) throws(ImageDecodingError) -> RGBImage {
         guard let handle = tjInitDecompress() else { throw .corrupt("libjpeg-turbo could not be initialised") }
         defer { tjDestroy(handle) }
         let source = bytes.bindMemory(to: UInt8.self)
@@ -25,7 +30,17 @@ enum JPEGDecoder {
         case TJCS_YCCK.rawValue: throw .unsupportedColorSpace("YCCK")
         default: break
         }
-        try ImageDecoder.checkPixelCount(width: Int(width), height: Int(height), limit: maxPixels)
+        try ImageDecoder.checkPixelCount(width: Int(width), height: Int(height), limit: limits.maxPixels)
+        // TurboJPEG 2.1 (Debian 12) has no scan limit (tj3's TJPARAM_SCANLIMIT came in 3.0), so
+        // the scans are counted in the bytes, a cheap pass, before libjpeg-turbo decodes them.
+        let pixelCount = Int(width) * Int(height)
+        let scans = scanCount(bytes, stoppingAfter: limits.maxScans)
+        guard scans <= limits.maxScans else {
+            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScans) scans")
+        }
+        guard pixelCount.multipliedReportingOverflow(by: scans).partialValue <= limits.maxScanPixels else {
+            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScanPixels) pixels x scans")
+        }
 
         let count = Int(width) * Int(height) * 3
         var error: ImageDecodingError?
@@ -42,6 +57,69 @@ enum JPEGDecoder {
         }
         if let error { throw error }
         return RGBImage(width: Int(width), height: Int(height), pixels: pixels)
+    }
+
+    /// The width and height in the header, without decoding.
+    static func dimensions(_ bytes: UnsafeRawBufferPointer) throws(ImageDecodingError) -> (width: Int, height: Int) {
+        guard let handle = tjInitDecompress() else { throw .corrupt("libjpeg-turbo could not be initialised") }
+        defer { tjDestroy(handle) }
+        let source = bytes.bindMemory(to: UInt8.self)
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        guard tjDecompressHeader3(handle, source.baseAddress, UInt(source.count), &width, &height, &subsampling, &colorspace) == 0 else {
+            throw failure(handle, source)
+        }
+        guard width > 0, height > 0 else { throw .corrupt("the JPEG stream contains no image") }
+        return (Int(width), Int(height))
+    }
+
+    /// How many start-of-scan (SOS) markers the stream holds, counting no further than
+    /// `limit + 1`. Marker segments are skipped by their length and entropy-coded data up to
+    /// the next marker (a 0xFF not followed by 0x00, a restart marker or fill), so bytes inside
+    /// comments or compressed data are never mistaken for markers. A malformed stream ends the
+    /// count where it breaks; libjpeg-turbo then reports the damage.
+    ///
+    /// - Complexity: O(n), with `memchr` over the entropy-coded data.
+    static func scanCount(_ bytes: UnsafeRawBufferPointer, stoppingAfter limit: Int) -> Int {
+        let count = bytes.count
+        guard let base = bytes.baseAddress else { return 0 }
+        var position = 2  // after SOI
+        var scans = 0
+        while position + 1 < count, scans <= limit {
+            guard bytes[position] == 0xFF else { return scans }
+            var marker = bytes[position + 1]
+            position += 2
+            while marker == 0xFF, position < count {  // fill bytes before a marker
+                marker = bytes[position]
+                position += 1
+            }
+            switch marker {
+            case 0xD9: return scans                          // EOI
+            case 0x01, 0xD0...0xD7: continue                 // TEM, RSTn: no length
+            default: break
+            }
+            guard position + 1 < count else { return scans }
+            let length = Int(bytes[position]) << 8 | Int(bytes[position + 1])
+            guard length >= 2 else { return scans }
+            position += length
+            guard marker == 0xDA else { continue }
+            scans += 1
+            // Entropy-coded data: find the next 0xFF that starts a real marker.
+            while position < count {
+                guard let hit = memchr(base + position, 0xFF, count - position) else { return scans }
+                let found = base.distance(to: UnsafeRawPointer(hit))
+                guard found + 1 < count else { return scans }
+                let next = bytes[found + 1]
+                if next == 0x00 || (0xD0...0xD7).contains(next) {
+                    position = found + 2
+                } else if next == 0xFF {
+                    position = found + 1
+                } else {
+                    position = found
+                    break
+                }
+            }
+        }
+        return scans
     }
 
     /// Whether the last failure or warning comes from the data ending early.

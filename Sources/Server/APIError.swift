@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import ImageIO
 import Inference
+import NIOCore
+import NIOHTTP1
 
 /// An error answered to the client as `{"error": code, "message": text}` with an HTTP status.
 ///
@@ -46,6 +48,25 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func busy(model: String) -> APIError {
         APIError(.serviceUnavailable, "busy", "the queue for model \(model) is full; retry shortly", retryAfter: 1)
     }
+    /// The server's shared upload budget is spent (``RequestBudget/maxBufferedBytes``, ``RequestBudget/maxConcurrentUploads``).
+    static func serverBusy(_ reason: String) -> APIError {
+        APIError(.serviceUnavailable, "server_busy", "\(reason); retry shortly", retryAfter: 1)
+    }
+    static func tooManyFields(limit: Int) -> APIError {
+        APIError(.badRequest, "too_many_fields", "the form has more than \(limit) fields")
+    }
+    static func fieldTooLong(_ what: String, limit: Int) -> APIError {
+        APIError(.badRequest, "field_too_long", "\(what) is longer than \(limit) bytes")
+    }
+    static func duplicateField(_ name: String) -> APIError {
+        APIError(.badRequest, "duplicate_field", "the field \"\(name)\" is sent more than once")
+    }
+    /// The client closed its connection before the request was read or answered: nothing can be
+    /// sent, and it is the client's doing, so it is logged and counted as 499 (nginx's code for
+    /// it), never as a server error.
+    static let clientClosed = APIError(
+        HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), "client_closed",
+        "the client closed the connection before the request was complete")
 }
 
 extension APIError {
@@ -64,12 +85,28 @@ extension APIError {
             }
         case let error as CheckpointError:
             self = APIError(.serviceUnavailable, "model_unavailable", "the model failed to load: \(error)")
+        case let error as HTTPParserError:
+            self = Self(parsing: error)
+        case let error as ChannelError where error == .eof || error == .ioOnClosedChannel || error == .inputClosed:
+            self = .clientClosed
         case let error as HTTPError:
             self = APIError(error.status, Self.code(for: error.status), error.body ?? Self.message(for: error.status))
         case let error as any HTTPResponseError:
             self = APIError(error.status, Self.code(for: error.status), Self.message(for: error.status))
         default:
             self = APIError(.internalServerError, "internal_error", String(describing: error))
+        }
+    }
+
+    /// A request the HTTP parser refused. An incomplete body (the connection closed before its
+    /// `Content-Length` arrived) is the client going away, not a server error.
+    init(parsing error: HTTPParserError) {
+        switch error {
+        case .invalidEOFState: self = .clientClosed
+        case .headerOverflow: self = APIError(.requestHeaderFieldsTooLarge, "headers_too_large", "the request line or headers are too large")
+        case .invalidContentLength, .unexpectedContentLength:
+            self = APIError(.badRequest, "bad_content_length", "the Content-Length header is not a valid length")
+        default: self = APIError(.badRequest, "malformed_request", "the request is not valid HTTP/1.1 (\(error))")
         }
     }
 
@@ -81,6 +118,7 @@ extension APIError {
         case .truncated: self = APIError(.unprocessableContent, "truncated_image", error.description)
         case .corrupt: self = APIError(.unprocessableContent, "corrupt_image", error.description)
         case .tooManyPixels: self = APIError(.unprocessableContent, "image_too_large", error.description)
+        case .tooManyScans: self = APIError(.unprocessableContent, "too_many_scans", error.description)
         }
     }
 

@@ -2,9 +2,27 @@ import Foundation
 import Hummingbird
 import Inference
 import Logging
+import NIOCore
 
-/// The request context of every route.
-public typealias AppRequestContext = BasicRequestContext
+/// The request context of every route: Hummingbird's basic context plus the connection, so
+/// that work for a client that has gone can be dropped.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's connection.
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Whether the client of the request in `context` has closed its connection since now (always
+/// false for contexts without a live connection, such as in-process router tests).
+func clientGone(_ context: some RequestContext) -> @Sendable () -> Bool {
+    guard let channel = (context as? AppRequestContext)?.channel, channel.isActive else { return { false } }
+    return { !channel.isActive }
+}
 
 /// The router: pages, the JSON API, operations endpoints, and the middleware around them
 /// (request log and metrics, security headers, errors as JSON).
@@ -21,16 +39,19 @@ public func buildRouter(_ server: ECGServer) -> Router<AppRequestContext> {
     return router
 }
 
-/// The HTTP/1.1 server for `server`, with `Expect: 100-continue` answered at once.
+/// The HTTP/1.1 server for `server`, with `Expect: 100-continue` answered at once and HTTP
+/// parse errors answered as JSON.
 public func buildApplication(
     _ server: ECGServer, host: String, port: Int, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let limit = server.uploadLimit
+    let headerLimit = server.budget.maxHeaderBytes
     return Application(
         router: buildRouter(server),
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [ExpectContinueHandler(uploadLimit: limit)], idleTimeout: .seconds(75))),
+            additionalChannelHandlers: [HTTPParseErrorHandler(), ExpectContinueHandler(uploadLimit: limit)], idleTimeout: .seconds(75),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit, maxHeaderFieldCount: 100))),
         configuration: .init(address: .hostname(host, port: port), serverName: "ECGLens"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
         logger: logger)
@@ -42,9 +63,10 @@ public func buildApplication(
 public func makeServer(_ configuration: ServerConfiguration, logger: Logger) async throws -> ECGServer {
     let registry = try ModelRegistry(contentsOf: configuration.registry)
     let metrics = ServerMetrics()
+    let budget = configuration.budget
     let catalog = ModelCatalog(
-        registry: registry, capacity: configuration.queueCapacity, maxBatch: configuration.maxBatch,
-        maxPixels: configuration.maxPixels, metrics: metrics)
+        registry: registry, capacity: configuration.queueCapacity, maxBatch: configuration.maxBatch, limits: budget.image,
+        pixelBudget: PixelBudget(capacity: max(budget.maxDecodingPixels, budget.image.maxPixels)), metrics: metrics)
     var gallery = SampleGallery()
     if let samples = configuration.samples {
         do {
@@ -58,5 +80,5 @@ public func makeServer(_ configuration: ServerConfiguration, logger: Logger) asy
             logger.warning("model not loaded", metadata: ["model": "\(key)", "reason": "\(error)"])
         }
     }
-    return try await ECGServer(catalog: catalog, gallery: gallery, metrics: metrics, uploadLimit: configuration.uploadLimit)
+    return try await ECGServer(catalog: catalog, gallery: gallery, metrics: metrics, budget: budget)
 }

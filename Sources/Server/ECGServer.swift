@@ -8,21 +8,36 @@ public struct ECGServer: Sendable {
     public let catalog: ModelCatalog
     public let gallery: SampleGallery
     public let metrics: ServerMetrics
-    /// The largest request body accepted, in bytes (413 past it).
-    public let uploadLimit: Int
+    /// The limits every request meets.
+    public let budget: RequestBudget
+    /// The uploads being read or classified, against the budget's shared bounds.
+    public let uploadGate: UploadGate
     let pages: Pages
     let assets: StaticAssets
     /// Built once: every prediction request shares it.
     let predictor: Predictor
 
-    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int = 20_000_000) async throws {
+    /// The largest request body accepted, in bytes (413 past it).
+    public var uploadLimit: Int { budget.maxBodyBytes }
+
+    /// - Parameter budget: The request limits; the catalog's decoder limits and pixel budget are
+    ///   set where it is made (``makeServer(_:logger:)`` takes both from one ``RequestBudget``).
+    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, budget: RequestBudget = RequestBudget()) async throws {
         self.catalog = catalog
         self.gallery = gallery
         self.metrics = metrics
-        self.uploadLimit = uploadLimit
+        self.budget = budget
+        uploadGate = UploadGate(maxUploads: budget.maxConcurrentUploads, maxBytes: budget.maxBufferedBytes)
         pages = try await Pages()
         assets = try StaticAssets()
         predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics)
+    }
+
+    /// The server with the default budget but an upload limit of `uploadLimit` bytes.
+    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int) async throws {
+        var budget = RequestBudget()
+        budget.maxBodyBytes = uploadLimit
+        try await self.init(catalog: catalog, gallery: gallery, metrics: metrics, budget: budget)
     }
 }
 
@@ -32,9 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var registry: URL
     /// The folder of sample images, one sub-folder per class; nil for none.
     public var samples: URL?
-    public var uploadLimit = 20_000_000
-    /// The decoder's pixel limit: larger images are refused before decoding.
-    public var maxPixels = ImageDecoder.defaultMaxPixels
+    /// Every request limit (body size, uploads in flight, form fields, image pixels and scans).
+    public var budget = RequestBudget()
     /// Requests that may wait per model before new ones get 503.
     public var queueCapacity = 16
     /// Images per forward pass, at most.

@@ -27,6 +27,8 @@ public final class InferenceWorker: @unchecked Sendable {
     private struct Job {
         let data: [UInt8]
         let keepPreview: Bool
+        /// Whether the client has gone (its connection closed): its image is then not decoded.
+        let isAbandoned: @Sendable () -> Bool
         let enqueued: DispatchTime
         let continuation: CheckedContinuation<Outcome, any Error>
     }
@@ -36,7 +38,8 @@ public final class InferenceWorker: @unchecked Sendable {
     public let capacity: Int
     /// The most images classified in one forward pass.
     public let maxBatch: Int
-    private let maxPixels: Int
+    private let limits: ImageDecoder.Limits
+    private let pixelBudget: PixelBudget?
     private let load: @Sendable () throws -> any BatchClassifying
     private let metrics: ServerMetrics?
 
@@ -52,17 +55,19 @@ public final class InferenceWorker: @unchecked Sendable {
     ///   - key: The model's key, for errors and metrics.
     ///   - capacity: How many requests may wait before new ones get 503.
     ///   - maxBatch: The largest batch one forward pass takes.
-    ///   - maxPixels: The decoder's pixel limit (pixel bombs are refused before decoding).
+    ///   - limits: The decoder's limits (pixel and scan bombs are refused before decoding).
+    ///   - pixelBudget: Pixels decoded at once, shared with the other models' workers; nil for no bound.
     ///   - load: Builds the model; called on the worker's thread at first use.
     public init(
-        key: String, capacity: Int = 16, maxBatch: Int = 4, maxPixels: Int = ImageDecoder.defaultMaxPixels,
-        metrics: ServerMetrics? = nil, load: @escaping @Sendable () throws -> any BatchClassifying
+        key: String, capacity: Int = 16, maxBatch: Int = 4, limits: ImageDecoder.Limits = .init(),
+        pixelBudget: PixelBudget? = nil, metrics: ServerMetrics? = nil, load: @escaping @Sendable () throws -> any BatchClassifying
     ) {
         precondition(capacity > 0 && maxBatch > 0, "capacity and maxBatch must be positive")
         self.key = key
         self.capacity = capacity
         self.maxBatch = maxBatch
-        self.maxPixels = maxPixels
+        self.limits = limits
+        self.pixelBudget = pixelBudget
         self.metrics = metrics
         self.load = load
     }
@@ -85,6 +90,9 @@ public final class InferenceWorker: @unchecked Sendable {
     /// How many requests are waiting.
     public var queueDepth: Int { condition.withLock { queue.count } }
 
+    /// Whether a new request would be refused with 503 now.
+    public var isFull: Bool { condition.withLock { stopped || queue.count >= capacity } }
+
     /// Loads the model now, on the caller's thread, unless it is loaded already.
     /// - Throws: whatever loading throws (a `RegistryError` or `CheckpointError`).
     public func preload() throws {
@@ -92,10 +100,15 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     /// Decodes and classifies `data` (a JPEG or PNG file).
-    /// - Parameter keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    /// - Parameters:
+    ///   - keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    ///   - isAbandoned: Whether the client has gone; checked before decoding, so that work nobody
+    ///     waits for is dropped (it then fails with ``APIError/clientClosed``).
     /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
     ///   images; the loader's error when the model cannot be loaded.
-    public func submit(_ data: [UInt8], keepPreview: Bool = false) async throws -> Outcome {
+    public func submit(
+        _ data: [UInt8], keepPreview: Bool = false, isAbandoned: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -103,7 +116,8 @@ public final class InferenceWorker: @unchecked Sendable {
                 continuation.resume(throwing: APIError.busy(model: key))
                 return
             }
-            queue.append(Job(data: data, keepPreview: keepPreview, enqueued: .now(), continuation: continuation))
+            queue.append(Job(
+                data: data, keepPreview: keepPreview, isAbandoned: isAbandoned, enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
                 let thread = Thread { [self] in run() }
@@ -164,14 +178,30 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     private func classify(_ batch: [Job], with model: any BatchClassifying) {
+        let batch = batch.filter { job in
+            guard job.isAbandoned() else { return true }
+            job.continuation.resume(throwing: APIError.clientClosed)
+            return false
+        }
+        guard !batch.isEmpty else { return }
+        // Reserve the batch's pixels (from the headers) in the budget shared by all models, at
+        // once so that no worker holds part of it while waiting for more; released when the
+        // batch is classified.
+        let pixels = batch.reduce(0) { total, job in
+            let size = try? ImageDecoder.dimensions(job.data)
+            let (count, overflow) = (size?.width ?? 0).multipliedReportingOverflow(by: size?.height ?? 0)
+            return total + (overflow ? limits.maxPixels : min(count, limits.maxPixels))
+        }
+        pixelBudget?.acquire(pixels)
+        defer { pixelBudget?.release(pixels) }
         // Decode the batch's images in parallel (decoding a page costs more than a small CNN).
         var results = [Result<RGBImage, ImageDecodingError>?](repeating: nil, count: batch.count)
         let started = DispatchTime.now()
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: batch.count) { [maxPixels] index in
+            DispatchQueue.concurrentPerform(iterations: batch.count) { [limits] index in
                 slots.value[index] = Result { () throws(ImageDecodingError) in
-                    try ImageDecoder.decode(batch[index].data, maxPixels: maxPixels)
+                    try ImageDecoder.decode(batch[index].data, limits: limits)
                 }
             }
         }

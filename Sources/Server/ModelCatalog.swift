@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Inference
 import Models
 
@@ -13,18 +14,19 @@ public final class ModelCatalog: @unchecked Sendable {  // `resolved` is guarded
     private var resolved: [String: ResolvedModel]
 
     /// - Parameters:
-    ///   - capacity, maxBatch, maxPixels: Each worker's queue bound, batch bound and decoder limit.
+    ///   - capacity, maxBatch, limits: Each worker's queue bound, batch bound and decoder limits.
+    ///   - pixelBudget: The pixels all workers may decode at once; nil for no bound.
     ///   - load: Builds a model from its entry; a real `Classifier` unless a test says otherwise.
     public init(
-        registry: ModelRegistry, capacity: Int = 16, maxBatch: Int = 4, maxPixels: Int,
-        metrics: ServerMetrics? = nil,
+        registry: ModelRegistry, capacity: Int = 16, maxBatch: Int = 4, limits: ImageDecoder.Limits,
+        pixelBudget: PixelBudget? = nil, metrics: ServerMetrics? = nil,
         load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
     ) {
         self.registry = registry
         let load = load ?? { entry, registry in try Classifier(entry: entry, registry: registry) }
         workers = Dictionary(uniqueKeysWithValues: registry.entries.map { entry in
             (entry.key, InferenceWorker(
-                key: entry.key, capacity: capacity, maxBatch: maxBatch, maxPixels: maxPixels, metrics: metrics,
+                key: entry.key, capacity: capacity, maxBatch: maxBatch, limits: limits, pixelBudget: pixelBudget, metrics: metrics,
                 load: { try load(entry, registry) }))
         })
         resolved = Self.resolve(registry)
@@ -40,6 +42,19 @@ public final class ModelCatalog: @unchecked Sendable {  // `resolved` is guarded
     private static func resolve(_ registry: ModelRegistry) -> [String: ResolvedModel] {
         Dictionary(uniqueKeysWithValues: registry.entries.map { ($0.key, ResolvedModel(entry: $0, registry: registry)) })
     }
+
+    /// The catalog with the decoder's default limits but `maxPixels`, and no shared pixel budget.
+    public convenience init(
+        registry: ModelRegistry, capacity: Int = 16, maxBatch: Int = 4, maxPixels: Int, metrics: ServerMetrics? = nil,
+        load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
+    ) {
+        self.init(
+            registry: registry, capacity: capacity, maxBatch: maxBatch, limits: ImageDecoder.Limits(maxPixels: maxPixels),
+            metrics: metrics, load: load)
+    }
+
+    /// Whether the registry has a model called `key`: only those become metric labels.
+    public func isRegistered(_ key: String) -> Bool { workers[key] != nil }
 
     /// The worker for model `key` (the default model when nil).
     /// - Throws: `RegistryError.unknownModel`.

@@ -13,40 +13,84 @@ struct PredictForm {
 
     var model: String?
     var input: Input
+    /// The upload's room in the server's ``UploadGate``, held until the form (and so the answer)
+    /// is done with.
+    var reservation: UploadReservation?
 
     /// The media types accepted for the `image` part (`application/octet-stream` is what some
     /// clients send when they do not know).
     static let imageTypes: Set<String> = ["image/png", "image/jpeg", "image/jpg", "image/pjpeg", "application/octet-stream"]
 
-    /// Reads and checks the body of `request`, at most `limit` bytes.
+    /// Reads and checks the body of `request` within `server`'s ``RequestBudget``.
+    ///
+    /// Before a byte of the body is read: the declared length against the body limit (413) and
+    /// the upload gate (503 `server_busy`). While it is read: a `model` field that arrives before
+    /// the image is looked up at once, so a full queue answers 503 `busy` without reading the
+    /// rest of the upload.
     /// - Parameter preferSample: When both a file and a sample arrive, use the sample (an HTML
     ///   form's sample button was pressed after a file was chosen); otherwise that is a 400.
     /// - Throws: ``APIError``: 413 past the limit, 415 for other body or image types, 400 for a
-    ///   malformed body or missing fields.
-    static func read(_ request: Request, limit: Int, preferSample: Bool) async throws -> PredictForm {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.payloadTooLarge(limit: limit)
-        }
+    ///   malformed body or missing fields, 503 when the server or the model is busy.
+    static func read(_ request: Request, server: ECGServer, preferSample: Bool) async throws -> PredictForm {
+        let budget = server.budget
         let contentType = request.headers[.contentType] ?? ""
         let (mediaType, _) = parseHeaderValue(contentType)
         guard mediaType == "multipart/form-data" || mediaType == "application/x-www-form-urlencoded" else {
             throw APIError.unsupportedMediaType(
                 "send multipart/form-data (fields image or sample, and model), not \(contentType.isEmpty ? "no content type" : contentType)")
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.payloadTooLarge(limit: limit)
-        }
-        let body = Array(buffer.readableBytesView)
-        if mediaType == "application/x-www-form-urlencoded" {
-            return try urlEncoded(body, preferSample: preferSample)
-        }
-        guard let boundary = MultipartForm.boundary(contentType: contentType) else {
+        let isURLEncoded = mediaType == "application/x-www-form-urlencoded"
+        let limit = isURLEncoded ? budget.maxURLEncodedBytes : budget.maxBodyBytes
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > limit { throw APIError.payloadTooLarge(limit: limit) }
+        let reservation = try server.uploadGate.reserve(declared ?? limit)
+        let boundary = isURLEncoded ? nil : MultipartForm.boundary(contentType: contentType)
+        if !isURLEncoded, boundary == nil {
             throw APIError.badRequest("the multipart/form-data content type has no valid boundary")
         }
-        return try multipart(MultipartForm(body: body, boundary: boundary), preferSample: preferSample)
+
+        var buffer = ByteBuffer()
+        var lookedForModel = false
+        for try await chunk in request.body {
+            guard buffer.readableBytes + chunk.readableBytes <= limit else { throw APIError.payloadTooLarge(limit: limit) }
+            buffer.writeImmutableBuffer(chunk)
+            if !lookedForModel, let boundary, let found = earlyModelField(buffer, boundary: boundary) {
+                lookedForModel = true
+                if let model = found, let worker = try? server.catalog.worker(model), worker.isFull {
+                    throw APIError.busy(model: model)
+                }
+            }
+        }
+        let body = Array(buffer.readableBytesView)
+        buffer = ByteBuffer()
+        var form = if let boundary {
+            try multipart(MultipartForm(body: body, boundary: boundary, budget: budget), preferSample: preferSample)
+        } else {
+            try urlEncoded(body, budget: budget, preferSample: preferSample)
+        }
+        form.reservation = reservation
+        return form
+    }
+
+    /// How far into a multipart body a `model` field is looked for while the body arrives.
+    private static let earlyFieldWindow = 65_536
+
+    /// The value of a `model` part complete within the first bytes of `buffer`: `.some(nil)`
+    /// once the window is full or a file part started without one (stop looking), nil while
+    /// more bytes may bring it.
+    private static func earlyModelField(_ buffer: ByteBuffer, boundary: String) -> String?? {
+        let view = buffer.readableBytesView
+        let window = Array(view.prefix(earlyFieldWindow))
+        let text = String(decoding: window, as: UTF8.self)
+        let delimiter = "\r\n--\(boundary)"
+        if let name = text.range(of: "name=\"model\""), let start = text.range(of: "\r\n\r\n", range: name.upperBound..<text.endIndex) {
+            if let end = text.range(of: delimiter, range: start.upperBound..<text.endIndex) {
+                return .some(String(text[start.upperBound..<end.lowerBound]).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        } else if text.contains("filename=") {
+            return .some(nil)
+        }
+        return view.count >= earlyFieldWindow ? .some(nil) : nil
     }
 
     private static func multipart(_ form: MultipartForm, preferSample: Bool) throws(APIError) -> PredictForm {
@@ -69,15 +113,22 @@ struct PredictForm {
         return PredictForm(model: model, input: .upload(Array(image.body)))
     }
 
-    private static func urlEncoded(_ body: [UInt8], preferSample: Bool) throws(APIError) -> PredictForm {
+    /// A url-encoded form, which can only name a sample. The body is at most
+    /// ``RequestBudget/maxURLEncodedBytes``; fields and name lengths are counted before decoding.
+    private static func urlEncoded(_ body: [UInt8], budget: RequestBudget, preferSample: Bool) throws(APIError) -> PredictForm {
+        let pairs = body.split(separator: UInt8(ascii: "&"))
+        guard pairs.count <= budget.maxFormFields else { throw .tooManyFields(limit: budget.maxFormFields) }
         var fields: [String: String] = [:]
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) in
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+        for pair in pairs {
+            let halves = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard halves[0].count <= budget.maxFieldNameBytes else { throw .fieldTooLong("a field name", limit: budget.maxFieldNameBytes) }
+            let decode = { (bytes: ArraySlice<UInt8>) in
+                let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "+", with: " ")
+                return text.removingPercentEncoding ?? text
             }
             let name = decode(halves[0])
-            if fields[name] == nil { fields[name] = halves.count > 1 ? decode(halves[1]) : "" }
+            guard fields[name] == nil else { throw .duplicateField(name) }
+            fields[name] = halves.count > 1 ? decode(halves[1]) : ""
         }
         for name in ["model", "sample"] where fields[name]?.isEmpty == true {
             throw .badRequest("the field \"\(name)\" is empty: leave it out or give a value")

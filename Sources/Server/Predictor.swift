@@ -55,8 +55,14 @@ struct Predictor: Sendable {
         let sample: SampleGallery.Sample?
     }
 
-    /// - Parameter started: When the request arrived, for `timings_ms.total`.
-    func predict(_ form: PredictForm, started: DispatchTime, keepPreview: Bool) async throws -> Result {
+    /// - Parameters:
+    ///   - started: When the request arrived, for `timings_ms.total`.
+    ///   - isAbandoned: Whether the client has gone (its image is then not decoded).
+    func predict(
+        _ form: PredictForm, started: DispatchTime, keepPreview: Bool, isAbandoned: @escaping @Sendable () -> Bool = { false }
+    ) async throws -> Result {
+        // The form holds the upload's room in the upload gate until the answer is made.
+        defer { withExtendedLifetime(form) {} }
         let modelKey = form.model ?? catalog.registry.defaultKey
         do {
             let worker = try catalog.worker(form.model)
@@ -69,7 +75,7 @@ struct Predictor: Sendable {
                 let found = try gallery.sample(id)
                 (sample, data) = (found.sample, found.bytes)
             }
-            let outcome = try await worker.submit(data, keepPreview: keepPreview && sample == nil)
+            let outcome = try await worker.submit(data, keepPreview: keepPreview && sample == nil, isAbandoned: isAbandoned)
             let prediction = outcome.prediction
             let timings = PredictionResponse.Timings(
                 queue: outcome.queueMilliseconds, decode: outcome.decodeMilliseconds,
@@ -84,7 +90,8 @@ struct Predictor: Sendable {
                 response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
                 preview: outcome.preview, sample: sample)
         } catch {
-            metrics.countPredictionError(APIError(error).code, model: modelKey)
+            // Only registered models become labels: any other name a client sends is `unknown`.
+            metrics.countPredictionError(APIError(error).code, model: catalog.isRegistered(modelKey) ? modelKey : "unknown")
             throw error
         }
     }

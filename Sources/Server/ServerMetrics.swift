@@ -4,6 +4,12 @@ import Foundation
 /// format (version 0.0.4).
 ///
 /// See: https://prometheus.io/docs/instrumenting/exposition_formats/
+///
+/// NOTE: hand-written rather than apple/swift-metrics 2.13.0 with swift-server/swift-prometheus
+/// 2.4.1 (issue 17 asked to weigh them). The cardinality hole of issue 17 was in which values
+/// became labels, which a library leaves to its caller just the same; the callers here now pass
+/// only bounded values (registered model keys or `unknown`, router patterns, known methods or
+/// `other`). Switching would add three packages to every CI build; it was not measured.
 public final class ServerMetrics: @unchecked Sendable {
     /// Upper bounds, in seconds, of the latency histograms' buckets.
     static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -41,8 +47,13 @@ public final class ServerMetrics: @unchecked Sendable {
 
     public init() {}
 
-    /// Counts one answered request and its latency.
+    /// The methods that become labels; any other (a client may send any token) is `other`.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]
+
+    /// Counts one answered request and its latency. `route` must come from the router (a
+    /// bounded set), never from the request's path.
     func observeRequest(method: String, route: String, status: Int, seconds: Double) {
+        let method = Self.knownMethods.contains(method) ? method : "other"
         let routeLabel = labels(["route": route])
         lock.withLock {
             requests[labels(["method": method, "route": route, "status": String(status)]), default: 0] += 1
@@ -50,7 +61,8 @@ public final class ServerMetrics: @unchecked Sendable {
         }
     }
 
-    /// Counts one failed prediction by its error code.
+    /// Counts one failed prediction by its error code. `model` must be a registered model's key
+    /// or `unknown`: each distinct value is a series kept for ever.
     func countPredictionError(_ code: String, model: String) {
         lock.withLock { predictionErrors[labels(["model": model, "error": code]), default: 0] += 1 }
     }

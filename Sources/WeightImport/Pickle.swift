@@ -8,7 +8,10 @@ enum PickleValue {
     case float(Double)
     case string(String)
     case bytes([UInt8])
-    case tuple([PickleValue])
+    /// A tuple and its depth, computed once when it is built: tuples are values, so a pickle
+    /// that duplicates one (`DUP TUPLE2`, forty times) makes a graph whose tree is exponential,
+    /// and recomputing depths or descriptions by walking it would never finish.
+    case tuple([PickleValue], depth: Int)
     case list(PickleList)
     case dict(PickleDict)
     /// A reference to an allowed class or function (`module.name`), never called.
@@ -30,8 +33,28 @@ enum PickleValue {
         case let .list(list): list.depth
         case let .dict(dict): dict.depth
         case let .object(object): object.depth
-        case let .tuple(items): 1 + (items.map(\.depth).max() ?? 0)
+        case let .tuple(_, depth): depth
         default: 0
+        }
+    }
+
+    /// A bounded description for error messages: the kind of value and, for scalars, the value
+    /// (never a walk of nested containers, which may share children exponentially often).
+    var summary: String {
+        switch self {
+        case .none: "None"
+        case let .bool(value): String(value)
+        case let .int(value): String(value)
+        case let .float(value): String(value)
+        case let .string(value): value.count <= 64 ? "\"\(value)\"" : "a string of \(value.utf8.count) bytes"
+        case let .bytes(value): "\(value.count) bytes"
+        case let .tuple(items, _): "a tuple of \(items.count) items"
+        case let .list(list): "a list of \(list.items.count) items"
+        case let .dict(dict): "a dictionary of \(dict.entries.count) items"
+        case let .global(module, name): "\(module).\(name)"
+        case let .object(object): "a \(object.module).\(object.name) object"
+        case let .storage(storage): "storage \(storage.key)"
+        case .tensor: "a tensor"
         }
     }
 

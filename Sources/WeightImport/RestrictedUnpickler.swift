@@ -70,7 +70,7 @@ struct RestrictedUnpickler {
             case 0x55: try push(.string(try text(try r.u8())))                        // SHORT_BINSTRING
             case 0x42: try push(.bytes(Array(try r.bytes(try r.u32(), "pickle bytes"))))  // BINBYTES
             case 0x43: try push(.bytes(Array(try r.bytes(try r.u8(), "pickle bytes"))))   // SHORT_BINBYTES
-            case 0x29: try push(.tuple([]))                                           // EMPTY_TUPLE
+            case 0x29: try push(.tuple([], depth: 1))                                 // EMPTY_TUPLE
             case 0x74: try push(try tuple(try popMark()))                             // TUPLE
             case 0x85: try push(try tuple(try pop(1)))                                // TUPLE1
             case 0x86: try push(try tuple(try pop(2)))                                // TUPLE2
@@ -161,7 +161,7 @@ struct RestrictedUnpickler {
     }
 
     private func reduce(_ callable: PickleValue, _ arguments: PickleValue) throws(WeightImportError) -> PickleValue {
-        guard case let .global(module, name) = callable, case let .tuple(args) = arguments else {
+        guard case let .global(module, name) = callable, case let .tuple(args, _) = arguments else {
             throw malformed("REDUCE without an allowed callable and an argument tuple")
         }
         switch "\(module).\(name)" {
@@ -169,7 +169,7 @@ struct RestrictedUnpickler {
             let dict = PickleDict()
             if case let .list(pairs)? = args.first {
                 for pair in pairs.items {
-                    guard case let .tuple(kv) = pair, kv.count == 2 else { throw malformed("OrderedDict item is not a pair") }
+                    guard case let .tuple(kv, _) = pair, kv.count == 2 else { throw malformed("OrderedDict item is not a pair") }
                     try setItems(kv, in: dict)
                 }
             }
@@ -180,7 +180,7 @@ struct RestrictedUnpickler {
             return .list(set)
         case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
             guard args.count >= 4, case let .storage(storage) = args[0], let offset = args[1].int,
-                  case let .tuple(size) = args[2], case let .tuple(stride) = args[3] else {
+                  case let .tuple(size, _) = args[2], case let .tuple(stride, _) = args[3] else {
                 throw malformed("_rebuild_tensor_v2 with unexpected arguments")
             }
             let shape = size.compactMap(\.int), strides = stride.compactMap(\.int)
@@ -206,7 +206,7 @@ struct RestrictedUnpickler {
     /// `('storage', torch.FloatStorage, key, location, count)`, with a sixth field, the view
     /// metadata, `None`, in the legacy format.
     private mutating func persistentStorage(_ id: PickleValue) throws(WeightImportError) -> PickleValue {
-        guard case let .tuple(parts) = id, parts.count == 5 || parts.count == 6, parts[0].string == "storage",
+        guard case let .tuple(parts, _) = id, parts.count == 5 || parts.count == 6, parts[0].string == "storage",
               case let .global("torch", typeName) = parts[1], let type = Self.storageTypes[typeName],
               let key = parts[2].string, let count = parts[4].int, count >= 0 else {
             throw malformed("persistent id is not a torch storage")
@@ -276,8 +276,7 @@ struct RestrictedUnpickler {
     }
 
     private func tuple(_ items: [PickleValue]) throws(WeightImportError) -> PickleValue {
-        _ = try depth(of: items, in: 1)
-        return .tuple(items)
+        .tuple(items, depth: try depth(of: items, in: 1))
     }
 
     /// The depth of a container of depth `depth` once `items` are in it; marks them nested.

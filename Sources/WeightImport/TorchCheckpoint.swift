@@ -65,7 +65,7 @@ public final class TorchCheckpoint: ImportedWeights {
             throw WeightImportError.unsupported(path: path, feature: "not a Keras (.keras, .h5) or PyTorch (.pth) weights file")
         }
         let version = try RestrictedUnpickler.load(bytes.bytes, path: path, at: Self.legacyMagic.count)
-        guard version.value.int == 1001 else { throw WeightImportError.unsupported(path: path, feature: "torch.save protocol \(version.value)") }
+        guard version.value.int == 1001 else { throw WeightImportError.unsupported(path: path, feature: "torch.save protocol \(version.value.summary)") }
         let system = try RestrictedUnpickler.load(bytes.bytes, path: path, at: version.end)
         if case let .dict(info) = system.value, case .bool(false)? = info["little_endian"] {
             throw WeightImportError.unsupported(path: path, feature: "big-endian tensors")
@@ -77,7 +77,7 @@ public final class TorchCheckpoint: ImportedWeights {
         var ranges: [String: Range<Int>] = [:]
         for item in keyList.items {
             guard let key = item.string, let described = data.storages[key] else {
-                throw WeightImportError.malformed(path: path, reason: "storage key \(item) is not used by the data")
+                throw WeightImportError.malformed(path: path, reason: "storage key \(item.summary) is not used by the data")
             }
             let count = try r.offset(8, "storage \(key)'s size")
             guard count == described.count else {
@@ -103,7 +103,8 @@ public final class TorchCheckpoint: ImportedWeights {
         self.storage = storage
         var tensors: [String: TorchTensorReference] = [:]
         var flags: [String: Bool] = [:]
-        try Self.collect(Self.unwrap(value), prefix: "", depth: 0, into: &tensors, flags: &flags, path: path)
+        var budget = Self.walkBudget
+        try Self.collect(Self.unwrap(value), prefix: "", depth: 0, into: &tensors, flags: &flags, budget: &budget, path: path)
         if !tensors.isEmpty, tensors.keys.allSatisfy({ $0.hasPrefix("module.") }) {
             tensors = Dictionary(uniqueKeysWithValues: tensors.map { (String($0.key.dropFirst(7)), $0.value) })
         }
@@ -132,14 +133,25 @@ public final class TorchCheckpoint: ImportedWeights {
         return value
     }
 
+    /// The most modules and tensor entries one walk visits. A whole pickled InceptionV3 takes
+    /// about 1,000; a pickle whose modules share children (each level naming one child twice)
+    /// unfolds into 2^depth visits, which this bound stops after a fraction of a second.
+    static let walkBudget = 100_000
+
     /// Walks a state dict, or a module's `_parameters`, `_buffers` and `_modules`.
+    /// - Parameter budget: Visits left; each module and each dictionary entry costs one.
+    /// - Throws: `.tooLarge` when the walk runs out of budget.
     private static func collect(
         _ value: PickleValue, prefix: String, depth: Int, into tensors: inout [String: TorchTensorReference],
-        flags: inout [String: Bool], path: String
+        flags: inout [String: Bool], budget: inout Int, path: String
     ) throws {
         guard depth < 64 else { throw WeightImportError.malformed(path: path, reason: "modules nest too deeply") }
+        budget -= 1
+        guard budget >= 0 else { throw WeightImportError.tooLarge(path: path, what: "module tree walk (shared sub-modules?)", limit: walkBudget) }
         switch value {
         case let .dict(dict):
+            budget -= dict.entries.count
+            guard budget >= 0 else { throw WeightImportError.tooLarge(path: path, what: "module tree walk", limit: walkBudget) }
             for (key, item) in dict.entries {
                 if let name = key.string, case let .tensor(tensor) = item { tensors[prefix + name] = tensor }
             }
@@ -149,6 +161,8 @@ public final class TorchCheckpoint: ImportedWeights {
             if case let .list(set)? = state["_non_persistent_buffers_set"] { skipped = Set(set.items.compactMap(\.string)) }
             for group in ["_parameters", "_buffers"] {
                 guard case let .dict(members)? = state[group] else { continue }
+                budget -= members.entries.count
+                guard budget >= 0 else { throw WeightImportError.tooLarge(path: path, what: "module tree walk", limit: walkBudget) }
                 for (key, item) in members.entries {
                     if let name = key.string, !skipped.contains(name), case let .tensor(tensor) = item { tensors[prefix + name] = tensor }
                 }
@@ -156,7 +170,8 @@ public final class TorchCheckpoint: ImportedWeights {
             if case let .dict(modules)? = state["_modules"] {
                 for (key, item) in modules.entries {
                     guard let name = key.string else { continue }
-                    try collect(item, prefix: "\(prefix)\(name).", depth: depth + 1, into: &tensors, flags: &flags, path: path)
+                    try collect(
+                        item, prefix: "\(prefix)\(name).", depth: depth + 1, into: &tensors, flags: &flags, budget: &budget, path: path)
                 }
             }
             if depth == 0 {

@@ -117,7 +117,7 @@ struct CommandLineTests {
             let run = try runECG(["predict", missing, samplePage.path, "--json", "--models", registry])
             #expect(run.exited && run.status == 1)
             #expect(run.stdoutLines.count == 1 && run.stdout.contains("\"prediction\""))
-            #expect(run.stderrLines == ["error: \(missing): cannot read the file"])
+            #expect(run.stderrLines == ["error: \(missing): No such file or directory"])
         }
     }
 

@@ -135,7 +135,7 @@ struct APITests {
                 #expect(text.contains(#"ecg_http_requests_total{method="POST",route="/api/v1/predict",status="404"} 1"#))
                 #expect(text.contains(#"ecg_http_request_duration_seconds_count{route="/health"} 1"#))
                 #expect(text.contains(#"ecg_inference_duration_seconds_count{model="small_cnn"} 1"#))
-                #expect(text.contains(#"ecg_prediction_errors_total{error="unknown_model",model="nope"} 1"#))
+                #expect(text.contains(#"ecg_prediction_errors_total{error="unknown_model",model="unknown"} 1"#))
                 #expect(text.contains("ecg_models_loaded 1\n"))
             }
         }

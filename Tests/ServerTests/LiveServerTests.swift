@@ -81,15 +81,15 @@ final class RawConnection: @unchecked Sendable {
     }
 }
 
+/// Runs `body` with the full HTTP server (with its channel handlers) on a free loopback port.
+func withLiveServer(_ server: ECGServer, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    let app = buildApplication(server, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
+    try await app.test(.live) { client in try await body(try #require(client.port)) }
+    server.catalog.stop()
+}
+
 @Suite("Live server on loopback")
 struct LiveServerTests {
-    /// Runs `body` with the full HTTP server (with its channel handlers) on a free loopback port.
-    private func withLiveServer(_ server: ECGServer, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let app = buildApplication(server, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
-        try await app.test(.live) { client in try await body(try #require(client.port)) }
-        server.catalog.stop()
-    }
-
     @Test("Expect: 100-continue gets 100 Continue at once, then the answer to the body")
     func expectContinue() async throws {
         try await withFixture { fixture in

@@ -60,16 +60,24 @@ struct Fixture {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The server over this fixture.
+    /// The server over this fixture, with `budget` (or the default budget with `uploadLimit` and
+    /// `maxPixels`) and a shared pixel budget as `ecg serve` makes.
     func server(
         uploadLimit: Int = 2_000_000, maxPixels: Int = ImageDecoder.defaultMaxPixels, capacity: Int = 16, maxBatch: Int = 4,
-        load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
+        budget: RequestBudget? = nil, load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
     ) async throws -> ECGServer {
+        let budget = budget ?? {
+            var budget = RequestBudget()
+            budget.maxBodyBytes = uploadLimit
+            budget.image.maxPixels = maxPixels
+            return budget
+        }()
         let metrics = ServerMetrics()
         let catalog = ModelCatalog(
-            registry: registry, capacity: capacity, maxBatch: maxBatch, maxPixels: maxPixels, metrics: metrics, load: load)
+            registry: registry, capacity: capacity, maxBatch: maxBatch, limits: budget.image,
+            pixelBudget: PixelBudget(capacity: max(budget.maxDecodingPixels, budget.image.maxPixels)), metrics: metrics, load: load)
         return try await ECGServer(
-            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, uploadLimit: uploadLimit)
+            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, budget: budget)
     }
 }
 

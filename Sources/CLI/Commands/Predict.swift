@@ -32,9 +32,7 @@ extension ECG {
                 var failures = 0
                 for path in images {
                     do {
-                        guard let data = FileManager.default.contents(atPath: path) else {
-                            throw CLIError("cannot read the file")
-                        }
+                        let data = try ImageFile.read(path)
                         let prediction = try classifier.classify(imageData: data)
                         print(json ? try jsonLine(path, classifier, prediction) : table(path, classifier, prediction))
                     } catch {

@@ -35,6 +35,21 @@ extension ECG {
         @Option(help: "The largest upload accepted, in MB.")
         var uploadLimitMB = 20
 
+        @Option(help: "The most bytes of uploads held at once, in MB (503 server_busy past it).")
+        var bufferLimitMB = RequestBudget().maxBufferedBytes / 1_000_000
+
+        @Option(help: "The most uploads read or classified at once (503 server_busy past it).")
+        var maxUploads = RequestBudget().maxConcurrentUploads
+
+        @Option(help: "The largest image accepted, in megapixels (422 image_too_large past it).")
+        var maxMegapixels = Double(RequestBudget().image.maxPixels) / 1e6
+
+        @Option(help: "The most scans a JPEG may have (422 too_many_scans past it).")
+        var maxScans = RequestBudget().image.maxScans
+
+        @Option(help: "The most megapixels decoded at once across all models (later images wait).")
+        var decodingMegapixels = Double(RequestBudget().maxDecodingPixels) / 1e6
+
         @Option(help: "Requests that may wait for each model before new ones get 503.")
         var queueSize = 16
 
@@ -50,6 +65,11 @@ extension ECG {
             if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
             if uploadLimitMB < 1 { throw ValidationError("--upload-limit-mb must be at least 1") }
             if queueSize < 1 || maxBatch < 1 { throw ValidationError("--queue-size and --max-batch must be at least 1") }
+            if bufferLimitMB < uploadLimitMB { throw ValidationError("--buffer-limit-mb must be at least --upload-limit-mb") }
+            if maxUploads < 1 || maxScans < 1 { throw ValidationError("--max-uploads and --max-scans must be at least 1") }
+            if !(maxMegapixels > 0) || !(decodingMegapixels >= maxMegapixels) {
+                throw ValidationError("--max-megapixels must be positive and at most --decoding-megapixels")
+            }
             if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         }
 
@@ -65,7 +85,12 @@ extension ECG {
 
             var configuration = ServerConfiguration(registry: URL(fileURLWithPath: registryOptions.path))
             configuration.samples = URL(fileURLWithPath: data.map { "\($0)/test" } ?? "samples", isDirectory: true)
-            configuration.uploadLimit = uploadLimitMB * 1_000_000
+            configuration.budget.maxBodyBytes = uploadLimitMB * 1_000_000
+            configuration.budget.maxBufferedBytes = bufferLimitMB * 1_000_000
+            configuration.budget.maxConcurrentUploads = maxUploads
+            configuration.budget.image.maxPixels = Int(maxMegapixels * 1e6)
+            configuration.budget.image.maxScans = maxScans
+            configuration.budget.maxDecodingPixels = Int(decodingMegapixels * 1e6)
             configuration.queueCapacity = queueSize
             configuration.maxBatch = maxBatch
             configuration.preload = preload

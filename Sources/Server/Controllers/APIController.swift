@@ -20,10 +20,11 @@ struct APIController<Context: RequestContext> {
             ModelList(models: server.catalog.descriptions(), defaultModel: server.catalog.registry.defaultKey)
         }
         group.get("samples") { _, _ in SampleList(samples: server.gallery.samples) }
-        group.post("predict") { request, _ -> PredictionResponse in
+        group.post("predict") { request, context -> PredictionResponse in
             let started = DispatchTime.now()
-            let form = try await PredictForm.read(request, limit: server.uploadLimit, preferSample: false)
-            return try await server.predictor.predict(form, started: started, keepPreview: false).response
+            let form = try await PredictForm.read(request, server: server, preferSample: false)
+            return try await server.predictor.predict(
+                form, started: started, keepPreview: false, isAbandoned: clientGone(context)).response
         }
     }
 }

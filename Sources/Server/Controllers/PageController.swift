@@ -62,7 +62,7 @@ struct PageController<Context: RequestContext> {
         let fragment = request.uri.queryParameters["fragment"] != nil
         var model: String?
         do {
-            let form = try await PredictForm.read(request, limit: server.uploadLimit, preferSample: true)
+            let form = try await PredictForm.read(request, server: server, preferSample: true)
             model = form.model
             let result = try await server.predictor.predict(form, started: started, keepPreview: true)
             return fragment ? server.pages.render("result", ResultView(result)) : run(result: result, error: nil, model: model)

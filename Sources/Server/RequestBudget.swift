@@ -1,0 +1,124 @@
+import Foundation
+import ImageIO
+
+/// Every resource limit a request meets, in one place, with its default. Each refusal is a 4xx
+/// (or, for the shared budgets, a 503 with `Retry-After`) JSON answer with its own code; the
+/// table of them is in docs/hardening.md.
+///
+/// The limits are checked as early as the data allows: the body size from `Content-Length`
+/// before reading it, form fields while splitting the body, the image's pixels and scans from
+/// its header and markers before decoding it.
+public struct RequestBudget: Sendable, Equatable {
+    /// The longest request line, and the most bytes of headers (414 `uri_too_long`, 431
+    /// `headers_too_large`, answered by ``HTTPParseErrorHandler``).
+    public var maxHeaderBytes = 32_768
+    /// The largest request body (413 `payload_too_large`).
+    public var maxBodyBytes = 20_000_000
+    /// The most bytes of request bodies held in memory at once, across all requests: an upload
+    /// that would pass it is refused before its body is read (503 `server_busy`).
+    public var maxBufferedBytes = 100_000_000
+    /// The most uploads read at once (503 `server_busy`).
+    public var maxConcurrentUploads = 32
+    /// The largest url-encoded body: such a form only names a sample (413 `payload_too_large`).
+    public var maxURLEncodedBytes = 16_384
+    /// The most fields in a form (400 `too_many_fields`).
+    public var maxFormFields = 16
+    /// The longest field name, and the longest header block of a multipart part (400 `field_too_long`).
+    public var maxFieldNameBytes = 256
+    public var maxPartHeaderBytes = 8_192
+    /// Pixels, scans and pixels x scans of one image (422 `image_too_large`, `too_many_scans`).
+    public var image = ImageDecoder.Limits()
+    /// The most pixels decoded at once across all models, which bounds decoding memory (about 8
+    /// bytes a pixel at the peak): an image whose decoding would pass it waits for others to
+    /// finish. Never below `image.maxPixels`, so that one image of the largest size still fits.
+    public var maxDecodingPixels = 48_000_000
+
+    public init() {}
+}
+
+/// Admission for request bodies: how many uploads are being read and how many bytes they may
+/// hold, against ``RequestBudget/maxConcurrentUploads`` and ``RequestBudget/maxBufferedBytes``.
+/// A request reserves its declared length (or the body limit when it declares none) before its
+/// body is read, and releases it when its answer is made.
+public final class UploadGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private let maxUploads: Int
+    private let maxBytes: Int
+    // Guarded by `lock`:
+    private var uploads = 0
+    private var bytes = 0
+
+    public init(maxUploads: Int, maxBytes: Int) {
+        self.maxUploads = maxUploads
+        self.maxBytes = maxBytes
+    }
+
+    /// Reserves room for a body of `count` bytes, until the reservation is released.
+    /// - Throws: ``APIError/serverBusy(_:)`` when too many uploads or bytes are in flight.
+    public func reserve(_ count: Int) throws(APIError) -> UploadReservation {
+        lock.lock()
+        defer { lock.unlock() }
+        guard uploads < maxUploads else { throw .serverBusy("\(maxUploads) uploads are being read or classified") }
+        guard bytes + count <= maxBytes else { throw .serverBusy("the uploads in progress fill the server's buffer") }
+        uploads += 1
+        bytes += count
+        return UploadReservation(gate: self, bytes: count)
+    }
+
+    fileprivate func release(_ count: Int) {
+        lock.withLock {
+            uploads -= 1
+            bytes -= count
+        }
+    }
+
+    /// Uploads and bytes reserved now.
+    public var inFlight: (uploads: Int, bytes: Int) { lock.withLock { (uploads, bytes) } }
+}
+
+/// Room taken in an ``UploadGate``, given back when the last reference goes: a
+/// ``PredictForm`` holds it, so an upload's bytes count until its answer is made.
+public final class UploadReservation: Sendable {
+    private let gate: UploadGate
+    public let bytes: Int
+
+    fileprivate init(gate: UploadGate, bytes: Int) {
+        self.gate = gate
+        self.bytes = bytes
+    }
+
+    deinit { gate.release(bytes) }
+}
+
+/// The pixels being decoded at once across every model's worker, against
+/// ``RequestBudget/maxDecodingPixels``. Workers run on threads of their own, so waiting here
+/// blocks neither the event loops nor Swift's cooperative pool.
+public final class PixelBudget: @unchecked Sendable {
+    private let condition = NSCondition()
+    public let capacity: Int
+    // Guarded by `condition`:
+    private var used = 0
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Waits until `pixels` (at most the capacity) fit, then takes them.
+    public func acquire(_ pixels: Int) {
+        let pixels = min(pixels, capacity)
+        condition.lock()
+        while used + pixels > capacity { condition.wait() }
+        used += pixels
+        condition.unlock()
+    }
+
+    public func release(_ pixels: Int) {
+        condition.withLock {
+            used -= min(pixels, capacity)
+            condition.broadcast()
+        }
+    }
+
+    /// Pixels taken now.
+    public var inUse: Int { condition.withLock { used } }
+}

@@ -1,0 +1,118 @@
+import Dispatch
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ImageIO
+import Inference
+import Server
+import Testing
+
+/// The attacks of issue 17 that need the real HTTP server: parse errors, aborted uploads, and
+/// a full queue noticed before an upload's body is read.
+@Suite("Hardening: hostile connections to the live server")
+struct HardeningLiveTests {
+    /// Sends `request` on a new connection and returns the whole answer.
+    static func exchange(_ request: String, port: Int) async throws -> String {
+        let connection = try RawConnection(port: port)
+        connection.send(Array(request.utf8))
+        return await connection.readResponse()
+    }
+
+    @Test("A 100 KB URL is 414, 100 KB of headers 431, a bad Content-Length 400, each with a JSON body")
+    func httpParseErrorsAnswerJSON() async throws {
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server()) { port in
+                let longURL = try await Self.exchange(
+                    "GET /\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n", port: port)
+                #expect(longURL.hasPrefix("HTTP/1.1 414"), "\(longURL.prefix(200))")
+                #expect(longURL.contains("{\"error\":\"uri_too_long\""))
+
+                let longHeader = try await Self.exchange(
+                    "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 100_000))\r\n\r\n", port: port)
+                #expect(longHeader.hasPrefix("HTTP/1.1 431"), "\(longHeader.prefix(200))")
+                #expect(longHeader.contains("\"headers_too_large\""))
+
+                let badLength = try await Self.exchange(
+                    "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n", port: port)
+                #expect(badLength.hasPrefix("HTTP/1.1 400"), "\(badLength.prefix(200))")
+                #expect(badLength.contains("application/json"))
+                #expect(badLength.contains("\"error\":\""))
+
+                // The server still answers.
+                #expect(try await Self.exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", port: port).hasPrefix("HTTP/1.1 200"))
+            }
+        }
+    }
+
+    @Test("An upload cut short by the client is counted as 499 client_closed, never as a 500")
+    func clientAbortIsNotAServerError() async throws {
+        try await withFixture { fixture in
+            let server = try await fixture.server()
+            try await withLiveServer(server) { port in
+                do {
+                    let connection = try RawConnection(port: port)
+                    connection.send(Array("""
+                        POST /api/v1/predict HTTP/1.1\r
+                        Host: x\r
+                        Content-Type: \(Multipart.contentType)\r
+                        Content-Length: 100000\r
+                        \r
+                        --\(Multipart.boundary)\r
+
+                        """.utf8))
+                    try await Task.sleep(for: .milliseconds(100))
+                }  // closed here, 99,950 bytes short
+                var metrics = ""
+                for _ in 0..<100 {
+                    metrics = server.metrics.render()
+                    if metrics.contains("status=\"499\"") { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(metrics.contains("ecg_http_requests_total{method=\"POST\",route=\"/api/v1/predict\",status=\"499\"} 1"))
+                #expect(!metrics.contains("status=\"500\""))
+            }
+        }
+    }
+
+    @Test("With the model's queue full, a form whose model field comes first gets 503 busy before the image is sent")
+    func busyBeforeTheBody() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            var budget = RequestBudget()
+            budget.maxBodyBytes = 10_000_000
+            let server = try await fixture.server(capacity: 1, maxBatch: 1, budget: budget) { _, _ in model }
+            try await withLiveServer(server) { port in
+                let worker = try server.catalog.worker("small_cnn")
+                let first = Task { try await worker.submit(Fixture.png()) }  // being classified
+                await wait(for: model.started)
+                let second = Task { try await worker.submit(Fixture.png()) }  // fills the queue of 1
+                try await eventually { worker.isFull }
+                #expect(worker.isFull)
+
+                let connection = try RawConnection(port: port)
+                connection.send(Array("""
+                    POST /api/v1/predict HTTP/1.1\r
+                    Host: x\r
+                    Content-Type: \(Multipart.contentType)\r
+                    Content-Length: 5000000\r
+                    \r
+                    --\(Multipart.boundary)\r
+                    Content-Disposition: form-data; name="model"\r
+                    \r
+                    small_cnn\r
+                    --\(Multipart.boundary)\r
+                    Content-Disposition: form-data; name="image"; filename="page.png"\r
+                    Content-Type: image/png\r
+                    \r
+
+                    """.utf8))
+                let answer = await connection.readResponse()
+                #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer.prefix(300))")
+                #expect(answer.contains("\"busy\""))
+                model.release(2)
+                _ = try await first.value
+                _ = try await second.value
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Runs the attacks of issue 17 against a running `ecg serve` on loopback, together with normal
+traffic, for a fixed time, then prints: normal requests' p50/p99, /health's worst latency, the
+server's peak RSS (VmHWM), and every 5xx seen.
+
+    tools/load/attack.py --port PORT --pid SERVER_PID [--seconds 60] [--image PAGE.png]
+
+Started by tools/load/attack.sh, which builds the server and its four models. Python's standard
+library only, plus Pillow (when installed) for the progressive-JPEG and 16-bit PNG attacks.
+Loopback only; every attack sends bounded data and the whole run ends after --seconds.
+"""
+import argparse
+import http.client
+import io
+import os
+import socket
+import statistics
+import threading
+import time
+
+BOUNDARY = "ecglens-attack-boundary"
+
+
+def multipart(fields, image=None, image_name="image"):
+    parts = []
+    for name, value in fields:
+        parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n")
+    if image is not None:
+        parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{image_name}"; filename="x"\r\n'
+                     'Content-Type: image/jpeg\r\n\r\n'.encode() + image + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+class Run:
+    def __init__(self, port, seconds):
+        self.port = port
+        self.deadline = time.monotonic() + seconds
+        self.lock = threading.Lock()
+        self.statuses = {}          # attack name -> {status: count}
+        self.normal_ms = []
+        self.health_ms = []
+        self.errors = []            # (name, status, body) of every 5xx
+
+    def live(self):
+        return time.monotonic() < self.deadline
+
+    def record(self, name, status, body=b""):
+        with self.lock:
+            counts = self.statuses.setdefault(name, {})
+            counts[status] = counts.get(status, 0) + 1
+            if isinstance(status, int) and status >= 500 and status != 503:
+                self.errors.append((name, status, body[:200]))
+
+    def post(self, name, body, content_type=None, timeout=30):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            connection.request("POST", "/api/v1/predict", body=body, headers={
+                "Content-Type": content_type or f"multipart/form-data; boundary={BOUNDARY}"})
+            response = connection.getresponse()
+            data = response.read()
+            self.record(name, response.status, data)
+            return response.status
+        except (OSError, http.client.HTTPException) as error:
+            self.record(name, type(error).__name__)
+        finally:
+            connection.close()
+
+    def raw(self, name, data, close_early=False):
+        """Sends `data` on a raw connection; records the status line's code (or how it ended)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
+                sock.sendall(data)
+                if close_early:
+                    self.record(name, "closed early")
+                    return
+                answer = sock.recv(4096)
+                code = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else "no answer"
+                self.record(name, code, answer)
+        except OSError as error:
+            self.record(name, type(error).__name__)
+
+
+def loop(run, attack, pause=0.0):
+    while run.live():
+        attack()
+        if pause:
+            time.sleep(pause)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--pid", type=int, required=True)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--image", default="Sources/Server/Resources/static/example-ecg.png")
+    arguments = parser.parse_args()
+    run = Run(arguments.port, arguments.seconds)
+    page = open(arguments.image, "rb").read()
+    models = [b"small_cnn", b"mobilenetv2", b"inceptionv3", b"vgg16"]
+
+    # The attack payloads, made once.
+    try:
+        from PIL import Image
+        buffer = io.BytesIO()
+        Image.new("L", (4000, 4000), 128).save(buffer, "JPEG", progressive=True)
+        jpeg = buffer.getvalue()
+        last_sos = jpeg.rfind(b"\xff\xda")
+        scan_bomb = jpeg[:-2] + jpeg[last_sos:-2] * 1000 + b"\xff\xd9"
+        buffer = io.BytesIO()
+        Image.new("RGBA", (3900, 3900), (10, 20, 30, 255)).save(buffer, "PNG")  # 15.2 MP, under the limit
+        big_png = buffer.getvalue()
+        buffer = io.BytesIO()
+        Image.new("RGB", (16, 16)).save(buffer, "JPEG")
+        header_bomb = bytearray(buffer.getvalue())
+        sof = header_bomb.find(b"\xff\xc0")
+        header_bomb[sof + 5:sof + 9] = (7000).to_bytes(2, "big") * 2
+        header_bomb = bytes(header_bomb)
+    except ImportError:
+        print("note: Pillow is not installed: the scan-bomb and large-image attacks are left out")
+        scan_bomb = big_png = header_bomb = None
+
+    attacks = {
+        # 1. progressive-JPEG scan bomb, one per model
+        "scan_bomb": lambda: scan_bomb and [run.post("scan_bomb", multipart([("model", m)], scan_bomb)) for m in models],
+        # 3. 2-million-field url-encoded body, and a 19 MB field name
+        "urlencoded_fields": lambda: run.post("urlencoded_fields", b"a=1&" * 2_000_000, "application/x-www-form-urlencoded"),
+        "long_field_name": lambda: run.post("long_field_name", multipart([("x" * 19_000_000, b"1")])),
+        # 4. unknown model names of 2 MB
+        "unknown_models": lambda: run.post("unknown_models", multipart([("model", os.urandom(8).hex().encode() * 131_072)], page)),
+        # 5. large images over the four models, and a 633-byte 7000x7000 header
+        "large_png": lambda: big_png and run.post("large_png", multipart([("model", models[int(time.monotonic()) % 4])], big_png)),
+        "header_bomb": lambda: header_bomb and run.post("header_bomb", multipart([], header_bomb)),
+        # 6. 20 MB uploads
+        "upload_20mb": lambda: run.post("upload_20mb", multipart([], b"\xff\xd8\xff" + os.urandom(19_900_000))),
+        # 7. a body shorter than its Content-Length, then a closed connection
+        "aborted_body": lambda: run.raw("aborted_body", (
+            f"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"Content-Length: 1000000\r\n\r\n--{BOUNDARY}\r\n").encode(), close_early=True),
+        # 9. HTTP-level refusals
+        "long_url": lambda: run.raw("long_url", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        "long_headers": lambda: run.raw("long_headers", b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: " + b"b" * 100_000 + b"\r\n\r\n"),
+        "bad_length": lambda: run.raw("bad_length", b"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
+    }
+    # Parallelism per attack, as in the issue's reports (16 large-image connections, 4 long names...).
+    parallel = {"scan_bomb": 1, "urlencoded_fields": 2, "long_field_name": 4, "unknown_models": 2, "large_png": 16,
+                "header_bomb": 2, "upload_20mb": 16, "aborted_body": 1, "long_url": 1, "long_headers": 1, "bad_length": 1}
+
+    def normal():
+        start = time.monotonic()
+        status = run.post("normal", multipart([("model", b"small_cnn")], page), timeout=60)
+        if status == 200:
+            with run.lock:
+                run.normal_ms.append((time.monotonic() - start) * 1000)
+
+    def health():
+        start = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", run.port, timeout=10)
+        try:
+            connection.request("GET", "/health")
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            status = type(error).__name__
+        finally:
+            connection.close()
+        run.record("health", status)
+        with run.lock:
+            run.health_ms.append((time.monotonic() - start) * 1000)
+
+    threads = [threading.Thread(target=loop, args=(run, normal)) for _ in range(2)]
+    threads.append(threading.Thread(target=loop, args=(run, health, 0.05)))
+    for name, attack in attacks.items():
+        threads += [threading.Thread(target=loop, args=(run, attack, 0.1)) for _ in range(parallel[name])]
+    for thread in threads:
+        thread.start()
+    rss = []
+    while run.live():
+        try:
+            status = open(f"/proc/{arguments.pid}/status").read()
+            rss.append(int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) // 1024)
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.2)
+    for thread in threads:
+        thread.join()
+    try:
+        status = open(f"/proc/{arguments.pid}/status").read()
+        peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) // 1024
+    except (OSError, StopIteration):
+        peak = max(rss or [0])
+
+    def percentile(values, p):
+        return statistics.quantiles(values, n=100)[p - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
+
+    print(f"duration: {arguments.seconds:.0f} s; machine: {os.cpu_count()} CPUs")
+    for name, counts in sorted(run.statuses.items()):
+        print(f"  {name:18} {dict(sorted(counts.items(), key=str))}")
+    print(f"normal requests: {len(run.normal_ms)} answered 200; p50 {percentile(run.normal_ms, 50):.0f} ms, "
+          f"p99 {percentile(run.normal_ms, 99):.0f} ms")
+    print(f"/health: {len(run.health_ms)} probes; p99 {percentile(run.health_ms, 99):.1f} ms, worst {max(run.health_ms or [0]):.1f} ms")
+    print(f"server RSS: peak {peak} MB (VmHWM), highest sampled {max(rss or [0])} MB, last {rss[-1] if rss else 0} MB")
+    print(f"5xx answers other than 503: {len(run.errors)}")
+    for name, status, body in run.errors[:10]:
+        print(f"  {name}: {status} {body!r}")
+    return 1 if run.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Attack load test of `ecg serve` on loopback (issue 17; a benchmark, not a CI gate).
+#
+# Serves all four models (untrained random weights in a temporary folder, loaded at start), then
+# runs tools/load/attack.py for a fixed time: every attack of issue 17 in parallel with normal
+# uploads and /health probes. Prints normal requests' p50/p99, /health's worst latency, the
+# server's peak RSS and any 5xx; exits non-zero when a 5xx other than 503 was seen.
+#
+#   tools/load/attack.sh [-d SECONDS] [-b debug|release]
+#
+# Needs a build (swift build [-c release] --product ecg) and python3 (Pillow for two attacks).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration=60; configuration=release
+while getopts "d:b:" option; do
+  case $option in
+    d) duration=$OPTARG ;; b) configuration=$OPTARG ;;
+    *) sed -n '2,11p' "$0"; exit 2 ;;
+  esac
+done
+ecg=.build/$configuration/ecg
+[ -x "$ecg" ] || { echo "error: build first: swift build -c $configuration --product ecg" >&2; exit 1; }
+
+work=$(mktemp -d)
+log=$work/server.log
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+# The registry with its weights paths moved into the temporary folder.
+sed -E 's#"weights": "[^"]*/([^"/]+)"#"weights": "\1"#' models/models.json > "$work/models.json"
+$ecg init-weights --all --if-missing --models "$work/models.json" >/dev/null
+
+port=$((20000 + RANDOM % 20000))
+$ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --preload --log-level error >"$log" 2>&1 &
+server=$!
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { echo "error: the server is not ready"; cat "$log"; exit 1; }
+echo "server: $ecg ($configuration), four models loaded, RSS $(( $(ps -o rss= -p "$server") / 1024 )) MB before the attacks"
+status=0
+python3 tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" || status=$?
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ecg_http_requests_total.*status="5' || echo "/metrics: no 5xx counted"
+exit $status
