@@ -58,5 +58,7 @@ public func makeServer(_ configuration: ServerConfiguration, logger: Logger) asy
             logger.warning("model not loaded", metadata: ["model": "\(key)", "reason": "\(error)"])
         }
     }
-    return try await ECGServer(catalog: catalog, gallery: gallery, metrics: metrics, uploadLimit: configuration.uploadLimit)
+    return try await ECGServer(
+        catalog: catalog, gallery: gallery, metrics: metrics, uploadLimit: configuration.uploadLimit,
+        allowUntrained: configuration.allowUntrained)
 }

@@ -10,10 +10,16 @@ public struct ECGServer: Sendable {
     public let metrics: ServerMetrics
     /// The largest request body accepted, in bytes (413 past it).
     public let uploadLimit: Int
+    /// Whether models with untrained (random) weights may classify; a developer's setting.
+    public let allowUntrained: Bool
     let pages: Pages
     let assets: StaticAssets
 
-    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int = 20_000_000) async throws {
+    public init(
+        catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int = 20_000_000,
+        allowUntrained: Bool = false
+    ) async throws {
+        self.allowUntrained = allowUntrained
         self.catalog = catalog
         self.gallery = gallery
         self.metrics = metrics
@@ -22,7 +28,9 @@ public struct ECGServer: Sendable {
         assets = try StaticAssets()
     }
 
-    var predictor: Predictor { Predictor(catalog: catalog, gallery: gallery, metrics: metrics) }
+    var predictor: Predictor {
+        Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained)
+    }
 }
 
 /// The settings of `ecg serve`.
@@ -42,6 +50,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBatch = 4
     /// Load every installed model before serving.
     public var preload = false
+    /// Let models with untrained (random) weights classify (`ecg serve --allow-untrained`).
+    public var allowUntrained = false
 
     public init(registry: URL) {
         self.registry = registry

@@ -11,7 +11,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath)
 
 let ecgClasses = ["Abnormal_Heartbeat", "History_Myocardial_Infarction", "Myocardial_Infarction", "Normal"]
 
-/// A temporary folder with a registry (`small_cnn` with untrained weights, the default;
+/// A temporary folder with a registry (`small_cnn` with untrained weights, the default, which
+/// the fixture's server allows unless told otherwise;
 /// `missing` without weights; `broken` with a corrupt weights file) and a sample folder with one
 /// PNG per class. Deleted when the value is released by `withFixture`.
 struct Fixture {
@@ -63,13 +64,15 @@ struct Fixture {
     /// The server over this fixture.
     func server(
         uploadLimit: Int = 2_000_000, maxPixels: Int = ImageDecoder.defaultMaxPixels, capacity: Int = 16, maxBatch: Int = 4,
+        allowUntrained: Bool = true,
         load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
     ) async throws -> ECGServer {
         let metrics = ServerMetrics()
         let catalog = ModelCatalog(
             registry: registry, capacity: capacity, maxBatch: maxBatch, maxPixels: maxPixels, metrics: metrics, load: load)
         return try await ECGServer(
-            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, uploadLimit: uploadLimit)
+            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, uploadLimit: uploadLimit,
+            allowUntrained: allowUntrained)
     }
 }
 
