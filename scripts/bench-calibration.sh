@@ -26,6 +26,6 @@ for model in "$@"; do
     while IFS= read -r line; do
         total=$((total + 1))
         if grep -q '"confidence":"low"' <<<"$line"; then low=$((low + 1)); fi
-    done < <(find "$data/test" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0 | xargs -0 "$ECG" predict --model "$model" --json)
+    done < <(find -L "$data/test" -type f \( -name '*.jpg' -o -name '*.jpeg' -o -name '*.png' \) -print0 | xargs -0 "$ECG" predict --model "$model" --json)
     printf '%-12s test       uncertain answers: %d of %d files\n' "$model" "$low" "$total"
 done
