@@ -18,17 +18,16 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 RUN swift build -c release --product ecg --static-swift-stdlib
-# The binary, its template and asset bundle (looked up next to the executable), the registry,
-# the bundled samples, and untrained weights for the two small models (the large ones are
-# left out of the image: mount trained or generated weights on /app/models/weights instead).
-COPY models/models.json ./models/models.json
+# The binary, its template and asset bundle (looked up next to the executable), the registry
+# with the model cards, the bundled samples, and the trained Small CNN and MobileNetV2 weights.
+# InceptionV3 and VGG16 show as not trained: mount their trained weights on /app/models/weights.
+COPY models ./models
 COPY samples ./samples
 RUN mkdir -p /staging/models \
     && cp .build/release/ecg /staging/ \
     && cp -R .build/release/ECGLens_Server.resources /staging/ \
-    && cp models/models.json /staging/models/ \
-    && cp -R samples /staging/samples \
-    && .build/release/ecg init-weights small_cnn mobilenetv2 --models /staging/models/models.json
+    && cp -R models/models.json models/cards models/trained /staging/models/ \
+    && cp -R samples /staging/samples
 
 # Runtime stage: slim Debian with only the shared libraries the binary links (zlib is in the base).
 FROM debian:bookworm-slim

@@ -24,6 +24,10 @@ extension EvaluationReport {
         lines.append("accuracy  \(formatted(metrics.accuracy))   macro-F1  \(formatted(metrics.macroF1))   (\(interval))")
         lines.append("expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
                      + "log-loss \(f(logLoss, digits: 3))")
+        if let temperature, let before = calibrationBeforeScaling {
+            lines.append("  (after temperature scaling, T = \(f(temperature, digits: 3)); before it: expected calibration error "
+                         + "\(percent(before.expectedCalibrationError)))")
+        }
         lines.append("misclassified files: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
         lines.append(notice)
         return lines.joined(separator: "\n")

@@ -88,11 +88,16 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var seconds: Double
     /// The trainer's per-epoch log, when one was given.
     public var trainingLog: [EpochRecord]?
+    /// The calibration temperature the model's probabilities were scaled by; nil when it has none.
+    public var temperature: Double?
+    /// The calibration before temperature scaling, when the model has a temperature.
+    public var calibrationBeforeScaling: Calibration?
 
     enum CodingKeys: String, CodingKey {
         case notice, model, data, classes, bootstrap, metrics, calibration, misclassified, unreadable, images, seconds
         case fileCount = "file_count", imageCount = "image_count", duplicatesCounted = "duplicates_counted"
-        case logLoss = "log_loss", trainingLog = "training_log"
+        case logLoss = "log_loss", trainingLog = "training_log", temperature
+        case calibrationBeforeScaling = "calibration_before_temperature_scaling"
     }
 
     /// Measures `results` (from `Evaluator.run`) of `model`, whose outputs are `classes`.
@@ -106,8 +111,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
         bootstrap: Bootstrap, calibrationBins: Int = 10, countDuplicates: Bool = false, seconds: Double,
         trainingLog: [EpochRecord]? = nil, notice: String
     ) {
-        var seen = Set<[Int]>()
-        let counted = countDuplicates ? results : results.filter { seen.insert([$0.image, $0.label]).inserted }
+        let counted = countDuplicates ? results : countedOnce(results)
         let labels = counted.map(\.label), probabilities = counted.map(\.probabilities)
         self.notice = notice
         self.model = model

@@ -19,6 +19,11 @@ public struct Classifier: Sendable {
     public let provenance: String
     /// False for randomly initialised weights: predictions are then meaningless and say so.
     public let trained: Bool
+    /// The calibration temperature from the weights' metadata (1: not calibrated). Settable, so
+    /// `ecg calibrate` and `ecg evaluate` can read the uncalibrated probabilities.
+    public var temperature: Double
+    /// Calibrated top probabilities below this are uncertain answers; nil when not calibrated.
+    public let uncertainBelow: Double?
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
@@ -56,6 +61,8 @@ public struct Classifier: Sendable {
         input = InputTransform(inputSize: inputSize, resize: resize, preprocessing: preprocessing, crop: entry.crop ?? crop)
         provenance = metadata.provenance
         trained = metadata.trained
+        temperature = metadata.temperature ?? 1
+        uncertainBelow = metadata.uncertainBelow
     }
 
     /// The side of the square input image.
@@ -72,7 +79,8 @@ public struct Classifier: Sendable {
         }
     }
 
-    /// Classifies decoded images, one prediction per image.
+    /// Classifies decoded images, one prediction per image, with probabilities calibrated by
+    /// ``temperature``.
     /// - Throws: `TensorError` only for a programming error in the network.
     public func classify(_ images: [RGBImage]) throws -> [Prediction] {
         guard !images.isEmpty else { return [] }
@@ -86,7 +94,8 @@ public struct Classifier: Sendable {
             inferenceMilliseconds: done.milliseconds(since: prepared) / Double(images.count))
         let values = probabilities.scalars
         return (0..<images.count).map { index in
-            let row = Array(values[(index * classes.count)..<((index + 1) * classes.count)])
+            let row = TemperatureScaling.apply(
+                Array(values[(index * classes.count)..<((index + 1) * classes.count)]), temperature: temperature)
             return Prediction(classes: classes, probabilities: row, timings: timings)
         }
     }
@@ -105,6 +114,12 @@ public struct Prediction: Sendable, Codable, Equatable {
     public struct Timings: Sendable, Codable, Equatable {
         public var preprocessMilliseconds: Double
         public var inferenceMilliseconds: Double
+
+        public init(preprocessMilliseconds: Double, inferenceMilliseconds: Double) {
+            self.preprocessMilliseconds = preprocessMilliseconds
+            self.inferenceMilliseconds = inferenceMilliseconds
+        }
+
         enum CodingKeys: String, CodingKey {
             case preprocessMilliseconds = "preprocess", inferenceMilliseconds = "inference"
         }
@@ -115,6 +130,12 @@ public struct Prediction: Sendable, Codable, Equatable {
     /// One probability per class, summing to 1.
     public let probabilities: [Float]
     public let timings: Timings
+
+    public init(classes: [String], probabilities: [Float], timings: Timings) {
+        self.classes = classes
+        self.probabilities = probabilities
+        self.timings = timings
+    }
 
     /// The most probable class.
     public var predictedClass: String {

@@ -25,11 +25,20 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var transformInput: Bool?
     /// The part of the page the model reads (crop-to-trace), in page fractions.
     public var crop: CropBox?
-    /// One sentence on what the model is.
+    /// One sentence on what the model is, in plain words.
     public var description: String?
+    /// Measured test figures of the weights its card describes.
+    public var evaluation: ModelEvaluation?
+    /// The key of the data set it was trained on, in the registry's `datasets`.
+    public var dataset: String?
+    /// Its model card, relative to the registry file (`cards/mobilenetv2.md`).
+    public var card: String?
+    /// The command that trains (or imports) its weights, shown while they are not trained.
+    public var train: String?
 
     enum CodingKeys: String, CodingKey {
         case key, name, architecture, weights, preprocessing, resize, classes, description, crop
+        case evaluation, dataset, card, train
         case inputSize = "input_size", transformInput = "transform_input"
     }
 
@@ -49,10 +58,13 @@ public struct ModelRegistry: Sendable {
     public let defaultKey: String
     /// The folder that weights paths are relative to.
     public let baseDirectory: URL
+    /// The data sets entries name in their `dataset`, by key.
+    public private(set) var datasets: [String: DatasetCitation] = [:]
 
     private struct File: Codable {
         var `default`: String?
         var models: [ModelEntry]
+        var datasets: [String: DatasetCitation]?
     }
 
     /// Reads a registry file.
@@ -67,6 +79,17 @@ public struct ModelRegistry: Sendable {
         }
         try self.init(entries: file.models, defaultKey: file.default, baseDirectory: url.deletingLastPathComponent(),
                       path: url.path)
+        datasets = file.datasets ?? [:]
+        for entry in entries {
+            if let key = entry.dataset, datasets[key] == nil {
+                throw RegistryError.invalid(path: url.path, reason: "model \(entry.key) names the data set \"\(key)\", which \"datasets\" lacks")
+            }
+        }
+    }
+
+    /// Where `entry`'s model card is, when it has one.
+    public func cardURL(_ entry: ModelEntry) -> URL? {
+        entry.card.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
     }
 
     /// A registry of the given entries.
@@ -150,7 +173,7 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         case let .invalid(path, reason): "\(path): invalid model registry: \(reason)"
         case let .unknownModel(key, known): "unknown model \"\(key)\" (known: \(known.joined(separator: ", ")))"
         case let .notInstalled(key, path):
-            "model \(key) is not installed: no weights file at \(path); run `ecg init-weights \(key)` for untrained weights"
+            "model \(key) is not installed: no weights file at \(path); train or import it (see `ecg models`)"
         }
     }
 }

@@ -16,7 +16,7 @@ public enum ModelStatus: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .ready(trained, _): trained ? "ready" : "ready (UNTRAINED: random weights)"
+        case let .ready(trained, _): trained ? "ready" : "not trained (random weights): train or import it first"
         case let .notInstalled(reason): reason
         case let .failed(reason): "failed to load: \(reason)"
         }

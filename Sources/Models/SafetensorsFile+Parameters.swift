@@ -39,10 +39,16 @@ public struct WeightsMetadata: Sendable, Equatable {
     /// The crop box the model was trained with, as `left,top,right,bottom` page fractions; nil
     /// for the whole page.
     public var crop: String?
+    /// The temperature that calibrates the probabilities (`ecg calibrate`): each row of logits is
+    /// divided by it before the softmax. Nil when the model was never calibrated (temperature 1).
+    public var temperature: Double?
+    /// Calibrated top probabilities below this are answered as uncertain (chosen on the
+    /// validation split by `ecg calibrate`); nil when not calibrated.
+    public var uncertainBelow: Double?
 
     public init(architecture: Architecture, classes: [String], inputSize: Int, preprocessing: String,
                 resize: String, provenance: String, trained: Bool, options: NetworkOptions = .init(),
-                crop: String? = nil) {
+                crop: String? = nil, temperature: Double? = nil, uncertainBelow: Double? = nil) {
         self.architecture = architecture
         self.classes = classes
         self.inputSize = inputSize
@@ -52,18 +58,23 @@ public struct WeightsMetadata: Sendable, Equatable {
         self.trained = trained
         self.options = options
         self.crop = crop
+        self.temperature = temperature
+        self.uncertainBelow = uncertainBelow
     }
 
-    /// The `__metadata__` strings.
+    /// The `__metadata__` strings. The provenance is written with ``portable(_:)``: weights files
+    /// travel, so they never record the writing machine's absolute paths.
     public var dictionary: [String: String] {
         let classList = (try? JSONEncoder().encode(classes)).flatMap { String(data: $0, encoding: .utf8) } ?? "[]"
         var strings = [
             "format": "ecglens/1", "architecture": architecture.rawValue, "classes": classList,
             "input_size": String(inputSize), "preprocessing": preprocessing, "resize": resize,
-            "provenance": provenance, "trained": trained ? "true" : "false",
+            "provenance": Self.portable(provenance), "trained": trained ? "true" : "false",
             "transform_input": options.transformInput ? "true" : "false",
         ]
         strings["crop"] = crop
+        strings["temperature"] = temperature.map { String($0) }
+        strings["uncertain_below"] = uncertainBelow.map { String($0) }
         return strings
     }
 
@@ -86,7 +97,17 @@ public struct WeightsMetadata: Sendable, Equatable {
             resize: m["resize"] ?? "bicubic", provenance: m["provenance"] ?? "unknown",
             trained: m["trained"] != "false",
             options: NetworkOptions(transformInput: m["transform_input"] == "true"),
-            crop: m["crop"])
+            crop: m["crop"],
+            temperature: try m["temperature"].map { text in
+                guard let value = Double(text), value.isFinite, value > 0 else { throw fail("metadata has an invalid temperature \(text)") }
+                return value
+            },
+            uncertainBelow: try m["uncertain_below"].map { text in
+                guard let value = Double(text), (0...1).contains(value) else {
+                    throw fail("metadata has an invalid uncertain_below \(text)")
+                }
+                return value
+            })
     }
 }
 

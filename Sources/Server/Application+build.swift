@@ -80,5 +80,7 @@ public func makeServer(_ configuration: ServerConfiguration, logger: Logger) asy
             logger.warning("model not loaded", metadata: ["model": "\(key)", "reason": "\(error)"])
         }
     }
-    return try await ECGServer(catalog: catalog, gallery: gallery, metrics: metrics, budget: budget)
+    return try await ECGServer(
+        catalog: catalog, gallery: gallery, metrics: metrics, budget: budget,
+        allowUntrained: configuration.allowUntrained)
 }

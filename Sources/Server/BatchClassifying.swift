@@ -10,8 +10,14 @@ public protocol BatchClassifying: Sendable {
     var displayName: String { get }
     /// False for randomly initialised weights, whose predictions are labelled UNTRAINED.
     var trained: Bool { get }
+    /// Calibrated top probabilities below this are uncertain answers; nil when not calibrated.
+    var uncertainBelow: Double? { get }
     /// Classifies decoded images, one prediction per image, in order.
     func classify(_ images: [RGBImage]) throws -> [Prediction]
+}
+
+extension BatchClassifying {
+    public var uncertainBelow: Double? { nil }
 }
 
 extension Classifier: BatchClassifying {}

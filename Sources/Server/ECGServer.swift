@@ -12,6 +12,8 @@ public struct ECGServer: Sendable {
     public let budget: RequestBudget
     /// The uploads being read or classified, against the budget's shared bounds.
     public let uploadGate: UploadGate
+    /// Whether models with untrained (random) weights may classify; a developer's setting.
+    public let allowUntrained: Bool
     let pages: Pages
     let assets: StaticAssets
     /// Built once: every prediction request shares it.
@@ -22,7 +24,11 @@ public struct ECGServer: Sendable {
 
     /// - Parameter budget: The request limits; the catalog's decoder limits and pixel budget are
     ///   set where it is made (``makeServer(_:logger:)`` takes both from one ``RequestBudget``).
-    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, budget: RequestBudget = RequestBudget()) async throws {
+    public init(
+        catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, budget: RequestBudget = RequestBudget(),
+        allowUntrained: Bool = false
+    ) async throws {
+        self.allowUntrained = allowUntrained
         self.catalog = catalog
         self.gallery = gallery
         self.metrics = metrics
@@ -30,14 +36,16 @@ public struct ECGServer: Sendable {
         uploadGate = UploadGate(maxUploads: budget.maxConcurrentUploads, maxBytes: budget.maxBufferedBytes)
         pages = try await Pages()
         assets = try StaticAssets()
-        predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics)
+        predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained)
     }
 
     /// The server with the default budget but an upload limit of `uploadLimit` bytes.
-    public init(catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int) async throws {
+    public init(
+        catalog: ModelCatalog, gallery: SampleGallery, metrics: ServerMetrics, uploadLimit: Int, allowUntrained: Bool = false
+    ) async throws {
         var budget = RequestBudget()
         budget.maxBodyBytes = uploadLimit
-        try await self.init(catalog: catalog, gallery: gallery, metrics: metrics, budget: budget)
+        try await self.init(catalog: catalog, gallery: gallery, metrics: metrics, budget: budget, allowUntrained: allowUntrained)
     }
 }
 
@@ -55,6 +63,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBatch = 4
     /// Load every installed model before serving.
     public var preload = false
+    /// Let models with untrained (random) weights classify (`ecg serve --allow-untrained`).
+    public var allowUntrained = false
 
     public init(registry: URL) {
         self.registry = registry

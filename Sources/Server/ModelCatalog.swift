@@ -83,69 +83,9 @@ public final class ModelCatalog: @unchecked Sendable {  // `resolved` is guarded
     public func descriptions() -> [ModelDescription] {
         let resolved = lock.withLock { self.resolved }
         return registry.entries.map { entry in
-            ModelDescription(resolved[entry.key]!, isDefault: entry.key == registry.defaultKey, worker: workers[entry.key]!.state)
+            ModelDescription(
+                resolved[entry.key]!, registry: registry, isDefault: entry.key == registry.defaultKey,
+                worker: workers[entry.key]!.state)
         }
-    }
-}
-
-/// What `GET /api/v1/models` says about one model.
-public struct ModelDescription: Sendable, Codable, Equatable {
-    public enum State: String, Sendable, Codable {
-        case ready
-        case notInstalled = "not_installed"
-        case failed
-    }
-
-    public let key: String
-    public let name: String
-    public let architecture: String
-    public let framework: String
-    public let inputSize: Int
-    public let preprocessing: String
-    public let resize: String?
-    public let classes: [String]
-    public let description: String?
-    public let isDefault: Bool
-    public let status: State
-    /// Why the model is not ready.
-    public let reason: String?
-    /// Where the weights came from, when the weights file could be read.
-    public let provenance: String?
-    /// False for randomly initialised weights; nil when unknown.
-    public let trained: Bool?
-    /// Whether the model is in memory now.
-    public let loaded: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case key, name, architecture, framework, preprocessing, resize, classes, description, status, reason
-        case provenance, trained, loaded
-        case inputSize = "input_size", isDefault = "default"
-    }
-
-    /// The input and classes come from `model`'s resolution (entry, then weights metadata, then
-    /// the architecture's defaults), so they agree with what the loaded classifier uses.
-    init(_ model: ResolvedModel, isDefault: Bool, worker: InferenceWorker.State) {
-        let entry = model.entry
-        key = entry.key
-        name = entry.name ?? entry.architecture.displayName
-        architecture = entry.architecture.rawValue
-        framework = entry.architecture.framework.rawValue
-        inputSize = model.inputSize
-        preprocessing = model.preprocessing
-        resize = model.resize
-        classes = model.classes
-        description = entry.description
-        self.isDefault = isDefault
-        switch (model.status, worker) {
-        case let (.ready(trained, provenance), .failed(reason)):
-            (status, self.reason, self.provenance, self.trained) = (.failed, reason, provenance, trained)
-        case let (.ready(trained, provenance), _):
-            (status, reason, self.provenance, self.trained) = (.ready, nil, provenance, trained)
-        case let (.notInstalled(reason), _):
-            (status, self.reason, provenance, trained) = (.notInstalled, reason, nil, nil)
-        case let (.failed(reason), _):
-            (status, self.reason, provenance, trained) = (.failed, reason, nil, nil)
-        }
-        if case .loaded = worker { loaded = true } else { loaded = false }
     }
 }

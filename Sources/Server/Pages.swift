@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Inference
 import Mustache
 
 /// Renders the HTML pages from the bundled Mustache templates (HTML-escaped by default).
@@ -67,42 +68,6 @@ struct HomeView {
     let notice = researchNotice
 }
 
-struct ModelCardView {
-    let key: String
-    let name: String
-    let architecture: String
-    let framework: String
-    let inputSize: Int
-    let preprocessing: String
-    let weights: String
-    let description: String?
-    let state: String
-    let statusText: String
-    let ready: Bool
-    let untrained: Bool
-    let checked: Bool
-
-    init(_ model: ModelDescription, checked: Bool) {
-        key = model.key
-        name = model.name
-        architecture = model.architecture
-        framework = model.framework == "keras" ? "Keras layout" : "torchvision layout"
-        inputSize = model.inputSize
-        preprocessing = [Optional(model.preprocessing), model.resize.map { "\($0) resize" }].compactMap { $0 }.joined(separator: ", ")
-        weights = model.provenance ?? "none installed"
-        description = model.description
-        state = model.status.rawValue
-        ready = model.status == .ready
-        untrained = model.trained == false
-        switch model.status {
-        case .ready: statusText = model.loaded ? "ready (loaded)" : "ready"
-        case .notInstalled: statusText = "not installed: run ecg init-weights \(model.key) for untrained weights"
-        case .failed: statusText = "failed to load: \(model.reason ?? "")"
-        }
-        self.checked = checked
-    }
-}
-
 struct RunView {
     struct SampleView {
         let id: String
@@ -134,6 +99,11 @@ struct ResultView {
     let predictionLabel: String
     let modelName: String
     let untrained: Bool
+    /// An uncertain answer shows its two leading classes instead of one prediction.
+    let uncertain: Bool
+    let firstLabel: String
+    let secondLabel: String
+    let uncertainReason: String
     let imageSource: String
     let imageAlt: String
     let bars: [Bar]
@@ -149,6 +119,14 @@ struct ResultView {
         predictionLabel = Conditions.label(response.prediction)
         modelName = response.modelName
         untrained = !response.trained
+        uncertain = response.confidence == .low
+        let leading = response.leadingClasses.map(Conditions.label)
+        firstLabel = leading.first ?? predictionLabel
+        secondLabel = leading.count > 1 ? leading[1] : ""
+        let top = result.classes.map { $0.probability }.sorted(by: >)
+        uncertainReason = top.count > 1 && top[0] - top[1] < Prediction.closeMargin
+            ? String(format: "their probabilities are close (%.1f %% and %.1f %%).", top[0] * 100, top[1] * 100)
+            : String(format: "its top probability, %.1f %%, is below the level at which it was right often enough on validation pages.", (top.first ?? 0) * 100)
         if let sample = result.sample {
             imageSource = sample.url
             imageAlt = "The sample image of class \(Conditions.label(sample.label))"

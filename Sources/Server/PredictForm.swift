@@ -21,6 +21,9 @@ struct PredictForm {
     /// clients send when they do not know).
     static let imageTypes: Set<String> = ["image/png", "image/jpeg", "image/jpg", "image/pjpeg", "application/octet-stream"]
 
+    /// The answer to a form with neither an image nor a sample.
+    static let noInput = APIError.badRequest("send an image file in the field \"image\", or a sample name in \"sample\"")
+
     /// Reads and checks the body of `request` within `server`'s ``RequestBudget``.
     ///
     /// Before a byte of the body is read: the declared length against the body limit (413) and
@@ -99,10 +102,10 @@ struct PredictForm {
         }
         let model = form["model"].map { text($0.body) }
         let sample = form["sample"].map { text($0.body) }
-        // Browsers send an empty file part when no file was chosen.
-        let image = form["image"].flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
+        // Browsers send an empty file part when no file was chosen. `file` is the old app's name.
+        let image = (form["image"] ?? form["file"]).flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
         if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample)) }
-        guard let image else { throw .badRequest("send an image file in the field \"image\", or a sample name in \"sample\"") }
+        guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
         if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
             throw .unsupportedMediaType("\(declared) is not supported: send a JPEG or PNG image")

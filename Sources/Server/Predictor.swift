@@ -23,6 +23,11 @@ public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
     public let trained: Bool
     /// The most probable class.
     public let prediction: String
+    /// `low` when the answer is uncertain: the calibrated top probability is below the model's
+    /// threshold, or the top two classes are close (then read `leading_classes`); else `high`.
+    public let confidence: AnswerConfidence
+    /// The two most probable classes, most probable first.
+    public let leadingClasses: [String]
     /// Every class's probability.
     public let probabilities: [String: Float]
     public let timingsMilliseconds: Timings
@@ -31,8 +36,8 @@ public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
     public let notice: String
 
     enum CodingKeys: String, CodingKey {
-        case model, trained, prediction, probabilities, sample, notice
-        case modelName = "model_name", timingsMilliseconds = "timings_ms"
+        case model, trained, prediction, probabilities, sample, notice, confidence
+        case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
     }
 }
 
@@ -44,6 +49,8 @@ struct Predictor: Sendable {
     let catalog: ModelCatalog
     let gallery: SampleGallery
     let metrics: ServerMetrics
+    /// Whether untrained models may classify (see ``refuseUntrained(_:)``).
+    var allowUntrained = false
 
     /// A finished prediction, with what the result page shows besides the JSON.
     struct Result {
@@ -66,6 +73,7 @@ struct Predictor: Sendable {
         let modelKey = form.model ?? catalog.registry.defaultKey
         do {
             let worker = try catalog.worker(form.model)
+            try refuseUntrained(form.model)
             let data: [UInt8]
             var sample: SampleGallery.Sample?
             switch form.input {
@@ -84,6 +92,8 @@ struct Predictor: Sendable {
             let response = PredictionResponse(
                 model: outcome.model.key, modelName: outcome.model.displayName, trained: outcome.model.trained,
                 prediction: prediction.predictedClass,
+                confidence: prediction.confidence(uncertainBelow: outcome.model.uncertainBelow),
+                leadingClasses: prediction.leadingClasses,
                 probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
                 timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
             return Result(

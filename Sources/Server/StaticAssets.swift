@@ -10,7 +10,7 @@ struct StaticAssets: Sendable {
             ?? Bundle.module.url(forResource: "static", withExtension: nil) else {
             throw ServerSetupError("the Server module's static files are missing from its resource bundle")
         }
-        let types = ["css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "png": "image/png",
+        let types = ["css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "png": "image/png", "ico": "image/x-icon",
                      "svg": "image/svg+xml", "yaml": "application/yaml; charset=utf-8"]
         var files: [String: (ByteBuffer, String)] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where !name.hasPrefix(".") {

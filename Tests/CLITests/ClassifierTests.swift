@@ -26,7 +26,7 @@ struct ClassifierTests {
             }
             #expect(!trained)
             #expect(provenance.contains("untrained") && provenance.contains("seed 3"))
-            #expect(status.description.contains("UNTRAINED"))
+            #expect(status.description.contains("not trained"))
         }
     }
 

@@ -35,7 +35,7 @@ struct CommandLineTests {
             #expect(initialise.stdout.contains("small_cnn: wrote untrained random weights"))
 
             let models = try runECG(["models", "--models", registry])
-            #expect(models.status == 0 && models.stdout.contains("* small_cnn") && models.stdout.contains("UNTRAINED"))
+            #expect(models.status == 0 && models.stdout.contains("* small_cnn") && models.stdout.contains("not trained"))
 
             let json = try runECG(["predict", samplePage.path, "--model", "small_cnn", "--json", "--models", registry])
             #expect(json.status == 0, "\(json.stderr)")

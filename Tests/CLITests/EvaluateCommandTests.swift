@@ -13,16 +13,7 @@ struct EvaluateCommandTests {
             let registry = try smallCNNRegistry(in: directory).path
             let initialise = try runECG(["init-weights", "small_cnn", "--models", registry])
             #expect(initialise.status == 0, "\(initialise.stderr)")
-            let data = directory.appendingPathComponent("data")
-            for (label, name) in ecgClasses.enumerated() {
-                let folder = data.appendingPathComponent(name)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                for index in 0..<3 {
-                    let image = gradientImage(width: 96, height: 64, phase: 40 * label + 13 * index)
-                    try ImageEncoder.png(image).write(to: folder.appendingPathComponent("\(index).png"))
-                }
-            }
-            try body(registry, data, directory)
+            try body(registry, try writeGradientDataSet(in: directory, perClass: 3), directory)
         }
     }
 

@@ -52,6 +52,21 @@ func gradientImage(width: Int, height: Int, phase: Int = 0) -> RGBImage {
     return RGBImage(width: width, height: height, pixels: pixels)
 }
 
+/// Writes `directory/data/<class>/<n>.png`, `perClass` distinct 96 x 64 gradient PNGs per class,
+/// and returns the `data` folder: a small labelled data set for `ecg evaluate` and `ecg calibrate`.
+func writeGradientDataSet(in directory: URL, perClass: Int) throws -> URL {
+    let data = directory.appendingPathComponent("data")
+    for (label, name) in ecgClasses.enumerated() {
+        let folder = data.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for index in 0..<perClass {
+            let image = gradientImage(width: 96, height: 64, phase: 40 * label + 13 * index)
+            try ImageEncoder.png(image).write(to: folder.appendingPathComponent("\(index).png"))
+        }
+    }
+    return data
+}
+
 // MARK: - Running the `ecg` executable
 
 /// The `ecg` executable built next to the test binary, or nil when only the test products were

@@ -9,7 +9,7 @@ import Testing
 
 @Suite("JSON API")
 struct APITests {
-    @Test("GET /api/v1/models lists every model with its status, and UNTRAINED weights as trained: false")
+    @Test("GET /api/v1/models lists every model with its status, and untrained weights as not_trained, trained: false")
     func models() async throws {
         try await withFixture { fixture in
             try await withRouter(fixture.server()) { client in
@@ -19,10 +19,11 @@ struct APITests {
                 #expect(json["default"] as? String == "small_cnn")
                 let models = try #require(json["models"] as? [[String: Any]])
                 #expect(models.map { $0["key"] as? String } == ["small_cnn", "missing", "broken"])
-                #expect(models.map { $0["status"] as? String } == ["ready", "not_installed", "failed"])
+                #expect(models.map { $0["status"] as? String } == ["not_trained", "not_installed", "failed"])
                 #expect(models[0]["trained"] as? Bool == false)
                 #expect(models[0]["input_size"] as? Int == 299)
-                #expect((models[1]["reason"] as? String)?.contains("init-weights missing") == true)
+                #expect((models[1]["reason"] as? String)?.contains("not installed") == true)
+                #expect((models[0]["reason"] as? String)?.contains("not trained") == true)
             }
         }
     }

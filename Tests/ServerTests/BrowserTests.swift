@@ -143,14 +143,15 @@ struct BrowserTests {
         try await browser.click(browser.element("button[value=upload]"))
 
         let heading = try await browser.text(browser.element("#result-heading"))
-        #expect(heading.hasPrefix("Prediction: "))
+        // Random weights often put two classes close together: then the answer is "Uncertain: A or B".
+        #expect(heading.hasPrefix("Prediction: ") || heading.hasPrefix("Uncertain: "), "\(heading)")
         let bars = try await browser.elements("#result .bars li")
         var shown: [String] = []
         for bar in bars { shown.append(try await browser.text(bar)) }
         #expect(shown.count == 4)
         #expect(shown.allSatisfy { $0.range(of: #"\d+\.\d%$"#, options: .regularExpression) != nil }, "\(shown)")
         #expect(shown.contains { $0.hasPrefix("History of myocardial infarction") })
-        #expect(try await browser.text(browser.element(".result-model")).contains("UNTRAINED"))
+        #expect(try await browser.text(browser.element(".result-model")).contains("NOT TRAINED"))
         #expect(try await browser.currentURL().hasSuffix("/run"), "the result appeared in place")
 
         try await browser.call("POST", "/execute/sync", ["script": "window.scrollTo(0, 0)", "args": []])

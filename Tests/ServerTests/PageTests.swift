@@ -15,7 +15,7 @@ struct PageTests {
                 #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                 let html = response.text
                 for text in ["History of myocardial infarction", "Abnormal heartbeat", "not a medical device",
-                             "/static/app.js", "/samples/Abnormal_Heartbeat", "UNTRAINED"] {
+                             "/static/app.js", "/samples/Abnormal_Heartbeat", "NOT TRAINED"] {
                     #expect(html.contains(text), "\(text)")
                 }
                 #expect(!html.contains("<script>"), "no inline script")
@@ -29,10 +29,10 @@ struct PageTests {
         try await withFixture { fixture in
             try await withRouter(fixture.server()) { client in
                 let html = try await client.execute(uri: "/run", method: .get).text
-                #expect(html.contains(#"<form id="predict-form" class="predict-form" method="post" action="/predict" enctype="multipart/form-data">"#))
+                #expect(html.contains(#"<form id="predict-form" class="predict-form" method="post" action="/predict#result" enctype="multipart/form-data">"#))
                 #expect(html.contains(#"value="small_cnn" checked"#))
                 #expect(html.contains(#"value="missing" disabled"#))
-                #expect(html.contains("not installed: run ecg init-weights missing"))
+                #expect(html.contains("not installed: no weights file yet"))
                 #expect(html.contains("failed to load"))
                 #expect(html.contains(#"<input type="file" id="image-input" name="image""#))
                 #expect(html.contains(#"<label for="image-input">"#))
@@ -48,11 +48,11 @@ struct PageTests {
                 let response = try await client.post("/predict", form: Multipart.form(model: "small_cnn", image: Fixture.png()))
                 #expect(response.status == .ok)
                 let html = response.text
-                #expect(html.contains("<h2 id=\"result-heading\" tabindex=\"-1\">Prediction: "))
+                #expect(html.contains("<h2 id=\"result-heading\" tabindex=\"-1\""))
                 #expect(html.contains("src=\"data:image/jpeg;base64,"))
                 #expect(html.components(separatedBy: "<meter ").count == 5)
                 #expect(html.contains("Inference took <strong>"))
-                #expect(html.contains("UNTRAINED"))
+                #expect(html.contains("NOT TRAINED"))
                 #expect(html.contains("<form id=\"predict-form\""))
 
                 let fragment = try await client.post("/predict?fragment=1", form: Multipart.form(sample: "Normal"))
@@ -73,7 +73,7 @@ struct PageTests {
                 #expect(page.text.contains("the data is not a JPEG or PNG image"))
                 let fragment = try await client.post("/predict?fragment=1", form: Multipart.form(model: "missing", sample: "Normal"))
                 #expect(fragment.status == .serviceUnavailable)
-                #expect(fragment.text.contains("ecg init-weights missing"))
+                #expect(fragment.text.contains("model missing is not installed"))
             }
         }
     }

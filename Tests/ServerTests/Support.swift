@@ -11,7 +11,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath)
 
 let ecgClasses = ["Abnormal_Heartbeat", "History_Myocardial_Infarction", "Myocardial_Infarction", "Normal"]
 
-/// A temporary folder with a registry (`small_cnn` with untrained weights, the default;
+/// A temporary folder with a registry (`small_cnn` with untrained weights, the default, which
+/// the fixture's server allows unless told otherwise;
 /// `missing` without weights; `broken` with a corrupt weights file) and a sample folder with one
 /// PNG per class. Deleted when the value is released by `withFixture`.
 struct Fixture {
@@ -64,7 +65,8 @@ struct Fixture {
     /// `maxPixels`) and a shared pixel budget as `ecg serve` makes.
     func server(
         uploadLimit: Int = 2_000_000, maxPixels: Int = ImageDecoder.defaultMaxPixels, capacity: Int = 16, maxBatch: Int = 4,
-        budget: RequestBudget? = nil, load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
+        budget: RequestBudget? = nil, allowUntrained: Bool = true,
+        load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
     ) async throws -> ECGServer {
         let budget = budget ?? {
             var budget = RequestBudget()
@@ -77,7 +79,8 @@ struct Fixture {
             registry: registry, capacity: capacity, maxBatch: maxBatch, limits: budget.image,
             pixelBudget: PixelBudget(capacity: max(budget.maxDecodingPixels, budget.image.maxPixels)), metrics: metrics, load: load)
         return try await ECGServer(
-            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, budget: budget)
+            catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, budget: budget,
+            allowUntrained: allowUntrained)
     }
 }
 

@@ -18,7 +18,8 @@ extension ECG {
                 percentile-bootstrap 95% intervals, the confusion matrix, expected calibration error with a \
                 reliability diagram, and log-loss. Writes OUT/evaluation.json, OUT/evaluation.md (a Markdown \
                 table for model cards) and OUT/report.html (inline SVG plots, no external resources, and the \
-                misclassified files). Each distinct picture counts once: copies and near duplicates (found as \
+                misclassified files). A model calibrated by `ecg calibrate` is measured with its calibrated \
+                probabilities, and the calibration error before temperature scaling is reported too. Each distinct picture counts once: copies and near duplicates (found as \
                 `ecg split` finds them) are merged, so the bootstrap resamples independent images. \
                 Unreadable images are reported and skipped, and make the exit status 1. \(researchNotice)
                 """)
@@ -86,6 +87,9 @@ extension ECG {
                 let log = try trainingLog.map { try readTrainingLog(URL(fileURLWithPath: $0)) }
                 var classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
+                // Classify uncalibrated, then scale: the report shows the calibration before and after.
+                let temperature = classifier.temperature
+                classifier.temperature = 1
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
                 if let all = try? ImageFolder(directory: folder.directory) {
                     for name in all.classes where !folder.classes.contains(name) {
@@ -104,10 +108,18 @@ extension ECG {
                 }
                 guard !results.isEmpty else { throw CLIError("\(data): none of the \(folder.files.count) images could be read") }
 
-                let report = EvaluationReport(
-                    model: .init(classifier), classes: classifier.classes, data: data, results: results, unreadable: unreadable,
+                var report = EvaluationReport(
+                    model: .init(classifier), classes: classifier.classes, data: data,
+                    results: results.map { $0.scaled(by: temperature) }, unreadable: unreadable,
                     bootstrap: Bootstrap(resamples: bootstrap, seed: seed), calibrationBins: calibrationBins,
                     countDuplicates: countDuplicates, seconds: seconds, trainingLog: log, notice: researchNotice)
+                if temperature != 1 {
+                    report.temperature = temperature
+                    report.calibrationBeforeScaling = EvaluationReport(
+                        model: .init(classifier), classes: classifier.classes, data: data, results: results, unreadable: [],
+                        bootstrap: Bootstrap(resamples: 0, seed: seed), calibrationBins: calibrationBins,
+                        countDuplicates: countDuplicates, seconds: seconds, notice: researchNotice).calibration
+                }
                 let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")")
                 let json = try report.json()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

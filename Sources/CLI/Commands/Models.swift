@@ -17,6 +17,11 @@ extension ECG {
                 let input = entry.inputSize ?? entry.architecture.defaultInputSize
                 let preprocessing = entry.preprocessing?.rawValue ?? entry.architecture.defaultPreprocessing
                 print("\(marker) \(entry.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.architecture.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)) \(input)x\(input) \(preprocessing.padding(toLength: 9, withPad: " ", startingAt: 0)) \(status)")
+                switch status {
+                case .ready(trained: false, _), .notInstalled:
+                    print("    to train it: \(entry.train ?? "see its model card")")
+                default: break
+                }
             }
             print("(* default model)")
         }

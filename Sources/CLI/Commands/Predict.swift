@@ -8,7 +8,11 @@ extension ECG {
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Classify ECG images (JPEG or PNG).",
-            discussion: "Prints each image's predicted class and every class's probability. \(researchNotice)")
+            discussion: """
+                Prints each image's predicted class and every class's probability. An uncertain answer (the \
+                calibrated top probability below the model's threshold, or the top two classes within 10 points) \
+                prints as "uncertain: A or B" with the two leading classes; --json gives "confidence": "low". \(researchNotice)
+                """)
 
         @Argument(help: ArgumentHelp("Images to classify.", valueName: "image"))
         var images: [String]
@@ -46,7 +50,9 @@ extension ECG {
         }
 
         private func table(_ path: String, _ classifier: Classifier, _ prediction: Prediction) -> String {
-            var lines = ["\(path): \(prediction.predictedClass)  [\(classifier.displayName)\(classifier.trained ? "" : ", UNTRAINED random weights")]"]
+            let answer = prediction.confidence(uncertainBelow: classifier.uncertainBelow) == .low
+                ? "uncertain: \(prediction.leadingClasses.joined(separator: " or "))" : prediction.predictedClass
+            var lines = ["\(path): \(answer)  [\(classifier.displayName)\(classifier.trained ? "" : ", UNTRAINED random weights")]"]
             for (name, p) in zip(prediction.classes, prediction.probabilities) {
                 let bar = String(repeating: "█", count: Int((p * 30).rounded()))
                 lines.append("  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", p * 100)) \(bar)")
@@ -59,10 +65,13 @@ extension ECG {
         private func jsonLine(_ path: String, _ classifier: Classifier, _ prediction: Prediction) throws -> String {
             struct Line: Encodable {
                 let image: String, model: String, trained: Bool, prediction: String
+                let confidence: AnswerConfidence, leading_classes: [String]
                 let probabilities: [String: Float], timings_ms: Prediction.Timings
             }
             let line = Line(
                 image: path, model: classifier.key, trained: classifier.trained, prediction: prediction.predictedClass,
+                confidence: prediction.confidence(uncertainBelow: classifier.uncertainBelow),
+                leading_classes: prediction.leadingClasses,
                 probabilities: Dictionary(uniqueKeysWithValues: zip(prediction.classes, prediction.probabilities)),
                 timings_ms: prediction.timings)
             let encoder = JSONEncoder()

@@ -32,6 +32,11 @@ extension ECG {
         @Flag(help: "Load every installed model before serving instead of on first use.")
         var preload = false
 
+        @Flag(help: ArgumentHelp(
+            "Let models with untrained (random) weights classify: for developing the app only.",
+            discussion: "Without it such models show as not trained and requests for them get 409 model_not_trained."))
+        var allowUntrained = false
+
         @Option(help: "The largest upload accepted, in MB.")
         var uploadLimitMB = 20
 
@@ -94,6 +99,7 @@ extension ECG {
             configuration.queueCapacity = queueSize
             configuration.maxBatch = maxBatch
             configuration.preload = preload
+            configuration.allowUntrained = allowUntrained
 
             let server = try await failingCleanlyAsync { try await makeServer(configuration, logger: logger) }
             let app = buildApplication(server, host: host, port: port, logger: logger) { boundPort in

@@ -33,11 +33,12 @@ struct OperationsController<Context: RequestContext> {
         }
     }
 
-    /// 200 when the default model's weights are there and usable, else 503; lists every model.
+    /// 200 when the default model's weights are there, usable and trained (or untrained ones are
+    /// allowed), else 503; lists every model.
     private func readiness() -> Response {
         let models = server.catalog.descriptions()
         let defaultKey = server.catalog.registry.defaultKey
-        let ready = models.contains { $0.key == defaultKey && $0.status == .ready }
+        let ready = models.contains { $0.key == defaultKey && server.canServe($0) }
         let body = Readiness(
             ready: ready, defaultModel: defaultKey,
             models: models.map { .init(key: $0.key, status: $0.status, reason: $0.reason) })

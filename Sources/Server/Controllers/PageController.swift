@@ -20,6 +20,7 @@ struct PageController<Context: RequestContext> {
         }
         router.get("/static/{file}") { _, context in try server.assets.response(context.parameters.require("file")) }
         router.get("/openapi.yaml") { _, _ in try server.assets.response("openapi.yaml") }
+        addExtraRoutes(to: router)
     }
 
     private func home() -> Response {
@@ -27,29 +28,38 @@ struct PageController<Context: RequestContext> {
         let example = server.gallery.samples.first
         let view = HomeView(
             exampleImage: example?.url ?? "/static/example-ecg.png",
-            exampleCaption: example.map { "A sample image of class \(Conditions.label($0.label))." }
-                ?? "A synthetic 12-lead ECG page drawn by the project (not patient data).",
+            exampleCaption: example.map { exampleCaption($0) }
+                ?? "A synthetic 12-lead ECG page drawn by ECGLens: not patient data.",
             conditions: (models.first?.classes ?? Array(Conditions.labels.keys).sorted()).map {
                 HomeView.Condition(label: Conditions.label($0), explanation: Conditions.explanations[$0] ?? "")
             },
-            models: models.map { ModelCardView($0, checked: false) })
+            models: models.map { ModelCardView($0, selectable: server.canServe($0), checked: false) })
         return server.pages.render("home", view)
+    }
+
+    /// Says where the home page's example comes from: the bundled samples are synthetic pages
+    /// ECGLens draws; a data folder's test split holds real pages.
+    private func exampleCaption(_ sample: SampleGallery.Sample) -> String {
+        let label = Conditions.label(sample.label)
+        return server.gallery.directory?.lastPathComponent == "test"
+            ? "A page of class \(label) from the test split of the Khan et al. 2021 data set."
+            : "A synthetic page of class \(label), drawn by ECGLens: not patient data."
     }
 
     /// The run page, with a result or an error when a form post produced one.
     private func run(result: Predictor.Result?, error: APIError?, model: String?) -> Response {
         let models = server.catalog.descriptions()
-        let selected = models.first { $0.key == model && $0.status == .ready }?.key
-            ?? models.first { $0.isDefault && $0.status == .ready }?.key
-            ?? models.first { $0.status == .ready }?.key
+        let selected = models.first { $0.key == model && server.canServe($0) }?.key
+            ?? models.first { $0.isDefault && server.canServe($0) }?.key
+            ?? models.first { server.canServe($0) }?.key
         let view = RunView(
-            models: models.map { ModelCardView($0, checked: $0.key == selected) },
+            models: models.map { ModelCardView($0, selectable: server.canServe($0), checked: $0.key == selected) },
             samples: server.gallery.samples.map { .init(id: $0.id, label: Conditions.label($0.label), url: $0.url) },
             hasSamples: !server.gallery.samples.isEmpty,
             samplesSource: server.gallery.directory?.lastPathComponent == "test"
                 ? "the test split of the data folder" : "the synthetic pages bundled with ECGLens (not patient data)",
             uploadLimitMB: server.uploadLimit / 1_000_000,
-            result: result.map(ResultView.init), error: error.map { ErrorView(message: $0.message) })
+            result: result.map(ResultView.init), error: error.map { ErrorView(message: Self.pageMessage($0)) })
         var response = server.pages.render("run", view, status: error?.status ?? .ok)
         if let retryAfter = error?.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
@@ -69,7 +79,7 @@ struct PageController<Context: RequestContext> {
         } catch {
             let apiError = APIError(error)
             guard fragment else { return run(result: nil, error: apiError, model: model) }
-            var response = server.pages.render("error", ErrorView(message: apiError.message), status: apiError.status)
+            var response = server.pages.render("error", ErrorView(message: Self.pageMessage(apiError)), status: apiError.status)
             if let retryAfter = apiError.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
             return response
         }

@@ -1,0 +1,36 @@
+import Foundation
+import Inference
+import Models
+import Testing
+
+@Suite("Model facts in the committed registry")
+struct ModelFactsTests {
+    @Test("Every committed model has a plain description, a cited data set, a card that exists and states its registry figures")
+    func factsMatchCards() throws {
+        let registry = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
+        for entry in registry.entries {
+            let evaluation = try #require(entry.evaluation, "\(entry.key)")
+            let dataset = try #require(entry.dataset.flatMap { registry.datasets[$0] }, "\(entry.key)")
+            #expect(dataset.license == "CC BY 4.0" && dataset.citation.contains("10.17632/gwbz3fsgp8.2"))
+            #expect(entry.description?.isEmpty == false && entry.train?.hasPrefix("ecg train \(entry.key)") == true)
+            #expect(!(entry.train ?? "").contains("/work/") && !(entry.train ?? "").contains("/tmp/"))
+            let card = try String(contentsOf: try #require(registry.cardURL(entry)), encoding: .utf8)
+            // The card's headline, as its author wrote it: "macro-F1 **76.6 %** (63.4–86.1)".
+            let f1 = String(format: "%.1f %%", evaluation.macroF1 * 100)
+            let interval = String(format: "(%.1f–%.1f)", evaluation.macroF1Interval[0] * 100, evaluation.macroF1Interval[1] * 100)
+            #expect(card.contains(f1) && card.contains(interval), "\(entry.key): card lacks \(f1) \(interval)")
+            #expect(card.contains(String(format: "%.1f %%", evaluation.accuracy * 100)), "\(entry.key)")
+            #expect(evaluation.accuracyInterval.count == 2 && evaluation.testImages == 79)
+        }
+    }
+
+    @Test("The committed trained weights record no absolute paths and carry a calibration")
+    func committedWeights() throws {
+        let registry = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
+        for key in ["small_cnn", "mobilenetv2"] {
+            let classifier = try Classifier(entry: registry.entry(key), registry: registry)
+            #expect(!classifier.provenance.contains("/work/") && !classifier.provenance.contains("/tmp/") && !classifier.provenance.contains("/home/"))
+            #expect(classifier.temperature != 1 && classifier.uncertainBelow != nil, "\(key) is calibrated")
+        }
+    }
+}
