@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Checkpoints"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
         .target(name: "WeightImport", dependencies: ["Models", "NN", "Checkpoints", "Tensors", "CZlib"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"]),
+        .target(name: "Inference", dependencies: ["Models", "ImageIO", "WeightImport"], swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensors", "Kernels", "Checkpoints", "Datasets", "ImageIO"],
                 swiftSettings: vectorisedSettings),
