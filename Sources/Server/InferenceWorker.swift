@@ -22,11 +22,15 @@ public final class InferenceWorker: @unchecked Sendable {
         public let decodeMilliseconds: Double
         /// A small JPEG of the image, when the caller asked for one.
         public let preview: [UInt8]?
+        /// The page check's verdict: whether the page was turned upright, and how it scored.
+        public let verdict: InputGate.Verdict
     }
 
     private struct Job {
         let data: [UInt8]
         let keepPreview: Bool
+        /// Refuse images the page check does not accept (``NotAnECGPage``).
+        let enforceGate: Bool
         let enqueued: DispatchTime
         let continuation: CheckedContinuation<Outcome, any Error>
     }
@@ -37,6 +41,8 @@ public final class InferenceWorker: @unchecked Sendable {
     /// The most images classified in one forward pass.
     public let maxBatch: Int
     private let maxPixels: Int
+    /// The page check every image passes after decoding (see ``InputGate``).
+    private let gate = InputGate()
     private let load: @Sendable () throws -> any BatchClassifying
     private let metrics: ServerMetrics?
 
@@ -91,11 +97,14 @@ public final class InferenceWorker: @unchecked Sendable {
         _ = try loadedModel()
     }
 
-    /// Decodes and classifies `data` (a JPEG or PNG file).
-    /// - Parameter keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    /// Decodes `data` (a JPEG or PNG file), turns it upright and classifies it.
+    /// - Parameters:
+    ///   - keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    ///   - enforceGate: Refuse images that do not look like a 12-lead ECG page.
     /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
-    ///   images; the loader's error when the model cannot be loaded.
-    public func submit(_ data: [UInt8], keepPreview: Bool = false) async throws -> Outcome {
+    ///   images; ``NotAnECGPage`` when `enforceGate` is set and the page check refuses the image;
+    ///   the loader's error when the model cannot be loaded.
+    public func submit(_ data: [UInt8], keepPreview: Bool = false, enforceGate: Bool = true) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -103,7 +112,7 @@ public final class InferenceWorker: @unchecked Sendable {
                 continuation.resume(throwing: APIError.busy(model: key))
                 return
             }
-            queue.append(Job(data: data, keepPreview: keepPreview, enqueued: .now(), continuation: continuation))
+            queue.append(Job(data: data, keepPreview: keepPreview, enforceGate: enforceGate, enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
                 let thread = Thread { [self] in run() }
@@ -164,22 +173,23 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     private func classify(_ batch: [Job], with model: any BatchClassifying) {
-        // Decode the batch's images in parallel (decoding a page costs more than a small CNN).
-        var results = [Result<RGBImage, ImageDecodingError>?](repeating: nil, count: batch.count)
+        // Decode and check the batch's images in parallel (decoding a page costs more than a small CNN).
+        var results = [Result<InputGate.Examined, any Error>?](repeating: nil, count: batch.count)
         let started = DispatchTime.now()
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: batch.count) { [maxPixels] index in
-                slots.value[index] = Result { () throws(ImageDecodingError) in
-                    try ImageDecoder.decode(batch[index].data, maxPixels: maxPixels)
+            DispatchQueue.concurrentPerform(iterations: batch.count) { [maxPixels, gate] index in
+                slots.value[index] = Result {
+                    try gate.examined(ImageDecoder.decode(batch[index].data, maxPixels: maxPixels), enforce: batch[index].enforceGate)
                 }
             }
         }
         let decodeMilliseconds = milliseconds(started, .now()) / Double(batch.count)
-        var decoded: [(job: Job, image: RGBImage, queued: Double, decode: Double)] = []
+        var decoded: [(job: Job, image: RGBImage, verdict: InputGate.Verdict, queued: Double, decode: Double)] = []
         for (job, result) in zip(batch, results) {
             switch result! {
-            case .success(let image): decoded.append((job, image, milliseconds(job.enqueued, started), decodeMilliseconds))
+            case .success(let examined):
+                decoded.append((job, examined.image, examined.verdict, milliseconds(job.enqueued, started), decodeMilliseconds))
             case .failure(let error): job.continuation.resume(throwing: error)
             }
         }
@@ -193,7 +203,8 @@ public final class InferenceWorker: @unchecked Sendable {
                     model: model.key)
                 item.job.continuation.resume(returning: Outcome(
                     prediction: prediction, model: model, queueMilliseconds: item.queued,
-                    decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil))
+                    decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil,
+                    verdict: item.verdict))
             }
         } catch {
             decoded.forEach { $0.job.continuation.resume(throwing: error) }
