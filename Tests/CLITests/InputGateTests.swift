@@ -79,7 +79,7 @@ struct InputGateTests {
             }
         }
         let cases: [(String, RGBImage, String)] = [
-            ("blank", white, "grid"), ("noise", noise, "ink"), ("gradient", gradientImage(width: 400, height: 300), "periodicity_x"),
+            ("blank", white, "grid"), ("noise", noise, "ink"), ("gradient", gradientImage(width: 400, height: 300), "ink"),
             ("empty grid", emptyGrid, "ink"), ("text", RGBImage(width: width, height: height, pixels: text), "grid"),
         ]
         for (name, image, failedCheck) in cases {
