@@ -121,10 +121,10 @@ public struct InputGate: Sendable {
               low: "no pink ECG grid found (\(percent(m.gridFraction)) grid-coloured pixels, at least \(percent(t.gridFraction.lowerBound)))",
               high: "too much pink or red for grid paper (\(percent(m.gridFraction)), at most \(percent(t.gridFraction.upperBound)))")
         range("periodicity_x", m.periodicityX, t.periodicityX...Double.infinity,
-              low: String(format: "no regular vertical grid lines (periodicity %.2f, at least %.2f)", m.periodicityX, t.periodicityX),
+              low: String(format: "no regular vertical grid lines (periodicity %.3f, at least %.2f)", m.periodicityX, t.periodicityX),
               high: "")
         range("periodicity_y", m.periodicityY, t.periodicityY...Double.infinity,
-              low: String(format: "no regular horizontal grid lines (periodicity %.2f, at least %.2f)", m.periodicityY, t.periodicityY),
+              low: String(format: "no regular horizontal grid lines (periodicity %.3f, at least %.2f)", m.periodicityY, t.periodicityY),
               high: "")
         range("ink", m.inkFraction, t.inkFraction,
               low: "no ECG trace drawn on the page (\(percent(m.inkFraction)) dark pixels, at least \(percent(t.inkFraction.lowerBound)))",
