@@ -37,8 +37,9 @@ public enum ImageDecoder {
     /// Decodes a JPEG or PNG image held in memory.
     ///
     /// Alpha channels are dropped without compositing and transparency chunks are ignored, as Pillow's
-    /// `convert("RGB")` does; colour-space chunks (gAMA, sRGB, iCCP, cHRM) and EXIF orientation are
-    /// ignored, as they are by Pillow's `Image.open`.
+    /// `convert("RGB")` does; colour-space chunks (gAMA, sRGB, iCCP, cHRM) are ignored, as they are by
+    /// Pillow's `Image.open`. A JPEG's EXIF orientation is applied (``ExifOrientation``), as Pillow's
+    /// `ImageOps.exif_transpose` does, so a phone photo comes out upright.
     ///
     /// - Parameters:
     ///   - data: The encoded file, for example `Data`, `[UInt8]` or an `UnsafeRawBufferPointer`.
@@ -83,7 +84,7 @@ public enum ImageDecoder {
     private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits) throws(ImageDecodingError) -> RGBImage {
         guard !bytes.isEmpty else { throw .empty }
         if bytes.starts(with: JPEGDecoder.magic) {
-            return try JPEGDecoder.decode(bytes, limits: limits)
+            return try JPEGDecoder.decode(bytes, limits: limits).oriented(ExifOrientation.read(jpeg: bytes))
         }
         if bytes.starts(with: PNGDecoder.magic) {
             return try PNGDecoder.decode(bytes, maxPixels: limits.maxPixels)

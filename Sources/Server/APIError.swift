@@ -18,6 +18,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     /// Seconds after which the client may retry (sent as `Retry-After`), for 503 answers.
     public let retryAfter: Int?
+    /// The page check's findings, for `not_an_ecg` (sent as `score` and `reasons`).
+    public var gate: PageReport?
 
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, retryAfter: Int? = nil) {
         self.status = status
@@ -32,6 +34,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     struct Body: Codable, Sendable {
         let error: String
         let message: String
+        /// For `not_an_ecg`: the page check's score and why it refused the image.
+        var score: Double? = nil
+        var reasons: [String]? = nil
     }
 
     // MARK: - Named errors
@@ -77,6 +82,8 @@ extension APIError {
             self = error
         case let error as ImageDecodingError:
             self = Self(decoding: error)
+        case let error as NotAnECGPage:
+            self = .notAnECG(error)
         case let error as RegistryError:
             switch error {
             case .unknownModel: self = APIError(.notFound, "unknown_model", error.description)

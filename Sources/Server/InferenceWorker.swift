@@ -22,6 +22,8 @@ public final class InferenceWorker: @unchecked Sendable {
         public let decodeMilliseconds: Double
         /// A small JPEG of the image, when the caller asked for one.
         public let preview: [UInt8]?
+        /// The page check's verdict: whether the page was turned upright, and how it scored.
+        public let verdict: InputGate.Verdict
     }
 
     private struct Job {
@@ -29,6 +31,8 @@ public final class InferenceWorker: @unchecked Sendable {
         let keepPreview: Bool
         /// Whether the client has gone (its connection closed): its image is then not decoded.
         let isAbandoned: @Sendable () -> Bool
+        /// Refuse images the page check does not accept (``NotAnECGPage``).
+        let enforceGate: Bool
         let enqueued: DispatchTime
         let continuation: CheckedContinuation<Outcome, any Error>
     }
@@ -40,6 +44,8 @@ public final class InferenceWorker: @unchecked Sendable {
     public let maxBatch: Int
     private let limits: ImageDecoder.Limits
     private let pixelBudget: PixelBudget?
+    /// The page check every image passes after decoding (see ``InputGate``).
+    private let gate = InputGate()
     private let load: @Sendable () throws -> any BatchClassifying
     private let metrics: ServerMetrics?
 
@@ -99,15 +105,18 @@ public final class InferenceWorker: @unchecked Sendable {
         _ = try loadedModel()
     }
 
-    /// Decodes and classifies `data` (a JPEG or PNG file).
+    /// Decodes `data` (a JPEG or PNG file), turns it upright and classifies it.
     /// - Parameters:
     ///   - keepPreview: Also return a small JPEG of the image (made on the worker's thread).
+    ///   - enforceGate: Refuse images that do not look like a 12-lead ECG page.
     ///   - isAbandoned: Whether the client has gone; checked before decoding, so that work nobody
     ///     waits for is dropped (it then fails with ``APIError/clientClosed``).
     /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
-    ///   images; the loader's error when the model cannot be loaded.
+    ///   images; ``NotAnECGPage`` when `enforceGate` is set and the page check refuses the image;
+    ///   the loader's error when the model cannot be loaded.
     public func submit(
-        _ data: [UInt8], keepPreview: Bool = false, isAbandoned: @escaping @Sendable () -> Bool = { false }
+        _ data: [UInt8], keepPreview: Bool = false, enforceGate: Bool = true,
+        isAbandoned: @escaping @Sendable () -> Bool = { false }
     ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             condition.lock()
@@ -117,7 +126,8 @@ public final class InferenceWorker: @unchecked Sendable {
                 return
             }
             queue.append(Job(
-                data: data, keepPreview: keepPreview, isAbandoned: isAbandoned, enqueued: .now(), continuation: continuation))
+                data: data, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
+                enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
                 let thread = Thread { [self] in run() }
@@ -194,22 +204,23 @@ public final class InferenceWorker: @unchecked Sendable {
         }
         pixelBudget?.acquire(pixels)
         defer { pixelBudget?.release(pixels) }
-        // Decode the batch's images in parallel (decoding a page costs more than a small CNN).
-        var results = [Result<RGBImage, ImageDecodingError>?](repeating: nil, count: batch.count)
+        // Decode and check the batch's images in parallel (decoding a page costs more than a small CNN).
+        var results = [Result<InputGate.Examined, any Error>?](repeating: nil, count: batch.count)
         let started = DispatchTime.now()
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: batch.count) { [limits] index in
-                slots.value[index] = Result { () throws(ImageDecodingError) in
-                    try ImageDecoder.decode(batch[index].data, limits: limits)
+            DispatchQueue.concurrentPerform(iterations: batch.count) { [limits, gate] index in
+                slots.value[index] = Result {
+                    try gate.examined(ImageDecoder.decode(batch[index].data, limits: limits), enforce: batch[index].enforceGate)
                 }
             }
         }
         let decodeMilliseconds = DispatchTime.now().milliseconds(since: started) / Double(batch.count)
-        var decoded: [(job: Job, image: RGBImage, queued: Double, decode: Double)] = []
+        var decoded: [(job: Job, image: RGBImage, verdict: InputGate.Verdict, queued: Double, decode: Double)] = []
         for (job, result) in zip(batch, results) {
             switch result! {
-            case .success(let image): decoded.append((job, image, started.milliseconds(since: job.enqueued), decodeMilliseconds))
+            case .success(let examined):
+                decoded.append((job, examined.image, examined.verdict, started.milliseconds(since: job.enqueued), decodeMilliseconds))
             case .failure(let error): job.continuation.resume(throwing: error)
             }
         }
@@ -223,7 +234,8 @@ public final class InferenceWorker: @unchecked Sendable {
                     model: model.key)
                 item.job.continuation.resume(returning: Outcome(
                     prediction: prediction, model: model, queueMilliseconds: item.queued,
-                    decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil))
+                    decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil,
+                    verdict: item.verdict))
             }
         } catch {
             decoded.forEach { $0.job.continuation.resume(throwing: error) }

@@ -86,6 +86,26 @@ struct RunView {
 
 struct ErrorView {
     let message: String
+    /// For `not_an_ecg`: why the page check refused the image, one reason per item.
+    var reasons: [String] = []
+    /// For `not_an_ecg`: tell the user about the "skip the page check" option.
+    var gateHint = false
+
+    init(message: String) {
+        self.message = message
+    }
+
+    /// The page's words for `error`: a refused page gets its reasons listed, without API jargon;
+    /// other errors show `message` (the page's plain words for them) or the API's message.
+    init(_ error: APIError, message: String? = nil) {
+        guard let gate = error.gate else {
+            self.init(message: message ?? error.message)
+            return
+        }
+        self.init(message: String(format: "This image does not look like a 12-lead ECG page (page check score %.2f of 1).", gate.score))
+        reasons = gate.reasons
+        gateHint = true
+    }
 }
 
 struct ResultView {
@@ -113,6 +133,8 @@ struct ResultView {
     let queueMs: String
     let totalMs: String
     let notice = researchNotice
+    /// What the page check did, when worth saying: the page was turned, or it was classified with the check off.
+    let pageNote: String?
 
     init(_ result: Predictor.Result) {
         let response = result.response
@@ -148,5 +170,13 @@ struct ResultView {
         decodeMs = format(timings.decode)
         queueMs = format(timings.queue)
         totalMs = format(timings.total)
+        pageNote = response.page.flatMap { page in
+            if !page.accepted {
+                return String(format: "The page check was skipped: it would have refused this image (score %.2f): ", page.score)
+                    + page.reasons.joined(separator: "; ") + "."
+            }
+            return page.rotatedDegrees != 0 || page.skewDegrees != 0
+                ? "The page was \(page.summary) before classifying." : nil
+        }
     }
 }

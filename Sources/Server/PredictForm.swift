@@ -16,6 +16,8 @@ struct PredictForm {
     /// The upload's room in the server's ``UploadGate``, held until the form (and so the answer)
     /// is done with.
     var reservation: UploadReservation?
+    /// Run the page check and refuse non-ECG images (the default); `gate=0` classifies them anyway.
+    var gate = true
 
     /// The media types accepted for the `image` part (`application/octet-stream` is what some
     /// clients send when they do not know).
@@ -104,7 +106,8 @@ struct PredictForm {
         let sample = form["sample"].map { text($0.body) }
         // Browsers send an empty file part when no file was chosen. `file` is the old app's name.
         let image = (form["image"] ?? form["file"]).flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
-        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample)) }
+        let gate = try gateField(form["gate"].map { text($0.body) })
+        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample), gate: gate) }
         guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
         if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
@@ -113,7 +116,7 @@ struct PredictForm {
         if let format = otherImageFormat(image.body) {
             throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
         }
-        return PredictForm(model: model, input: .upload(Array(image.body)))
+        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate)
     }
 
     /// A url-encoded form, which can only name a sample. The body is at most
@@ -139,7 +142,16 @@ struct PredictForm {
         guard let sample = fields["sample"] else {
             throw .badRequest("a url-encoded form can only name a sample; upload images as multipart/form-data")
         }
-        return PredictForm(model: fields["model"], input: .sample(sample))
+        return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]))
+    }
+
+    /// The `gate` field: absent, `1`, `on` or `true` run the page check; `0`, `off` or `false` skip its refusal.
+    static func gateField(_ value: String?) throws(APIError) -> Bool {
+        switch value?.lowercased() {
+        case nil, "1", "on", "true", "yes": true
+        case "0", "off", "false", "no": false
+        case let other?: throw .badRequest("the field \"gate\" is \(other): give 1 (check the page, the default) or 0 (classify anyway)")
+        }
     }
 
     /// The name of a well-known image format other than JPEG and PNG that `bytes` starts with.

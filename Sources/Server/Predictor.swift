@@ -34,9 +34,11 @@ public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
     /// The sample classified, when one was named instead of an upload.
     public let sample: String?
     public let notice: String
+    /// What the page check found: its score, and whether the page was turned upright first.
+    public var page: PageReport? = nil
 
     enum CodingKeys: String, CodingKey {
-        case model, trained, prediction, probabilities, sample, notice, confidence
+        case model, trained, prediction, probabilities, sample, notice, confidence, page
         case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
     }
 }
@@ -83,19 +85,21 @@ struct Predictor: Sendable {
                 let found = try gallery.sample(id)
                 (sample, data) = (found.sample, found.bytes)
             }
-            let outcome = try await worker.submit(data, keepPreview: keepPreview && sample == nil, isAbandoned: isAbandoned)
+            let outcome = try await worker.submit(
+                data, keepPreview: keepPreview && sample == nil, enforceGate: form.gate, isAbandoned: isAbandoned)
             let prediction = outcome.prediction
             let timings = PredictionResponse.Timings(
                 queue: outcome.queueMilliseconds, decode: outcome.decodeMilliseconds,
                 preprocess: prediction.timings.preprocessMilliseconds, inference: prediction.timings.inferenceMilliseconds,
                 total: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
-            let response = PredictionResponse(
+            var response = PredictionResponse(
                 model: outcome.model.key, modelName: outcome.model.displayName, trained: outcome.model.trained,
                 prediction: prediction.predictedClass,
                 confidence: prediction.confidence(uncertainBelow: outcome.model.uncertainBelow),
                 leadingClasses: prediction.leadingClasses,
                 probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
                 timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
+            response.page = PageReport(outcome.verdict, checked: form.gate)
             return Result(
                 response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
                 preview: outcome.preview, sample: sample)

@@ -64,7 +64,8 @@ struct ErrorTests {
                 try await expectError(
                     client, Multipart.form(image: Fixture.png(width: 200, height: 200)), status: .unprocessableContent,
                     code: "image_too_large")
-                let fine = try await client.post("/api/v1/predict", form: Multipart.form(image: png))
+                // Small and square: decodable, but the page check would refuse it, so skip that.
+                let fine = try await client.post("/api/v1/predict", form: Multipart.form(image: png, gate: "0"))
                 #expect(fine.status == .ok)
             }
         }

@@ -21,18 +21,50 @@ struct Fixture {
     let samplesURL: URL
     let registry: ModelRegistry
 
-    /// A `width x height` PNG whose colours vary across it.
-    static func png(width: Int = 120, height: Int = 90, phase: Int = 0) -> [UInt8] {
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let offset = (y * width + x) * 3
-                pixels[offset] = UInt8((x * 255 / (width - 1) + phase) % 256)
-                pixels[offset + 1] = UInt8((y * 255 / (height - 1) + 2 * phase) % 256)
-                pixels[offset + 2] = UInt8((x + y + 3 * phase) % 256)
+    /// A `width x height` PNG drawn like a 12-lead ECG page, so that it passes the page check: a
+    /// header band of dark "text" bars, a pink grid box below it and four rows of spiky black
+    /// trace whose shape `phase` varies (so pages of different phases differ).
+    static func png(width: Int = 240, height: Int = 170, phase: Int = 0) -> [UInt8] {
+        Array(try! ImageEncoder.png(ecgLikePage(width: width, height: height, phase: phase)))
+    }
+
+    /// The page ``png(width:height:phase:)`` encodes.
+    static func ecgLikePage(width: Int, height: Int, phase: Int = 0) -> RGBImage {
+        var pixels = [UInt8](repeating: 255, count: width * height * 3)
+        func paint(_ x: Int, _ y: Int, _ colour: (UInt8, UInt8, UInt8)) {
+            guard (0..<width).contains(x), (0..<height).contains(y) else { return }
+            let offset = (y * width + x) * 3
+            (pixels[offset], pixels[offset + 1], pixels[offset + 2]) = colour
+        }
+        let (top, bottom, left, right) = (height / 5, height * 24 / 25, width * 3 / 100, width * 97 / 100)
+        // Header: three lines of word-like bars.
+        for line in 0..<3 {
+            let y0 = height / 30 + line * height / 18
+            var x = left
+            while x < right - 10 {
+                let word = 4 + (x * 7 + line * 13 + phase) % 12
+                for y in y0..<(y0 + max(2, height / 60)) { for dx in 0..<word { paint(x + dx, y, (30, 30, 30)) } }
+                x += word + 5
             }
         }
-        return Array(try! ImageEncoder.png(RGBImage(width: width, height: height, pixels: pixels)))
+        // The grid: pink lines every `step` pixels inside the box.
+        let step = max(10, width / 55)
+        for y in top...bottom { for x in stride(from: left, through: right, by: step) { paint(x, y, (240, 170, 180)) } }
+        for x in left...right { for y in stride(from: top, through: bottom, by: step) { paint(x, y, (240, 170, 180)) } }
+        // Four rows of trace: a baseline with a spike every `beat` pixels.
+        let rowHeight = (bottom - top) / 4, beat = max(12, width / 12)
+        for row in 0..<4 {
+            let base = top + rowHeight * row + rowHeight / 2
+            var previous = base
+            for x in left...right {
+                let t = (x + phase * 3 + row * 17) % beat
+                let y = t == beat / 2 ? base - rowHeight * 2 / 5 : (t == beat / 2 + 1 ? base + rowHeight / 6 : base)
+                for yy in min(previous, y)...max(previous, y) { paint(x, yy, (0, 0, 0)) }
+                paint(x, base + 1, (0, 0, 0))
+                previous = y
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     init(defaultModel: String = "small_cnn") throws {
@@ -119,9 +151,10 @@ struct Multipart {
 
     /// A form with the given text fields and optional image.
     static func form(model: String? = nil, sample: String? = nil, image: [UInt8]? = nil,
-                     imageType: String = "image/png") -> ByteBuffer {
+                     imageType: String = "image/png", gate: String? = nil) -> ByteBuffer {
         var form = Multipart()
         if let model { form.field("model", model) }
+        if let gate { form.field("gate", gate) }
         if let sample { form.field("sample", sample) }
         if let image { form.file("image", contentType: imageType, image) }
         return form.finished

@@ -11,7 +11,10 @@ extension ECG {
             discussion: """
                 Prints each image's predicted class and every class's probability. An uncertain answer (the \
                 calibrated top probability below the model's threshold, or the top two classes within 10 points) \
-                prints as "uncertain: A or B" with the two leading classes; --json gives "confidence": "low". \(researchNotice)
+                prints as "uncertain: A or B" with the two leading classes; --json gives "confidence": "low". Each \
+                image first passes a page check: images that do not look like a 12-lead ECG page are refused (exit \
+                status 1) unless --no-gate is given, and pages lying on their side, upside down or slightly skewed \
+                are turned upright first. \(researchNotice)
                 """)
 
         @Argument(help: ArgumentHelp("Images to classify.", valueName: "image"))
@@ -22,6 +25,10 @@ extension ECG {
 
         @Flag(help: "Print one JSON object per image instead of a table.")
         var json = false
+
+        @Flag(name: .customLong("no-gate"),
+              help: "Classify images even when the page check says they are not 12-lead ECG pages.")
+        var noGate = false
 
         @OptionGroup var registryOptions: RegistryOptions
 
@@ -37,11 +44,13 @@ extension ECG {
                 for path in images {
                     do {
                         let data = try ImageFile.read(path)
-                        let prediction = try classifier.classify(imageData: data)
-                        print(json ? try jsonLine(path, classifier, prediction) : table(path, classifier, prediction))
+                        let (prediction, verdict) = try classifier.classify(imageData: data, gate: InputGate(), enforce: !noGate)
+                        print(json ? try jsonLine(path, classifier, prediction, verdict)
+                                   : table(path, classifier, prediction) + pageNote(verdict))
                     } catch {
                         failures += 1
-                        FileHandle.standardError.write(Data("error: \(path): \(error)\n".utf8))
+                        let hint = error is NotAnECGPage ? " (pass --no-gate to classify it anyway)" : ""
+                        FileHandle.standardError.write(Data("error: \(path): \(error)\(hint)\n".utf8))
                     }
                 }
                 if !json { print(researchNotice) }
@@ -62,18 +71,36 @@ extension ECG {
             return lines.joined(separator: "\n")
         }
 
-        private func jsonLine(_ path: String, _ classifier: Classifier, _ prediction: Prediction) throws -> String {
+        /// What the page check did, when it did anything worth saying: turned the page, or let
+        /// through (under `--no-gate`) an image it would have refused.
+        private func pageNote(_ verdict: InputGate.Verdict) -> String {
+            var lines: [String] = []
+            if verdict.orientation.changed { lines.append("  (page \(verdict.orientation.summary) before classifying)") }
+            if !verdict.accepted {
+                lines.append("  WARNING: classified under --no-gate: \(NotAnECGPage(verdict: verdict))")
+            }
+            return lines.map { "\n" + $0 }.joined()
+        }
+
+        private func jsonLine(
+            _ path: String, _ classifier: Classifier, _ prediction: Prediction, _ verdict: InputGate.Verdict
+        ) throws -> String {
+            struct Page: Encodable {
+                let accepted: Bool, score: Double, reasons: [String], quarter_turns: Int, skew_degrees: Double
+            }
             struct Line: Encodable {
                 let image: String, model: String, trained: Bool, prediction: String
                 let confidence: AnswerConfidence, leading_classes: [String]
-                let probabilities: [String: Float], timings_ms: Prediction.Timings
+                let probabilities: [String: Float], timings_ms: Prediction.Timings, page: Page
             }
             let line = Line(
                 image: path, model: classifier.key, trained: classifier.trained, prediction: prediction.predictedClass,
                 confidence: prediction.confidence(uncertainBelow: classifier.uncertainBelow),
                 leading_classes: prediction.leadingClasses,
                 probabilities: Dictionary(uniqueKeysWithValues: zip(prediction.classes, prediction.probabilities)),
-                timings_ms: prediction.timings)
+                timings_ms: prediction.timings,
+                page: Page(accepted: verdict.accepted, score: verdict.score, reasons: verdict.reasons,
+                           quarter_turns: verdict.orientation.quarterTurns, skew_degrees: verdict.orientation.skewDegrees))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return String(decoding: try encoder.encode(line), as: UTF8.self)

@@ -59,7 +59,7 @@ struct PageController<Context: RequestContext> {
             samplesSource: server.gallery.directory?.lastPathComponent == "test"
                 ? "the test split of the data folder" : "the synthetic pages bundled with ECGLens (not patient data)",
             uploadLimitMB: server.uploadLimit / 1_000_000,
-            result: result.map(ResultView.init), error: error.map { ErrorView(message: Self.pageMessage($0)) })
+            result: result.map(ResultView.init), error: error.map { ErrorView($0, message: Self.pageMessage($0)) })
         var response = server.pages.render("run", view, status: error?.status ?? .ok)
         if let retryAfter = error?.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
@@ -79,7 +79,7 @@ struct PageController<Context: RequestContext> {
         } catch {
             let apiError = APIError(error)
             guard fragment else { return run(result: nil, error: apiError, model: model) }
-            var response = server.pages.render("error", ErrorView(message: Self.pageMessage(apiError)), status: apiError.status)
+            var response = server.pages.render("error", ErrorView(apiError, message: Self.pageMessage(apiError)), status: apiError.status)
             if let retryAfter = apiError.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
             return response
         }
