@@ -122,6 +122,7 @@ public struct Prediction: Sendable, Codable, Equatable {
     }
 }
 
-private func milliseconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
+/// Milliseconds from `start` to `end`.
+func milliseconds(_ start: DispatchTime, _ end: DispatchTime) -> Double {
     Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
 }

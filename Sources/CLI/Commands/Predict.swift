@@ -4,14 +4,20 @@ import ImageIO
 import Inference
 
 extension ECG {
-    /// `ecg predict IMAGE... [--model KEY] [--json]`.
+    /// `ecg predict IMAGE... [--model KEY] [--json]`, or with `--output`, batch scoring of folders
+    /// and list files (Predict+Batch.swift).
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Classify ECG images (JPEG or PNG).",
-            discussion: "Prints each image's predicted class and every class's probability. \(researchNotice)")
+            abstract: "Classify ECG images (JPEG or PNG), a few or a whole archive.",
+            discussion: """
+                Prints each image's predicted class and every class's probability. With --output, scores \
+                folders (walked recursively) and list files (--list, one path per line) into a JSON lines or \
+                CSV file, resumably and, with --shard or JOB_COMPLETION_INDEX, as one part of a job split over \
+                several processes (`ecg merge-results` joins the parts). \(researchNotice)
+                """)
 
-        @Argument(help: ArgumentHelp("Images to classify.", valueName: "image"))
-        var images: [String]
+        @Argument(help: ArgumentHelp("Images to classify; with --output, also folders to score.", valueName: "path"))
+        var images: [String] = []
 
         @Option(name: .shortAndLong, help: "The model's key (see `ecg models`); the registry's default when omitted.")
         var model: String?
@@ -19,14 +25,30 @@ extension ECG {
         @Flag(help: "Print one JSON object per image instead of a table.")
         var json = false
 
+        @OptionGroup var batch: BatchOptions
+
         @OptionGroup var registryOptions: RegistryOptions
 
         func validate() throws {
-            if images.isEmpty { throw ValidationError("give at least one image") }
+            if batch.output == nil {
+                if images.isEmpty { throw ValidationError("give at least one image") }
+                if let folder = images.first(where: isFolder) {
+                    throw ValidationError("\(folder) is a folder: pass --output FILE to score folders in batch mode")
+                }
+                if !batch.lists.isEmpty || batch.shard != nil || batch.shardCount != nil {
+                    throw ValidationError("--list, --shard and --shard-count need --output FILE (batch mode)")
+                }
+            } else {
+                try batch.validate(inputs: images)
+                if json { throw ValidationError("--json does not apply to batch mode: the output's format follows --format") }
+            }
         }
 
         func run() throws {
             let registry = try registryOptions.registry()
+            if batch.output != nil {
+                return try runBatch(registry: registry)
+            }
             try failingCleanly {
                 let classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 var failures = 0
@@ -72,6 +94,12 @@ extension ECG {
             return String(decoding: try encoder.encode(line), as: UTF8.self)
         }
     }
+}
+
+/// Whether `path` is an existing folder.
+func isFolder(_ path: String) -> Bool {
+    var folder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
 }
 
 /// A one-line failure of a command.
