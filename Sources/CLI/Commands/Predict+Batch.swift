@@ -28,8 +28,10 @@ struct BatchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The number of shards N, with $JOB_COMPLETION_INDEX.", valueName: "N"))
     var shardCount: Int?
 
-    @Option(help: "Threads that read, decode and prepare images while the model runs.")
-    var decoders: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    /// One per core: decoding and resizing a page costs more than the small CNN's forward pass,
+    /// and with fewer threads the model waited for pages (measured in docs/deployment.md).
+    @Option(help: "Threads that read, decode and prepare images while the model runs (default: one per core).")
+    var decoders: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "The most images in one forward pass.")
     var batchSize: Int = 8
