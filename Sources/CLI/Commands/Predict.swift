@@ -13,7 +13,9 @@ extension ECG {
                 Prints each image's predicted class and every class's probability. With --output, scores \
                 folders (walked recursively) and list files (--list, one path per line) into a JSON lines or \
                 CSV file, resumably and, with --shard or JOB_COMPLETION_INDEX, as one part of a job split over \
-                several processes (`ecg merge-results` joins the parts). \(researchNotice)
+                several processes (`ecg merge-results` joins the parts).
+
+                \(researchNotice)
                 """)
 
         @Argument(help: ArgumentHelp("Images to classify; with --output, also folders to score.", valueName: "path"))
