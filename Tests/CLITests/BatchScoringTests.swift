@@ -33,15 +33,28 @@ struct BatchScoringTests {
         }
     }
 
-    /// Each record's file, and its prediction and probabilities as text (for comparing runs).
-    func summary(_ records: [[String: Any]]) -> [String: String] {
-        var result: [String: String] = [:]
+    /// Each record's file, with its status, prediction and probabilities (for comparing runs).
+    func summary(_ records: [[String: Any]]) -> [String: Answer] {
+        var result: [String: Answer] = [:]
         for record in records {
-            let probabilities = (record["probabilities"] as? [String: Double])?.sorted { $0.key < $1.key }
-                .map { "\($0.key)=\($0.value)" }.joined(separator: ",") ?? "-"
-            result[record["file"] as! String] = "\(record["status"]!) \(record["prediction"] ?? "-") \(probabilities)"
+            result[record["file"] as! String] = Answer(
+                status: record["status"] as? String ?? "-", prediction: record["prediction"] as? String ?? "-",
+                probabilities: record["probabilities"] as? [String: Double] ?? [:])
         }
         return result
+    }
+
+    /// One file's answer. Equal when the probabilities agree to 1e-5: a page's probabilities can
+    /// move in the last float bits with the size of the batch it was scored in.
+    struct Answer: Equatable, CustomStringConvertible {
+        let status: String, prediction: String, probabilities: [String: Double]
+
+        static func == (a: Answer, b: Answer) -> Bool {
+            a.status == b.status && a.prediction == b.prediction && Set(a.probabilities.keys) == Set(b.probabilities.keys)
+                && a.probabilities.allSatisfy { abs($0.value - b.probabilities[$0.key]!) <= 1e-5 }
+        }
+
+        var description: String { "\(status) \(prediction) \(probabilities.sorted { $0.key < $1.key })" }
     }
 
     @Test("A folder and a list file are scored into JSON lines; bad files become error records, not a failure")
@@ -167,7 +180,7 @@ struct BatchScoringTests {
             #expect(shardFiles.allSatisfy { $0.count >= 4 && $0.count <= 5 }, "unbalanced: \(shardFiles.map(\.count))")
             let union = shardFiles.flatMap { $0 }
             #expect(union.count == 14 && Set(union).count == 14, "a file scored twice or missed")
-            var combined: [String: String] = [:]
+            var combined: [String: Answer] = [:]
             for part in parts { combined.merge(try summary(records(part))) { first, _ in first } }
             #expect(combined == (try summary(records(single))))
 
