@@ -145,6 +145,14 @@ answer=$(predict_api $((port + 1)) my_cnn "$page")
 same_as_host "$answer" "$(dist/ecg predict "$page" --model small_cnn --json)"
 podman rm -f ecglens-extra >/dev/null
 
+step "batch scoring as deploy/batch-job.yaml runs it: shard 1 of 2 by JOB_COMPLETION_INDEX, as uid 10001"
+mkdir -p "$work/results" && chown 10001 "$work/results"
+podman run --rm --entrypoint /app/ecg -v "$work/results:/results" -e JOB_COMPLETION_INDEX=1 -e ECG_SHARD_COUNT=2 \
+    "$image" predict /app/samples --model small_cnn --output /results/part-1.jsonl
+lines=$(wc -l < "$work/results/part-1.jsonl")
+[ "$lines" = 2 ] || fail "shard 1/2 of the 4 samples wrote $lines records, not 2"
+grep -q '"status":"ok"' "$work/results/part-1.jsonl" || fail "the batch records are not ok"
+
 step "SIGTERM shutdown"
 began=$(date +%s%N)
 podman stop -t 20 ecglens-test >/dev/null
