@@ -11,3 +11,5 @@ swift build --build-tests --explicit-target-dependency-import-check error
 swift test --skip-build
 # Opt-in: schemathesis (from PyPI) checks the live server against openapi.yaml.
 if [ "${ECG_SCHEMATHESIS:-0}" = 1 ]; then tools/schemathesis/run.sh; fi
+# Opt-in: builds the container image and checks it as users run it (podman; docs/deployment.md).
+if [ "${ECG_CONTAINER_TEST:-0}" = 1 ]; then scripts/test-container.sh; fi

@@ -4,21 +4,27 @@ import ImageIO
 import Inference
 
 extension ECG {
-    /// `ecg predict IMAGE... [--model KEY] [--json]`.
+    /// `ecg predict IMAGE... [--model KEY] [--json]`, or with `--output`, batch scoring of folders
+    /// and list files (Predict+Batch.swift).
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Classify ECG images (JPEG or PNG).",
+            abstract: "Classify ECG images (JPEG or PNG), a few or a whole archive.",
             discussion: """
                 Prints each image's predicted class and every class's probability. An uncertain answer (the \
                 calibrated top probability below the model's threshold, or the top two classes within 10 points) \
                 prints as "uncertain: A or B" with the two leading classes; --json gives "confidence": "low". Each \
                 image first passes a page check: images that do not look like a 12-lead ECG page are refused (exit \
                 status 1) unless --no-gate is given, and pages lying on their side, upside down or slightly skewed \
-                are turned upright first. \(researchNotice)
+                are turned upright first. With --output, scores folders (walked recursively) and list files \
+                (--list, one path per line) into a JSON lines or CSV file, resumably and, with --shard or \
+                JOB_COMPLETION_INDEX, as one part of a job split over several processes (`ecg merge-results` joins \
+                the parts).
+
+                \(researchNotice)
                 """)
 
-        @Argument(help: ArgumentHelp("Images to classify.", valueName: "image"))
-        var images: [String]
+        @Argument(help: ArgumentHelp("Images to classify; with --output, also folders to score.", valueName: "path"))
+        var images: [String] = []
 
         @Option(name: .shortAndLong, help: "The model's key (see `ecg models`); the registry's default when omitted.")
         var model: String?
@@ -29,15 +35,30 @@ extension ECG {
         @Flag(name: .customLong("no-gate"),
               help: "Classify images even when the page check says they are not 12-lead ECG pages.")
         var noGate = false
+        @OptionGroup var batch: BatchOptions
 
         @OptionGroup var registryOptions: RegistryOptions
 
         func validate() throws {
-            if images.isEmpty { throw ValidationError("give at least one image") }
+            if batch.output == nil {
+                if images.isEmpty { throw ValidationError("give at least one image") }
+                if let folder = images.first(where: isFolder) {
+                    throw ValidationError("\(folder) is a folder: pass --output FILE to score folders in batch mode")
+                }
+                if !batch.lists.isEmpty || batch.shard != nil || batch.shardCount != nil {
+                    throw ValidationError("--list, --shard and --shard-count need --output FILE (batch mode)")
+                }
+            } else {
+                try batch.validate(inputs: images)
+                if json { throw ValidationError("--json does not apply to batch mode: the output's format follows --format") }
+            }
         }
 
         func run() throws {
             let registry = try registryOptions.registry()
+            if batch.output != nil {
+                return try runBatch(registry: registry)
+            }
             try failingCleanly {
                 let classifier = try Classifier(entry: registry.entry(model), registry: registry)
                 var failures = 0
@@ -106,6 +127,12 @@ extension ECG {
             return String(decoding: try encoder.encode(line), as: UTF8.self)
         }
     }
+}
+
+/// Whether `path` is an existing folder.
+func isFolder(_ path: String) -> Bool {
+    var folder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
 }
 
 /// A one-line failure of a command.

@@ -1,0 +1,38 @@
+import Dispatch
+import ImageIO
+import Tensors
+
+/// Classifying in two steps, so that a batch job can crop, resize and preprocess pages on other
+/// threads while the network runs: ``prepare(_:)`` on any thread, ``classify(prepared:)`` on one.
+extension Classifier {
+    /// The network's input for one decoded page: crop, resize and preprocessing, `valuesPerImage`
+    /// floats (height x width x channel).
+    public func prepare(_ image: RGBImage) -> [Float] {
+        [Float](unsafeUninitializedCapacity: input.valuesPerImage) { buffer, count in
+            input.apply(to: image, into: buffer.baseAddress!)
+            count = input.valuesPerImage
+        }
+    }
+
+    /// Classifies pages prepared by ``prepare(_:)`` in one forward pass, one prediction per page.
+    /// The timings carry the forward pass only (per page); preparing was timed by the caller.
+    public func classify(prepared inputs: [[Float]]) throws -> [Prediction] {
+        guard !inputs.isEmpty else { return [] }
+        let values = input.valuesPerImage
+        precondition(inputs.allSatisfy { $0.count == values }, "a prepared input has the wrong size")
+        let batch = Tensor(shape: [inputs.count, inputSize, inputSize, 3]) { pointer in
+            for (index, page) in inputs.enumerated() {
+                page.withUnsafeBufferPointer { (pointer + index * values).update(from: $0.baseAddress!, count: values) }
+            }
+        }
+        let start = DispatchTime.now()
+        let probabilities = try network.probabilities(batch).scalars
+        let perPage = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 / Double(inputs.count)
+        let timings = Prediction.Timings(preprocessMilliseconds: 0, inferenceMilliseconds: perPage)
+        return inputs.indices.map { index in
+            Prediction(classes: classes,
+                       probabilities: Array(probabilities[(index * classes.count)..<((index + 1) * classes.count)]),
+                       timings: timings)
+        }
+    }
+}
