@@ -115,7 +115,8 @@ extension ECG {
                                 bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
                                 seconds: Date().timeIntervalSince(start), notice: researchNotice)
                             let outcome = CrossValidationOutcome(features: cache.source, recipe: recipe, report: report)
-                            print(outcome.line)
+                            // Unbuffered, so each line shows as its recipe finishes, also in a file or pipe.
+                            FileHandle.standardOutput.write(Data((outcome.line + "\n").utf8))
                             outcomes.append(outcome)
                         }
                     }
