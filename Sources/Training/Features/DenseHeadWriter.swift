@@ -11,7 +11,7 @@ public enum DenseHeadWriter {
     public static let headNames: Set<String> = ["dense/kernel", "dense/bias", "dense_1/kernel", "dense_1/bias"]
 
     /// Copies `source` to `destination` with the head replaced by `head` (as `LogisticRegression.denseHead`)
-    /// and the metadata's provenance replaced.
+    /// and `provenance` put before the command that made the source (where the backbone came from).
     ///
     /// - Returns: How many backbone tensors were verified identical after writing.
     /// - Throws: `CheckpointError` naming the file when `source` is unreadable, has no such head, or
@@ -31,7 +31,10 @@ public enum DenseHeadWriter {
                         "dense_1/kernel": layers.outputKernel, "dense_1/bias": layers.outputBias]
         let tensors = try file.names.map { name in (name: name, tensor: try replaced[name] ?? file.tensor(name)) }
         var metadata = old
-        metadata.provenance = provenance
+        // The backbone's history stays on record after the new head's: the command that made the
+        // earlier weights (not their whole provenance, which may name the machine's folders).
+        let earlier = old.provenance.range(of: "command: ").map { String(old.provenance[$0.upperBound...]) } ?? old.provenance
+        metadata.provenance = provenance + "; backbone from weights made by: " + earlier
         metadata.trained = true
         try SafetensorsFile.write(tensors, metadata: metadata.dictionary, to: destination)
 
