@@ -44,9 +44,23 @@ public enum SplitPlan {
     ///   - fractions: The targets.
     ///   - seed: Orders groups of equal size; the same seed gives the same split.
     public static func assign(groupImages: [[Int]], fractions: SplitFractions, seed: UInt64) -> [SplitName] {
+        let bins = assign(groupImages: groupImages, shares: SplitName.allCases.map { fractions[$0] }, seed: seed)
+        return bins.map { SplitName.allCases[$0] }
+    }
+
+    /// The bin of each group, for any number of bins: what both a split and the folds of a
+    /// cross-validation (`CrossValidationFolds`, `k` bins of share `1/k`) are made of.
+    ///
+    /// - Parameters:
+    ///   - groupImages: For each group, its distinct images per class (`classCount` numbers).
+    ///   - shares: Each bin's target share of every class; bins with share 0 get nothing.
+    ///   - seed: Orders groups of equal size; the same seed gives the same assignment.
+    /// - Returns: An index into `shares` per group.
+    public static func assign(groupImages: [[Int]], shares: [Double], seed: UInt64) -> [Int] {
         let classCount = groupImages.first?.count ?? 0
         let classTotals = (0..<classCount).map { c in groupImages.reduce(0) { $0 + $1[c] } }
-        let splits = SplitName.allCases.filter { fractions[$0] > 0 }
+        let bins = shares.indices.filter { shares[$0] > 0 }
+        precondition(!bins.isEmpty, "some bin must have a positive share")
         var generator = SplitMix64(seed: seed)
         let order = shuffled(Array(groupImages.indices), using: &generator)
             .enumerated()
@@ -55,22 +69,20 @@ public enum SplitPlan {
                 return sizeA != sizeB ? sizeA > sizeB : a.offset < b.offset
             }
             .map(\.element)
-        var assigned = Array(repeating: [Int](repeating: 0, count: classCount), count: SplitName.allCases.count)
-        var result = Array(repeating: SplitName.train, count: groupImages.count)
+        var assigned = Array(repeating: [Int](repeating: 0, count: classCount), count: shares.count)
+        var result = Array(repeating: bins[0], count: groupImages.count)
         for group in order {
-            var best = splits[0], bestScore = -Double.infinity
-            for split in splits {
-                let row = SplitName.allCases.firstIndex(of: split)!
+            var best = bins[0], bestScore = -Double.infinity
+            for bin in bins {
                 var score = 0.0
                 for c in 0..<classCount where groupImages[group][c] > 0 {
-                    let shortfall = fractions[split] * Double(classTotals[c]) - Double(assigned[row][c])
+                    let shortfall = shares[bin] * Double(classTotals[c]) - Double(assigned[bin][c])
                     score += Double(groupImages[group][c]) * shortfall / Double(classTotals[c])
                 }
-                if score > bestScore { (best, bestScore) = (split, score) }
+                if score > bestScore { (best, bestScore) = (bin, score) }
             }
             result[group] = best
-            let row = SplitName.allCases.firstIndex(of: best)!
-            for c in 0..<classCount { assigned[row][c] += groupImages[group][c] }
+            for c in 0..<classCount { assigned[best][c] += groupImages[group][c] }
         }
         return result
     }

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Datasets
+import Evaluation
+import Foundation
+import Training
+
+extension ECG {
+    /// `ecg cv --data DIR --features FILE ...`: grouped k-fold cross-validation of linear heads
+    /// on cached features, one line per recipe.
+    struct CrossValidate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cv",
+            abstract: "Cross-validate linear heads on cached features (grouped, stratified k folds).",
+            discussion: """
+                Splits the distinct images of DIR into K folds (`ecg split`'s grouping: copies, near duplicates \
+                and files sharing a --group-column value of the manifest never cross folds; each class spread \
+                evenly as far as the groups allow; the same --seed gives the same folds). For every feature \
+                cache (`ecg features`), pooling and L2 penalty, fits a class-balanced multinomial logistic \
+                regression on K-1 folds (each distinct image once) and predicts the held-out fold, so that every \
+                distinct image is predicted once by a head that never saw it. Reports macro-F1 with its \
+                percentile-bootstrap interval, accuracy, Myocardial_Infarction recall and ECE per recipe, and \
+                writes OUT/cv.json, OUT/cv.md (a Markdown table) and the best recipe's evaluation.json, \
+                evaluation.md and report.html in OUT/best. --exclude-test leaves out the test files of an \
+                `ecg split` record, so that recipes are chosen without ever touching the test split. \(researchNotice)
+                """)
+
+        @Option(help: ArgumentHelp("The data set the caches were computed from (one folder per class).", valueName: "dir"))
+        var data: String
+
+        @Option(help: ArgumentHelp("A feature cache from `ecg features` (repeat for several).", valueName: "file"))
+        var features: [String] = []
+
+        @Option(help: ArgumentHelp("A CSV with cls and file columns (the shared manifest.csv).", valueName: "csv"))
+        var manifest: String?
+
+        @Option(help: ArgumentHelp("The manifest column whose equal values stay in one fold.", valueName: "name"))
+        var groupColumn = "header_id"
+
+        @Option(help: "Folds.")
+        var folds = 5
+
+        @Option(help: "Orders equally sized groups when assigning folds; the same seed gives the same folds.")
+        var seed: UInt64 = 0
+
+        @Option(help: ArgumentHelp("Poolings to try, comma-separated: avg, max, avg+max.", valueName: "list"))
+        var pooling = "avg,avg+max"
+
+        @Option(help: ArgumentHelp("L2 penalties to try (on standardised features), comma-separated.", valueName: "list"))
+        var l2 = "0.003,0.01,0.03,0.1,0.3,1"
+
+        @Flag(help: "Weigh every image 1 instead of balancing the classes.")
+        var noClassWeights = false
+
+        @Option(help: ArgumentHelp("Leave out the test files of this `ecg split` record (split.json).", valueName: "file"))
+        var excludeTest: String?
+
+        @Option(help: ArgumentHelp("Bootstrap resamples for the intervals.", valueName: "n"))
+        var bootstrap = 1000
+
+        @Option(help: ArgumentHelp("Where to write cv.json, cv.md and best/.", valueName: "dir"))
+        var out = "evaluation/cv"
+
+        func validate() throws {
+            guard !features.isEmpty else { throw ValidationError("give at least one --features cache (made by `ecg features`)") }
+            guard (2...50).contains(folds) else { throw ValidationError("--folds must be 2-50") }
+            guard bootstrap >= 0 else { throw ValidationError("--bootstrap must not be negative") }
+            guard !poolings.isEmpty, poolings.count == pooling.split(separator: ",").count else {
+                throw ValidationError("--pooling takes avg, max or avg+max, comma-separated")
+            }
+            guard !penalties.isEmpty, penalties.count == l2.split(separator: ",").count, penalties.allSatisfy({ $0 > 0 }) else {
+                throw ValidationError("--l2 takes positive numbers, comma-separated")
+            }
+        }
+
+        var poolings: [FeaturePooling] { pooling.split(separator: ",").compactMap { FeaturePooling(rawValue: String($0)) } }
+        var penalties: [Double] { l2.split(separator: ",").compactMap { Double(String($0)) } }
+
+        func run() throws {
+            try failingCleanly {
+                let folder = try ImageFolder(directory: URL(fileURLWithPath: data))
+                let paths = folder.files.map { "\(folder.classes[$0.label])/\($0.url.lastPathComponent)" }
+                let caches = try features.map { path in
+                    let cache = try FeatureCache(contentsOf: URL(fileURLWithPath: path))
+                    guard cache.files == paths, cache.classes == folder.classes else {
+                        throw CLIError("\(path) was not computed from \(data)'s files (rerun `ecg features`)")
+                    }
+                    return cache
+                }
+                // The groups `ecg split` keeps on one side, from the fingerprints the cache stored.
+                let groups = try manifest.map { path in
+                    (path: path, column: groupColumn,
+                     values: try Manifest(contentsOf: URL(fileURLWithPath: path)).values(of: groupColumn, path: path))
+                }
+                let grouping = DatasetSplit(folder: folder, fingerprints: caches[0].fingerprints,
+                                            fractions: SplitFractions(validation: 0, test: 0)!, seed: seed, manifest: groups)
+                let rows = try participatingRows(paths)
+                let folds = CrossValidationFolds(
+                    groupOfFile: rows.map { grouping.files[$0].group }, imageOfFile: rows.map { grouping.files[$0].image },
+                    labelOfFile: rows.map { folder.files[$0].label }, classCount: folder.classes.count, k: folds, seed: seed)
+                let imageOfRow = grouping.files.map(\.image)
+                note("\(folds.k) folds of \(Set(rows.map { imageOfRow[$0] }).count) distinct images (\(rows.count) files)"
+                     + (excludeTest.map { ", test files of \($0) left out" } ?? "") + "; distinct images per fold and class: "
+                     + folds.imagesPerFold.map { $0.map(String.init).joined(separator: "/") }.joined(separator: ", "))
+
+                var outcomes: [CrossValidationOutcome] = []
+                for cache in caches {
+                    for pooling in poolings {
+                        for penalty in penalties {
+                            let recipe = HeadRecipe(pooling: pooling, l2: penalty, classBalanced: !noClassWeights)
+                            let start = Date()
+                            let results = HeadCrossValidation.outOfFold(cache: cache, rows: rows, folds: folds,
+                                                                        imageOfRow: imageOfRow, recipe: recipe)
+                            let report = HeadCrossValidation.report(
+                                cache: cache, recipe: recipe, folds: folds, results: results,
+                                bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
+                                seconds: Date().timeIntervalSince(start), notice: researchNotice)
+                            let outcome = CrossValidationOutcome(features: cache.source, recipe: recipe, report: report)
+                            // Unbuffered, so each line shows as its recipe finishes, also in a file or pipe.
+                            FileHandle.standardOutput.write(Data((outcome.line + "\n").utf8))
+                            outcomes.append(outcome)
+                        }
+                    }
+                }
+                try write(outcomes)
+            }
+        }
+
+        /// The rows of the folder taking part: all, or all but the split record's test files.
+        private func participatingRows(_ paths: [String]) throws -> [Int] {
+            guard let excludeTest else { return Array(paths.indices) }
+            let url = URL(fileURLWithPath: excludeTest)
+            guard let bytes = try? Data(contentsOf: url), let split = try? JSONDecoder().decode(DatasetSplit.self, from: bytes) else {
+                throw CLIError("\(excludeTest) is not a split record written by `ecg split`")
+            }
+            let test = Set(split.files(in: .test).map(\.path))
+            guard Set(split.files.map(\.path)) == Set(paths) else {
+                throw CLIError("\(excludeTest) does not list exactly the files of \(data)")
+            }
+            return paths.indices.filter { !test.contains(paths[$0]) }
+        }
+
+        private func write(_ outcomes: [CrossValidationOutcome]) throws {
+            let directory = URL(fileURLWithPath: out)
+            let best = outcomes.max { ($0.report.metrics.macroF1.value ?? 0) < ($1.report.metrics.macroF1.value ?? 0) }!
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("best"), withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(outcomes.map(\.summary)).write(to: directory.appendingPathComponent("cv.json"), options: .atomic)
+            try Data((CrossValidationOutcome.markdownHeader + outcomes.map(\.markdownRow)).joined(separator: "\n").utf8)
+                .write(to: directory.appendingPathComponent("cv.md"), options: .atomic)
+            let bestDirectory = directory.appendingPathComponent("best")
+            try best.report.json().write(to: bestDirectory.appendingPathComponent("evaluation.json"), options: .atomic)
+            try Data(best.report.markdown().utf8).write(to: bestDirectory.appendingPathComponent("evaluation.md"), options: .atomic)
+            try Data(best.report.html().utf8).write(to: bestDirectory.appendingPathComponent("report.html"), options: .atomic)
+            print("best: \(best.line)")
+            print("wrote cv.json, cv.md and best/ to \(directory.path)")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import ImageIO
+import Inference
+import Models
+import Training
+
+extension ECG {
+    /// `ecg features DIR --model mobilenetv2`: cache a frozen backbone's pooled features of every
+    /// image, for `ecg cv` and `ecg fit-head`.
+    struct Features: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cache a model's frozen backbone features (global average and max pooling) of every image.",
+            discussion: """
+                Runs the model's convolutional backbone once over every image under DIR/<class>/ (the shared \
+                data set, say) and stores each image's global-average and global-max pooled feature map, its \
+                class and its fingerprint (for grouping duplicates) in a safetensors file, by default \
+                cache/features/MODEL-SIZE-full-page.safetensors (or -crop). `ecg cv` cross-validates linear \
+                heads on such files in seconds and `ecg fit-head` writes one into the model. Only mobilenetv2 \
+                has a backbone feature map so far.
+                """)
+
+        @Argument(help: ArgumentHelp("A folder with one sub-folder of images per class.", valueName: "dir"))
+        var data: String
+
+        @Option(help: ArgumentHelp("The model whose backbone runs (see `ecg models`).", valueName: "key"))
+        var model = "mobilenetv2"
+
+        @Option(help: "Input side in pixels (default: the model's).")
+        var inputSize: Int?
+
+        @Flag(help: "Crop every page to the trace grid first.")
+        var crop = false
+
+        @Option(help: ArgumentHelp("Crop to this box instead: page fractions left,top,right,bottom.", valueName: "l,t,r,b"))
+        var cropBox: String?
+
+        @Option(help: "Images per forward pass.")
+        var batchSize = 8
+
+        @Option(help: ArgumentHelp("The cache file to write.", valueName: "file"))
+        var out: String?
+
+        @OptionGroup var registryOptions: RegistryOptions
+
+        func validate() throws {
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+            if let inputSize, !(32...1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
+            if let cropBox, CropBox(cropBox) == nil {
+                throw ValidationError("--crop-box needs left,top,right,bottom fractions with left < right and top < bottom")
+            }
+            if crop && cropBox != nil { throw ValidationError("give --crop or --crop-box, not both") }
+        }
+
+        func run() throws {
+            let registry = try registryOptions.registry()
+            try failingCleanly {
+                let entry = try registry.entry(model)
+                let classifier = try Classifier(entry: entry, registry: registry)
+                guard let network = classifier.network as? any BackboneFeatures else {
+                    throw FeatureCacheError.notFeatureNetwork(model)
+                }
+                var transform = classifier.input
+                transform.inputSize = inputSize ?? transform.inputSize
+                transform.crop = crop ? .ecgTrace : cropBox.flatMap(CropBox.init)  // the whole page unless asked
+                let weightsURL = try registry.loadableWeightsURL(entry)
+                let weightsBytes = try Data(contentsOf: weightsURL)
+                let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
+                let source = FeatureCache.Source(
+                    weights: weightsURL.lastPathComponent, weightsSHA256: SHA256.hex(weightsBytes),
+                    architecture: classifier.network.architecture.rawValue, transform: transform,
+                    data: folder.directory.standardizedFileURL.lastPathComponent)
+                let bar = CountingProgressBar("features \(model) \(source.summary)", total: folder.files.count, unit: "images")
+                let start = Date()
+                let cache = try FeatureCache.compute(folder: folder, network: network, transform: transform, source: source,
+                                                     batchSize: batchSize) { bar.update($0) }
+                bar.finish()
+                let url = URL(fileURLWithPath: out ?? "cache/features/\(model)-\(transform.inputSize)-\(transform.crop == nil ? "full-page" : "crop").safetensors")
+                try cache.write(to: url)
+                print("wrote \(cache.files.count) x \(cache.channels) average and max features (\(source.summary)) to \(url.path) in \(Int(Date().timeIntervalSince(start))) s")
+            }
+        }
+    }
+}

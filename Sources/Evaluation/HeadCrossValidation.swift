@@ -1,0 +1,84 @@
+import Datasets
+import Foundation
+import Training
+
+/// One way of fitting a linear head on cached features: the pooling, the penalty and the image
+/// weights.
+public struct HeadRecipe: Codable, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var pooling: FeaturePooling
+    /// `LogisticRegression`'s `l2`, on standardised features.
+    public var l2: Double
+    /// Weigh images so that every class has the same total weight (else every image weighs 1).
+    public var classBalanced: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case pooling, l2
+        case classBalanced = "class_balanced"
+    }
+
+    public init(pooling: FeaturePooling, l2: Double, classBalanced: Bool = true) {
+        (self.pooling, self.l2, self.classBalanced) = (pooling, l2, classBalanced)
+    }
+
+    /// `avg+max, l2 0.01, balanced`.
+    public var description: String {
+        "\(pooling.rawValue), l2 \(String(format: "%g", l2))" + (classBalanced ? ", balanced" : ", unweighted")
+    }
+
+    /// Fits the head on `rows` of `cache`, each distinct image once (`imageOfRow`: the first row of
+    /// each image is kept), with the recipe's pooling, penalty and weights.
+    public func fit(cache: FeatureCache, rows: [Int], imageOfRow: [Int]) -> LogisticRegression {
+        var seen = Set<Int>()
+        let kept = rows.filter { seen.insert(imageOfRow[$0]).inserted }
+        let labels = kept.map { cache.labels[$0] }
+        let counts = labels.reduce(into: Array(repeating: 0, count: cache.classes.count)) { $0[$1] += 1 }
+        let classWeights = ClassWeights.balanced(counts: counts)
+        return LogisticRegression.fit(
+            rows: kept.map { cache.features($0, pooling: pooling) }, labels: labels, classCount: cache.classes.count,
+            sampleWeights: classBalanced ? labels.map { Double(classWeights[$0]) } : nil, l2: l2)
+    }
+}
+
+/// Grouped k-fold cross-validation of a linear head on cached features.
+public enum HeadCrossValidation {
+    /// Every row's prediction by the head fitted on the other folds.
+    ///
+    /// - Parameters:
+    ///   - rows: The cache rows taking part (all, or the training and validation splits').
+    ///   - folds: The folds of `rows`, in `rows` order (`CrossValidationFolds`, built from the same groups).
+    ///   - imageOfRow: The distinct image of every cache row: each is trained on once per fold.
+    /// - Returns: One result per row of `rows`, in order, for `EvaluationReport` (which counts each
+    ///   distinct image once).
+    public static func outOfFold(
+        cache: FeatureCache, rows: [Int], folds: CrossValidationFolds, imageOfRow: [Int], recipe: HeadRecipe
+    ) -> [ImageResult] {
+        precondition(folds.foldOfFile.count == rows.count, "one fold per row")
+        var results = [ImageResult?](repeating: nil, count: rows.count)
+        for fold in 0..<folds.k {
+            let training = folds.training(fold).map { rows[$0] }
+            let head = recipe.fit(cache: cache, rows: training, imageOfRow: imageOfRow)
+            for position in folds.heldOut(fold) {
+                let row = rows[position]
+                let probabilities = head.probabilities(cache.features(row, pooling: recipe.pooling)).map(Float.init)
+                results[position] = ImageResult(file: cache.files[row], label: cache.labels[row],
+                                                probabilities: probabilities, image: imageOfRow[row])
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// The report of out-of-fold `results`, as `ecg evaluate` would write it for a model.
+    public static func report(
+        cache: FeatureCache, recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult], bootstrap: Bootstrap,
+        seconds: Double, notice: String
+    ) -> EvaluationReport {
+        let source = cache.source
+        let model = EvaluationReport.Model(
+            key: "cv", name: "\(folds.k)-fold CV of a linear head (\(recipe)) on \(source.architecture) features",
+            architecture: source.architecture, trained: true,
+            provenance: "features of \(source.weights) (sha256 \(source.weightsSHA256.prefix(12))), fold seed \(folds.seed)",
+            inputSize: source.inputSize, preprocessing: source.preprocessing, resize: source.resize, crop: source.crop)
+        return EvaluationReport(model: model, classes: cache.classes, data: source.data, results: results, unreadable: [],
+                                bootstrap: bootstrap, seconds: seconds, notice: notice)
+    }
+}
