@@ -63,6 +63,7 @@ let package = Package(
                 swiftSettings: vectorisedSettings),
         .target(name: "Evaluation", dependencies: ["Inference", "Datasets", "ImageIO", "Models", "Tensors", "Training"]),
         .target(name: "Synth", dependencies: ["ImageIO", "Tensors"], swiftSettings: vectorisedSettings),
+        .target(name: "Digitise", dependencies: ["ImageIO"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
@@ -78,7 +79,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CLI",
-            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", "Training", "Server",
+            dependencies: ["Inference", "WeightImport", "Models", "NN", "Tensors", "Kernels", "Evaluation", "Datasets", "Synth", "Digitise", "Training", "Server",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
@@ -90,6 +91,7 @@ let package = Package(
         .testTarget(name: "ImportTests", dependencies: ["WeightImport", "Inference", "ImageIO", "Models", "NN", "Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Tensors", "Kernels"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "ImageIO", "Datasets", "Tensors"]),
+        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO"]),
         .testTarget(name: "DatasetTests", dependencies: ["Datasets", "ImageIO", "Tensors"]),
         .testTarget(name: "CLITests", dependencies: ["Inference", "Models", "ImageIO", "Checkpoints"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "Datasets", "ImageIO", "Training"]),
