@@ -45,15 +45,25 @@ struct GridScale: Equatable, Sendable {
                          pixelsPerMillimetreX: periodX, pixelsPerMillimetreY: periodY)
     }
 
-    /// The longest run of indices whose smoothed count is above a third of the largest.
+    /// The longest run of indices whose smoothed count is above a third of the typical (90th
+    /// percentile) count, bridging dips shorter than four windows (a trace row hides some grid).
     private static func denseSpan(_ counts: [Double], window: Int) -> (Int, Int)? {
-        let smooth = boxSmoothed(counts, radius: max(window, 2))
-        guard let peak = smooth.max(), peak > 0 else { return nil }
+        let radius = max(window, 2)
+        let smooth = boxSmoothed(counts, radius: radius)
+        let typical = smooth.sorted()[Int(Double(smooth.count - 1) * 0.9)]
+        guard typical > 0 else { return nil }
+        var above = smooth.map { $0 > typical / 3 }
+        var gapStart: Int?
+        for i in above.indices {
+            if !above[i] { if gapStart == nil { gapStart = i }; continue }
+            if let g = gapStart, g > 0, above[g - 1], i - g < 4 * radius { for k in g..<i { above[k] = true } }
+            gapStart = nil
+        }
         var best: (Int, Int)?, start: Int?
-        for i in 0...smooth.count {
-            let above = i < smooth.count && smooth[i] > peak / 3
-            if above, start == nil { start = i }
-            if !above, let s = start {
+        for i in 0...above.count {
+            let inside = i < above.count && above[i]
+            if inside, start == nil { start = i }
+            if !inside, let s = start {
                 if (i - 1 - s) > ((best?.1 ?? 0) - (best?.0 ?? 0)) { best = (s, i - 1) }
                 start = nil
             }
@@ -67,7 +77,7 @@ struct GridScale: Equatable, Sendable {
         return range.max { counts[$0] < counts[$1] } ?? index
     }
 
-    /// The grid period in pixels: the autocorrelation's peak near the 1-mm guess, refined at
+    /// The grid period in pixels: the autocorrelation's peak near the 5-mm lag, refined at
     /// ever longer lags for sub-pixel precision. Nil when the peak is weak (no regular grid).
     static func period(_ profile: [Double], guess: Double) -> Double? {
         let mean = profile.reduce(0, +) / Double(profile.count)
@@ -91,11 +101,14 @@ struct GridScale: Equatable, Sendable {
             let offset = denominator < 0 ? 0.5 * (a - c) / denominator : 0
             return (Double(low - 1 + best) + offset, b)
         }
-        guard let one = peak(near: guess, spread: 0.3), one.strength > 0.08 else { return nil }
-        // Longer lags divide the peak's quantisation error: 10, 50 and 150 mm.
-        var period = one.lag
-        for multiple in [10.0, 50.0, 150.0] {
-            guard let longer = peak(near: period * multiple, spread: 0.03), longer.strength > 0.04 else { break }
+        // The 5-mm lines are on every grid (a faint millimetre dot may vanish), so the period is
+        // first read at the 5-mm lag, within a millimetre of the frame's guess.
+        guard let five = peak(near: 5 * guess, spread: 0.2), five.strength > 0.08 else { return nil }
+        var period = five.lag / 5
+        // Longer lags divide the peak's quantisation error; each window is a millimetre wide, so
+        // that it holds one peak of the millimetre lattice.
+        for multiple in [25.0, 50.0, 150.0] {
+            guard let longer = peak(near: period * multiple, spread: 0.45 / multiple), longer.strength > 0.04 else { break }
             period = longer.lag / multiple
         }
         return period

@@ -65,9 +65,13 @@ struct InkMap {
     /// Whether the pixel is trace ink: dark, whatever the grid's colour.
     @inline(__always) func isInk(_ x: Int, _ y: Int) -> Bool { brightness[y * width + x] < Self.inkThreshold }
 
-    /// Whether the pixel is grid: visibly darker than paper or coloured, but not ink.
+    /// Whether the pixel is grid: visibly darker than paper or coloured, but neither ink nor the
+    /// soft edge of ink (a pixel next to ink).
     @inline(__always) func isGrid(_ x: Int, _ y: Int) -> Bool {
         let i = y * width + x
-        return brightness[i] >= Self.inkThreshold && (brightness[i] < 0.93 || chroma[i] > 0.12)
+        guard brightness[i] >= Self.inkThreshold && (brightness[i] < 0.93 || chroma[i] > 0.12) else { return false }
+        if x > 0 && brightness[i - 1] < Self.inkThreshold || x + 1 < width && brightness[i + 1] < Self.inkThreshold { return false }
+        if y > 0 && brightness[i - width] < Self.inkThreshold || y + 1 < height && brightness[i + width] < Self.inkThreshold { return false }
+        return true
     }
 }

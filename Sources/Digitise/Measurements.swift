@@ -22,7 +22,8 @@ public struct LeadMeasurements: Codable, Equatable, Sendable {
 /// measured (no P wave in atrial fibrillation, too few beats).
 public struct Measurements: Codable, Equatable, Sendable {
     /// R-peak times on the rhythm strip (s from its start), and which of them are ectopic: early
-    /// (RR under 80 % of the median) or shaped unlike the others (QRS correlation under 0.5).
+    /// (RR under 80 % of the median) or shaped unlike the others (QRS correlation under 0.5, where
+    /// the rhythm strip's QRS is at least 0.3 mV from peak to trough).
     public let beatTimes: [Double]
     public let ectopicBeatTimes: [Double]
     /// RR intervals (s), mean heart rate (beats/min), and their variability: SDNN and RMSSD (s).
@@ -58,7 +59,9 @@ public struct Measurements: Codable, Equatable, Sendable {
             let differences = zip(rrIntervals.dropFirst(), rrIntervals).map { ($0 - $1) * ($0 - $1) }
             rrSuccessiveDifferences = differences.isEmpty ? nil : (differences.reduce(0, +) / Double(differences.count)).squareRoot()
         }
-        let normal = beats.indices.filter { !ectopic.contains($0) }.map { beats[$0] }
+        // Beats for the median beat: neither ectopic nor followed by an ectopic beat (whose early
+        // QRS would fall into the T wave).
+        let normal = beats.indices.filter { !ectopic.contains($0) && !ectopic.contains($0 + 1) }.map { beats[$0] }
         let medianRR = rrIntervals.isEmpty ? nil : rrIntervals.sorted()[rrIntervals.count / 2]
         let fiducials = MedianBeats(leads, rate: rate, beats: normal, medianRR: medianRR)
         prInterval = fiducials.prInterval
@@ -66,7 +69,7 @@ public struct Measurements: Codable, Equatable, Sendable {
         qtInterval = fiducials.qtInterval
         if let qt = fiducials.qtInterval, let rr = medianRR { qtcInterval = qt / rr.squareRoot() } else { qtcInterval = nil }
         qrsAxis = fiducials.qrsAxis
-        leads = fiducials.leadMeasurements
+        self.leads = fiducials.leadMeasurements
     }
 
     /// Indices of beats that come early or look unlike the rest.
@@ -86,6 +89,8 @@ public struct Measurements: Codable, Equatable, Sendable {
         let complete = windows.compactMap { $0 }
         guard complete.count >= 3 else { return ectopic }
         let template = (0..<(2 * half + 1)).map { i in complete.map { $0[i] }.sorted()[complete.count / 2] }
+        // A small QRS is mostly line noise on the page: its shape says nothing.
+        guard let high = template.max(), let low = template.min(), high - low > 0.3 else { return ectopic }
         for (k, window) in windows.enumerated() {
             if let window, SignalMath.correlation(window, template) < 0.5 { ectopic.insert(k) }
         }

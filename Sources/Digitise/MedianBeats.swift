@@ -111,7 +111,7 @@ struct MedianBeats {
     }
 
     /// T-wave end: after the T wave's rms peak (80 ms after the QRS up to 60 % of the RR
-    /// interval), where the rms first falls below 20 % of the peak above its level at the window's end.
+    /// interval), where the rms first falls below 10 % of the peak above its level at the window's end.
     static func tEnd(_ deviations: [[Double]], qrsOffset: Int, medianRR: Double?, rate: Double) -> Int? {
         let rms = Self.rms(deviations)
         let start = qrsOffset + Int(0.08 * rate)
@@ -120,7 +120,7 @@ struct MedianBeats {
         let floor = rms[end]
         guard rms[peak] - floor > 0.04 else { return nil }
         var t = peak
-        while t < end, rms[t] - floor > 0.2 * (rms[peak] - floor) { t += 1 }
+        while t < end, rms[t] - floor > 0.1 * (rms[peak] - floor) { t += 1 }
         return t
     }
 

@@ -14,14 +14,43 @@ struct TraceFollower {
     /// The trace's centre line in `panel`: points (x, y) in pixels, in order of x, and the fraction
     /// of the panel's columns where a trace run was found.
     func follow(_ panel: PanelBox) -> (points: [(x: Double, y: Double)], coverage: Double) {
+        let runs = chooseRuns(panel)
+        let found = runs.filter { $0.run != nil }.count
+        guard found > 0 else { return ([], 0) }
+        // Where the trace enters and leaves each column: a tall run is a steep stroke, entered at the
+        // end nearer the previous column's trace and left at the end nearer the next one's; when
+        // both are the same end the stroke went out and back (a peak narrower than a column).
+        let known = runs.compactMap { r in r.run.map { (x: r.x, top: Double($0.top) + (thickness - 1) / 2, bottom: Double($0.bottom) - (thickness - 1) / 2) } }
+        var points: [(x: Double, y: Double)] = []
+        for (k, column) in known.enumerated() {
+            let x = Double(column.x)
+            guard column.bottom - column.top > 0.8 * thickness else {
+                points.append((x, (column.top + column.bottom) / 2))
+                continue
+            }
+            let before = k > 0 ? (known[k - 1].top + known[k - 1].bottom) / 2 : (column.top + column.bottom) / 2
+            let after = k + 1 < known.count ? (known[k + 1].top + known[k + 1].bottom) / 2 : before
+            func nearer(_ y: Double) -> Double { abs(column.top - y) < abs(column.bottom - y) ? column.top : column.bottom }
+            let enter = nearer(before), exit = nearer(after)
+            if enter == exit {
+                let far = enter == column.top ? column.bottom : column.top
+                points += [(x - 0.34, enter), (x, far), (x + 0.34, exit)]
+            } else {
+                points += [(x - 0.25, enter), (x + 0.25, exit)]
+            }
+        }
+        return (points, Double(found) / Double(runs.count))
+    }
+
+    /// For each pixel column of the panel, the ink run taken as the trace (nil where none fits).
+    private func chooseRuns(_ panel: PanelBox) -> [(x: Int, run: (top: Int, bottom: Int)?)] {
         let x0 = max(0, Int(panel.left.rounded())), x1 = min(map.width - 1, Int(panel.right.rounded()) - 1)
         let y0 = max(0, Int(panel.top.rounded())), y1 = min(map.height - 1, Int(panel.bottom.rounded()))
-        guard x0 < x1, y0 < y1 else { return ([], 0) }
+        guard x0 < x1, y0 < y1 else { return [] }
         let tallest = Double(y1 - y0) * 0.6
         let maximumJump = Double(y1 - y0) * 0.3
         var previous = panel.baselineY
-        var points: [(x: Double, y: Double)] = []
-        var found = 0
+        var chosen: [(x: Int, run: (top: Int, bottom: Int)?)] = []
         for x in x0...x1 {
             var best: (top: Int, bottom: Int, distance: Double)?
             var y = y0
@@ -34,22 +63,14 @@ struct TraceFollower {
                 let distance = previous < Double(top) ? Double(top) - previous : previous > Double(bottom) ? previous - Double(bottom) : 0
                 if distance < (best?.distance ?? .infinity) { best = (top, bottom, distance) }
             }
-            guard let run = best, run.distance <= maximumJump else { continue }
-            found += 1
-            let height = Double(run.bottom - run.top + 1)
-            if height <= 1.8 * thickness {
-                let centre = Double(run.top + run.bottom) / 2
-                points.append((Double(x), centre))
-                previous = centre
-            } else {
-                let upper = Double(run.top) + (thickness - 1) / 2, lower = Double(run.bottom) - (thickness - 1) / 2
-                let (first, last) = abs(upper - previous) < abs(lower - previous) ? (upper, lower) : (lower, upper)
-                points.append((Double(x) - 0.25, first))
-                points.append((Double(x) + 0.25, last))
-                previous = last
-            }
+            guard let run = best, run.distance <= maximumJump else { chosen.append((x, nil)); continue }
+            chosen.append((x, (run.top, run.bottom)))
+            // The next column continues from this one's end nearer where the trace was heading.
+            let upper = Double(run.top), lower = Double(run.bottom)
+            previous = abs(upper - previous) < abs(lower - previous) ? (Double(run.bottom - run.top) > 1.8 * thickness ? lower : (upper + lower) / 2)
+                                                                     : (Double(run.bottom - run.top) > 1.8 * thickness ? upper : (upper + lower) / 2)
         }
-        return (points, Double(found) / Double(x1 - x0 + 1))
+        return chosen
     }
 
     /// The trace resampled at `rate` Hz over the panel's duration, in millivolts; samples beyond
