@@ -8,15 +8,23 @@ enum BeatDetector {
         let n = rhythm.samples.count
         guard n > Int(rate) else { return [] }
         let margin = Int(0.02 * rate)
-        var slope = [Double](repeating: 0, count: n)
+        // Each trace's squared slope; the panel's edges are left out (a column change is not a heartbeat).
+        var traces: [(offset: Int, energy: [Double], scale: Double)] = []
         for lead in [rhythm] + leads where lead.readable {
             let x = highPassed(lead.samples.map(Double.init), rate: rate)
-            let offset = Int((lead.startSeconds * rate).rounded())
             guard x.count > 2 * margin + 2 else { continue }
-            // The panel's edges are left out: a column change is not a heartbeat.
-            for i in (1 + margin)..<(x.count - 1 - margin) where offset + i < n {
-                slope[offset + i] += (x[i + 1] - x[i - 1]) * (x[i + 1] - x[i - 1])
-            }
+            var own = [Double](repeating: 0, count: x.count)
+            for i in (1 + margin)..<(x.count - 1 - margin) { own[i] = (x[i + 1] - x[i - 1]) * (x[i + 1] - x[i - 1]) }
+            traces.append((Int((lead.startSeconds * rate).rounded()), own, own.sorted()[Int(Double(own.count - 1) * 0.99)]))
+        }
+        guard !traces.isEmpty else { return [] }
+        // A trace steeper than the typical one is scaled down to it, so that one column's huge QRS
+        // does not hide the other columns' beats; small traces are not scaled up (noise stays small).
+        let typicalScale = traces.map(\.scale).sorted()[traces.count / 2]
+        var slope = [Double](repeating: 0, count: n)
+        for trace in traces {
+            let factor = trace.scale > typicalScale ? typicalScale / trace.scale : 1
+            for i in trace.energy.indices where trace.offset + i < n { slope[trace.offset + i] += trace.energy[i] * factor }
         }
         let energy = boxSmoothed(slope, radius: Int(0.02 * rate))
         let threshold = 0.2 * energy.sorted()[Int(Double(n - 1) * 0.99)]

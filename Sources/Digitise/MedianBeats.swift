@@ -106,7 +106,8 @@ struct MedianBeats {
         let rms = Self.rms(deviations)
         guard let peak = (start...end).max(by: { rms[$0] < rms[$1] }), rms[peak] > 0.03 else { return nil }
         var onset = peak
-        while onset > 0, rms[onset] > 0.2 * rms[peak] { onset -= 1 }
+        // A P wave lasts at most about 120 ms: its onset is no more than 80 ms before its peak.
+        while onset > max(0, peak - Int(0.08 * rate)), rms[onset] > 0.2 * rms[peak] { onset -= 1 }
         return onset
     }
 
