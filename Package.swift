@@ -63,10 +63,11 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
-        .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "Datasets"],
+        .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],
                 swiftSettings: vectorisedSettings),
-        .target(name: "Evaluation", dependencies: ["Determinism", "ImageIO", "Inference", "Datasets"]),
+        .target(name: "Evaluation", dependencies: ["Determinism", "ImageIO", "Inference", "Datasets", "Training"]),
         .target(name: "Synth", dependencies: ["Determinism", "ImageIO"], swiftSettings: vectorisedSettings),
+        .target(name: "Digitise", dependencies: ["ImageIO"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
@@ -84,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport",
-                           "Inference", "Datasets", "Training", "Evaluation", "Synth", "Server",
+                           "Inference", "Datasets", "Training", "Evaluation", "Synth", "Digitise", "Server",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log")]
@@ -93,15 +94,16 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN"]),
         .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Determinism", "Tensors", "Checkpoints"]),
-        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "Models"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "Models", "Inference"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImportTests", dependencies: ["Determinism", "Tensors", "NN", "Models", "WeightImport", "Inference"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO",
                                                          "Datasets", "Training"]),
         .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Synth"]),
+        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO"]),
         .testTarget(name: "DatasetTests", dependencies: ["Determinism", "Tensors", "ImageIO", "Datasets"]),
         .testTarget(name: "CLITests", dependencies: ["Checkpoints", "Models", "ImageIO", "Inference"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Determinism", "Datasets", "Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Training", "Evaluation"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
