@@ -53,7 +53,7 @@ struct CalibrateCommandTests {
             #expect(evaluate.status == 0, "\(evaluate.stderr)")
             #expect(evaluate.stdout.contains("after temperature scaling, T = ") && evaluate.stdout.contains("before it: expected calibration error"))
 
-            let predict = try runECG(["predict", data.appendingPathComponent("Normal/0.png").path, "--models", registry, "--json"])
+            let predict = try runECG(["predict", data.appendingPathComponent("Normal/0.png").path, "--no-gate", "--models", registry, "--json"])
             #expect(predict.status == 0, "\(predict.stderr)")
             #expect(predict.stdout.contains(#""confidence":"#) && predict.stdout.contains(#""leading_classes":["#))
         }

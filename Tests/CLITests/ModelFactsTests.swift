@@ -24,13 +24,17 @@ struct ModelFactsTests {
         }
     }
 
-    @Test("The committed trained weights record no absolute paths and carry a calibration")
+    @Test("The committed trained weights record no absolute paths and carry a calibration where a held-out split allows one")
     func committedWeights() throws {
         let registry = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
         for key in ["small_cnn", "mobilenetv2"] {
             let classifier = try Classifier(entry: registry.entry(key), registry: registry)
             #expect(!classifier.provenance.contains("/work/") && !classifier.provenance.contains("/tmp/") && !classifier.provenance.contains("/home/"))
-            #expect(classifier.temperature != 1 && classifier.uncertainBelow != nil, "\(key) is calibrated")
         }
+        // MobileNetV2's head is fitted on training + validation (`ecg fit-head`), so no held-out split is
+        // left to fit its temperature on: it stays uncalibrated (T = 1) until calibration can use
+        // out-of-fold predictions. The small CNN was trained on the training split only.
+        let smallCNN = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
+        #expect(smallCNN.temperature != 1 && smallCNN.uncertainBelow != nil, "small_cnn is calibrated")
     }
 }

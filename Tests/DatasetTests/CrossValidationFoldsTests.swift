@@ -1,3 +1,4 @@
+import Determinism
 import Datasets
 import Foundation
 import Tensors

@@ -14,15 +14,15 @@ struct CatalogTests {
             func status(_ key: String) -> ModelDescription.State? {
                 server.catalog.descriptions().first { $0.key == key }?.status
             }
-            #expect(status("small_cnn") == .ready && status("missing") == .notInstalled)
+            #expect(status("small_cnn") == .notTrained && status("missing") == .notInstalled)
 
-            // Install the missing model and remove the ready one's file: requests still see the start state.
+            // Install the missing model and remove the other one's file: requests still see the start state.
             try fixture.registry.writeRandomWeights(for: fixture.registry.entry("missing"), seed: 3)
             try FileManager.default.removeItem(at: fixture.registry.weightsURL(fixture.registry.entry("small_cnn")))
-            #expect(status("small_cnn") == .ready && status("missing") == .notInstalled)
+            #expect(status("small_cnn") == .notTrained && status("missing") == .notInstalled)
 
             server.catalog.reload()
-            #expect(status("small_cnn") == .notInstalled && status("missing") == .ready)
+            #expect(status("small_cnn") == .notInstalled && status("missing") == .notTrained)
         }
     }
 

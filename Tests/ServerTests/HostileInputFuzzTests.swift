@@ -1,3 +1,4 @@
+import Determinism
 import Dispatch
 import Foundation
 import Hummingbird

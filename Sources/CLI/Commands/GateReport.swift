@@ -1,3 +1,4 @@
+import Determinism
 import ArgumentParser
 import Datasets
 import Dispatch
