@@ -30,11 +30,7 @@ extension ECG {
         @Option(help: "Input side in pixels (default: the model's).")
         var inputSize: Int?
 
-        @Flag(help: "Crop every page to the trace grid first.")
-        var crop = false
-
-        @Option(help: ArgumentHelp("Crop to this box instead: page fractions left,top,right,bottom.", valueName: "l,t,r,b"))
-        var cropBox: String?
+        @OptionGroup var cropOptions: CropOptions
 
         @Option(help: "Images per forward pass.")
         var batchSize = 8
@@ -47,10 +43,6 @@ extension ECG {
         func validate() throws {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             if let inputSize, !(32...1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
-            if let cropBox, CropBox(cropBox) == nil {
-                throw ValidationError("--crop-box needs left,top,right,bottom fractions with left < right and top < bottom")
-            }
-            if crop && cropBox != nil { throw ValidationError("give --crop or --crop-box, not both") }
         }
 
         func run() throws {
@@ -63,7 +55,7 @@ extension ECG {
                 }
                 var transform = classifier.input
                 transform.inputSize = inputSize ?? transform.inputSize
-                transform.crop = crop ? .ecgTrace : cropBox.flatMap(CropBox.init)  // the whole page unless asked
+                transform.crop = cropOptions.box  // the whole page unless asked
                 let weightsURL = try registry.loadableWeightsURL(entry)
                 let weightsBytes = try Data(contentsOf: weightsURL)
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)

@@ -82,11 +82,7 @@ extension ECG {
             valueName: "file"))
         var initialWeights: String?
 
-        @Flag(help: "Crop every page to the trace grid (drops the printed header and footer text).")
-        var crop = false
-
-        @Option(help: ArgumentHelp("Crop to this box instead: page fractions left,top,right,bottom.", valueName: "l,t,r,b"))
-        var cropBox: String?
+        @OptionGroup var cropOptions: CropOptions
 
         @Option(help: "Input side in pixels (default: the architecture's).")
         var inputSize: Int?
@@ -119,10 +115,6 @@ extension ECG {
                 throw ValidationError("--epochs, --fine-tune-epochs, --patience and --lr-patience must not be negative, and some epochs must run")
             }
             guard lr > 0, (fineTuneLr ?? 1) > 0, weightDecay >= 0 else { throw ValidationError("learning rates must be positive") }
-            if let cropBox, CropBox(cropBox) == nil {
-                throw ValidationError("--crop-box needs four fractions left,top,right,bottom with left < right and top < bottom")
-            }
-            if crop && cropBox != nil { throw ValidationError("give --crop or --crop-box, not both") }
             if let inputSize, !(32 ... 1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
         }
 
@@ -141,7 +133,7 @@ extension ECG {
             let transform = InputTransform(
                 inputSize: inputSize ?? architecture.defaultInputSize, resize: .bicubic,
                 preprocessing: preprocessing ?? Preprocessing(rawValue: architecture.defaultPreprocessing)!,
-                crop: crop ? .ecgTrace : cropBox.flatMap(CropBox.init))
+                crop: cropOptions.box)
             let recipe = makeRecipe(architecture)
 
             let network = try makeTrainableNetwork(
