@@ -72,13 +72,51 @@ public enum HeadCrossValidation {
         cache: FeatureCache, recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult], bootstrap: Bootstrap,
         seconds: Double, notice: String
     ) -> EvaluationReport {
-        let source = cache.source
+        report(source: cache.source, classes: cache.classes, recipe: recipe, folds: folds, results: results,
+               bootstrap: bootstrap, seconds: seconds, notice: notice)
+    }
+
+    /// The report of out-of-fold `results` of features described by `source` (a fused recipe's, say).
+    public static func report(
+        source: FeatureCache.Source, classes: [String], recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult],
+        bootstrap: Bootstrap, seconds: Double, notice: String
+    ) -> EvaluationReport {
         let model = EvaluationReport.Model(
             key: "cv", name: "\(folds.k)-fold CV of a linear head (\(recipe)) on \(source.architecture) features",
             architecture: source.architecture, trained: true,
             provenance: "features of \(source.weights) (sha256 \(source.weightsSHA256.prefix(12))), fold seed \(folds.seed)",
             inputSize: source.inputSize, preprocessing: source.preprocessing, resize: source.resize, crop: source.crop)
-        return EvaluationReport(model: model, classes: cache.classes, data: source.data, results: results, unreadable: [],
+        return EvaluationReport(model: model, classes: classes, data: source.data, results: results, unreadable: [],
                                 bootstrap: bootstrap, seconds: seconds, notice: notice)
+    }
+}
+
+extension HeadCrossValidation {
+    /// Late fusion of two heads' out-of-fold predictions of the same rows: the weighted geometric
+    /// mean of their probabilities, `p ∝ pa^w pb^(1-w)` (a weighted sum of log-probabilities, so a
+    /// confident head is not averaged away), renormalised. Both must come from the same folds, so
+    /// that every fused prediction is still one no fitted head saw.
+    public static func fuse(_ a: [ImageResult], _ b: [ImageResult], weight: Double) -> [ImageResult] {
+        precondition(a.count == b.count && zip(a, b).allSatisfy { $0.file == $1.file }, "the same rows in the same order")
+        precondition((0...1).contains(weight), "a weight in 0...1")
+        return zip(a, b).map { x, y in
+            let logs = zip(x.probabilities, y.probabilities).map { p, q in
+                weight * log(max(Double(p), 1e-12)) + (1 - weight) * log(max(Double(q), 1e-12))
+            }
+            let top = logs.max() ?? 0
+            let exps = logs.map { exp($0 - top) }
+            let total = exps.reduce(0, +)
+            return ImageResult(file: x.file, label: x.label, probabilities: exps.map { Float($0 / total) }, image: x.image)
+        }
+    }
+
+    /// The source line of a late-fused recipe's report: both heads' features and penalties and the weight.
+    public static func fusedSource(_ a: FeatureCache.Source, _ b: FeatureCache.Source, recipeB: HeadRecipe, weight: Double) -> FeatureCache.Source {
+        var source = a
+        source.architecture = "late(\(a.architecture), \(b.architecture))"
+        source.label = String(format: "%g x %@ + %g x %@ (%@, l2 %g)", weight, a.summary, 1 - weight, b.summary,
+                              recipeB.pooling.rawValue, recipeB.l2)
+        source.featureNames = nil
+        return source
     }
 }

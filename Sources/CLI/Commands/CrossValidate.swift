@@ -27,8 +27,17 @@ extension ECG {
         @Option(help: ArgumentHelp("The data set the caches were computed from (one folder per class).", valueName: "dir"))
         var data: String
 
-        @Option(help: ArgumentHelp("A feature cache from `ecg features` (repeat for several).", valueName: "file"))
+        @Option(help: ArgumentHelp("A feature cache from `ecg features` (repeat for several); FILE+FILE joins two caches' columns (early fusion).", valueName: "file"))
         var features: [String] = []
+
+        @Flag(help: "Late fusion: with exactly two --features caches, fuse every head of the first (each --pooling and --l2) with every head of the second (--late-l2, pooling avg) by --fusion-weights.")
+        var lateFusion = false
+
+        @Option(help: ArgumentHelp("L2 penalties of the second cache's heads under --late-fusion, comma-separated.", valueName: "list"))
+        var lateL2 = "0.1,0.3,1"
+
+        @Option(help: ArgumentHelp("Weights of the first head's log-probabilities under --late-fusion (the second gets 1 - w), comma-separated.", valueName: "list"))
+        var fusionWeights = "0.5"
 
         @Option(help: ArgumentHelp("A CSV with cls and file columns (the shared manifest.csv).", valueName: "csv"))
         var manifest: String?
@@ -63,6 +72,15 @@ extension ECG {
         func validate() throws {
             guard !features.isEmpty else { throw ValidationError("give at least one --features cache (made by `ecg features`)") }
             guard (2...50).contains(folds) else { throw ValidationError("--folds must be 2-50") }
+            if lateFusion {
+                guard features.count == 2 else { throw ValidationError("--late-fusion takes exactly two --features caches") }
+                guard !latePenalties.isEmpty, latePenalties.count == lateL2.split(separator: ",").count, latePenalties.allSatisfy({ $0 > 0 }) else {
+                    throw ValidationError("--late-l2 takes positive numbers, comma-separated")
+                }
+                guard !weights.isEmpty, weights.count == fusionWeights.split(separator: ",").count, weights.allSatisfy({ (0...1).contains($0) }) else {
+                    throw ValidationError("--fusion-weights takes numbers in 0...1, comma-separated")
+                }
+            }
             guard bootstrap >= 0 else { throw ValidationError("--bootstrap must not be negative") }
             guard !poolings.isEmpty, poolings.count == pooling.split(separator: ",").count else {
                 throw ValidationError("--pooling takes avg, max or avg+max, comma-separated")
@@ -74,17 +92,24 @@ extension ECG {
 
         var poolings: [FeaturePooling] { pooling.split(separator: ",").compactMap { FeaturePooling(rawValue: String($0)) } }
         var penalties: [Double] { l2.split(separator: ",").compactMap { Double(String($0)) } }
+        var latePenalties: [Double] { lateL2.split(separator: ",").compactMap { Double(String($0)) } }
+        var weights: [Double] { fusionWeights.split(separator: ",").compactMap { Double(String($0)) } }
 
         func run() throws {
             try failingCleanly {
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data))
                 let paths = folder.files.map { "\(folder.classes[$0.label])/\($0.url.lastPathComponent)" }
-                let caches = try features.map { path in
-                    let cache = try FeatureCache(contentsOf: URL(fileURLWithPath: path))
-                    guard cache.files == paths, cache.classes == folder.classes else {
-                        throw CLIError("\(path) was not computed from \(data)'s files (rerun `ecg features`)")
+                let caches = try features.map { spec in
+                    // FILE+FILE: the caches' columns joined (early fusion).
+                    let parts = try spec.split(separator: "+").map { part in
+                        let path = String(part)
+                        let cache = try FeatureCache(contentsOf: URL(fileURLWithPath: path))
+                        guard cache.files == paths, cache.classes == folder.classes else {
+                            throw CLIError("\(path) was not computed from \(data)'s files (rerun `ecg features`)")
+                        }
+                        return cache
                     }
-                    return cache
+                    return try parts.dropFirst().reduce(parts[0]) { try $0.concatenated(with: $1) }
                 }
                 // The groups `ecg split` keeps on one side, from the fingerprints the cache stored.
                 let groups = try manifest.map { path in
@@ -103,6 +128,15 @@ extension ECG {
                      + folds.imagesPerFold.map { $0.map(String.init).joined(separator: "/") }.joined(separator: ", "))
 
                 var outcomes: [CrossValidationOutcome] = []
+                func record(_ outcome: CrossValidationOutcome) {
+                    // Unbuffered, so each line shows as its recipe finishes, also in a file or pipe.
+                    FileHandle.standardOutput.write(Data((outcome.line + "\n").utf8))
+                    outcomes.append(outcome)
+                }
+                if lateFusion {
+                    try lateFusionOutcomes(caches, rows: rows, folds: folds, imageOfRow: imageOfRow).forEach(record)
+                    return try write(outcomes)
+                }
                 for cache in caches {
                     for pooling in poolings {
                         for penalty in penalties {
@@ -114,15 +148,45 @@ extension ECG {
                                 cache: cache, recipe: recipe, folds: folds, results: results,
                                 bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
                                 seconds: Date().timeIntervalSince(start), notice: researchNotice)
-                            let outcome = CrossValidationOutcome(features: cache.source, recipe: recipe, report: report)
-                            // Unbuffered, so each line shows as its recipe finishes, also in a file or pipe.
-                            FileHandle.standardOutput.write(Data((outcome.line + "\n").utf8))
-                            outcomes.append(outcome)
+                            record(CrossValidationOutcome(features: cache.source, recipe: recipe, report: report))
                         }
                     }
                 }
                 try write(outcomes)
             }
+        }
+
+        /// `--late-fusion`: every head of the first cache (poolings x penalties) with every head of the
+        /// second (pooling avg, --late-l2), their out-of-fold predictions fused by each weight. The
+        /// same folds for both, so every fused prediction is of an image neither head saw.
+        private func lateFusionOutcomes(
+            _ caches: [FeatureCache], rows: [Int], folds: CrossValidationFolds, imageOfRow: [Int]
+        ) throws -> [CrossValidationOutcome] {
+            let (first, second) = (caches[0], caches[1])
+            let secondHeads = latePenalties.map { penalty in
+                let recipe = HeadRecipe(pooling: .average, l2: penalty, classBalanced: !noClassWeights)
+                return (recipe, HeadCrossValidation.outOfFold(cache: second, rows: rows, folds: folds, imageOfRow: imageOfRow, recipe: recipe))
+            }
+            var outcomes: [CrossValidationOutcome] = []
+            for pooling in poolings {
+                for penalty in penalties {
+                    let start = Date()
+                    let recipe = HeadRecipe(pooling: pooling, l2: penalty, classBalanced: !noClassWeights)
+                    let firstResults = HeadCrossValidation.outOfFold(cache: first, rows: rows, folds: folds, imageOfRow: imageOfRow, recipe: recipe)
+                    for (secondRecipe, secondResults) in secondHeads {
+                        for weight in weights {
+                            let source = HeadCrossValidation.fusedSource(first.source, second.source, recipeB: secondRecipe, weight: weight)
+                            let report = HeadCrossValidation.report(
+                                source: source, classes: first.classes, recipe: recipe, folds: folds,
+                                results: HeadCrossValidation.fuse(firstResults, secondResults, weight: weight),
+                                bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
+                                seconds: Date().timeIntervalSince(start), notice: researchNotice)
+                            outcomes.append(CrossValidationOutcome(features: source, recipe: recipe, report: report))
+                        }
+                    }
+                }
+            }
+            return outcomes
         }
 
         /// The rows of the folder taking part: all, or all but the split record's test files.
