@@ -67,6 +67,19 @@ public enum HeadCrossValidation {
         return results.map { $0! }
     }
 
+    /// The `test` rows' predictions by one head fitted on the `training` rows (each distinct image
+    /// once): the final test-split figure of a recipe chosen by cross-validation.
+    public static func heldOutTest(
+        cache: FeatureCache, training: [Int], test: [Int], imageOfRow: [Int], recipe: HeadRecipe
+    ) -> [ImageResult] {
+        let head = recipe.fit(cache: cache, rows: training, imageOfRow: imageOfRow)
+        return test.map { row in
+            ImageResult(file: cache.files[row], label: cache.labels[row],
+                        probabilities: head.probabilities(cache.features(row, pooling: recipe.pooling)).map(Float.init),
+                        image: imageOfRow[row])
+        }
+    }
+
     /// The report of out-of-fold `results`, as `ecg evaluate` would write it for a model.
     public static func report(
         cache: FeatureCache, recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult], bootstrap: Bootstrap,
@@ -79,10 +92,11 @@ public enum HeadCrossValidation {
     /// The report of out-of-fold `results` of features described by `source` (a fused recipe's, say).
     public static func report(
         source: FeatureCache.Source, classes: [String], recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult],
-        bootstrap: Bootstrap, seconds: Double, notice: String
+        bootstrap: Bootstrap, seconds: Double, notice: String, finalTest: Bool = false
     ) -> EvaluationReport {
+        let evaluation = finalTest ? "Test split of a linear head fitted on training and validation" : "\(folds.k)-fold CV of a linear head"
         let model = EvaluationReport.Model(
-            key: "cv", name: "\(folds.k)-fold CV of a linear head (\(recipe)) on \(source.architecture) features",
+            key: finalTest ? "final-test" : "cv", name: "\(evaluation) (\(recipe)) on \(source.architecture) features",
             architecture: source.architecture, trained: true,
             provenance: "features of \(source.weights) (sha256 \(source.weightsSHA256.prefix(12))), fold seed \(folds.seed)",
             inputSize: source.inputSize, preprocessing: source.preprocessing, resize: source.resize, crop: source.crop)

@@ -21,7 +21,11 @@ extension ECG {
                 percentile-bootstrap interval, accuracy, Myocardial_Infarction recall and ECE per recipe, and \
                 writes OUT/cv.json, OUT/cv.md (a Markdown table) and the best recipe's evaluation.json, \
                 evaluation.md and report.html in OUT/best. --exclude-test leaves out the test files of an \
-                `ecg split` record, so that recipes are chosen without ever touching the test split. \(researchNotice)
+                `ecg split` record, so that recipes are chosen without ever touching the test split. FILE+FILE as a \
+                --features cache joins two caches' columns (early fusion: a backbone's and `ecg features --kind \
+                trace`'s, say); --late-fusion with two caches fuses their heads' probabilities instead (weighted \
+                geometric mean). --final-test fits one chosen recipe on a split record's training and validation \
+                files and reports its test files, once. \(researchNotice)
                 """)
 
         @Option(help: ArgumentHelp("The data set the caches were computed from (one folder per class).", valueName: "dir"))
@@ -63,6 +67,9 @@ extension ECG {
         @Option(help: ArgumentHelp("Leave out the test files of this `ecg split` record (split.json).", valueName: "file"))
         var excludeTest: String?
 
+        @Option(help: ArgumentHelp("Instead of cross-validating, fit the one recipe given on the training and validation files of this `ecg split` record and report its test files, once: the last word on a recipe chosen by CV.", valueName: "file"))
+        var finalTest: String?
+
         @Option(help: ArgumentHelp("Bootstrap resamples for the intervals.", valueName: "n"))
         var bootstrap = 1000
 
@@ -79,6 +86,12 @@ extension ECG {
                 }
                 guard !weights.isEmpty, weights.count == fusionWeights.split(separator: ",").count, weights.allSatisfy({ (0...1).contains($0) }) else {
                     throw ValidationError("--fusion-weights takes numbers in 0...1, comma-separated")
+                }
+            }
+            if finalTest != nil {
+                guard excludeTest == nil else { throw ValidationError("give --final-test or --exclude-test, not both") }
+                guard poolings.count == 1, penalties.count == 1, !lateFusion || (latePenalties.count == 1 && weights.count == 1) else {
+                    throw ValidationError("--final-test evaluates one recipe: give one --pooling and one --l2 (and one --late-l2 and --fusion-weights)")
                 }
             }
             guard bootstrap >= 0 else { throw ValidationError("--bootstrap must not be negative") }
@@ -127,6 +140,19 @@ extension ECG {
                      + (excludeTest.map { ", test files of \($0) left out" } ?? "") + "; distinct images per fold and class: "
                      + folds.imagesPerFold.map { $0.map(String.init).joined(separator: "/") }.joined(separator: ", "))
 
+                // Each recipe's predictions: out of fold, or (--final-test) of the test files by a head fitted on the rest.
+                let split = try finalTest.map { try splitRecord($0, paths: paths) }
+                if let split, let finalTest {
+                    note("final test: fitted on the \(split.training.count) training and validation files of \(finalTest), "
+                         + "reported on its \(split.test.count) test files (the folds above are not used)")
+                }
+                let predict: (FeatureCache, HeadRecipe) -> [ImageResult] = { cache, recipe in
+                    if let split {
+                        return HeadCrossValidation.heldOutTest(cache: cache, training: split.training, test: split.test,
+                                                               imageOfRow: imageOfRow, recipe: recipe)
+                    }
+                    return HeadCrossValidation.outOfFold(cache: cache, rows: rows, folds: folds, imageOfRow: imageOfRow, recipe: recipe)
+                }
                 var outcomes: [CrossValidationOutcome] = []
                 func record(_ outcome: CrossValidationOutcome) {
                     // Unbuffered, so each line shows as its recipe finishes, also in a file or pipe.
@@ -134,7 +160,7 @@ extension ECG {
                     outcomes.append(outcome)
                 }
                 if lateFusion {
-                    try lateFusionOutcomes(caches, rows: rows, folds: folds, imageOfRow: imageOfRow).forEach(record)
+                    lateFusionOutcomes(caches, folds: folds, finalTest: split != nil, predict: predict).forEach(record)
                     return try write(outcomes)
                 }
                 for cache in caches {
@@ -142,12 +168,10 @@ extension ECG {
                         for penalty in penalties {
                             let recipe = HeadRecipe(pooling: pooling, l2: penalty, classBalanced: !noClassWeights)
                             let start = Date()
-                            let results = HeadCrossValidation.outOfFold(cache: cache, rows: rows, folds: folds,
-                                                                        imageOfRow: imageOfRow, recipe: recipe)
                             let report = HeadCrossValidation.report(
-                                cache: cache, recipe: recipe, folds: folds, results: results,
-                                bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
-                                seconds: Date().timeIntervalSince(start), notice: researchNotice)
+                                source: cache.source, classes: cache.classes, recipe: recipe, folds: folds,
+                                results: predict(cache, recipe), bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
+                                seconds: Date().timeIntervalSince(start), notice: researchNotice, finalTest: split != nil)
                             record(CrossValidationOutcome(features: cache.source, recipe: recipe, report: report))
                         }
                     }
@@ -160,19 +184,20 @@ extension ECG {
         /// second (pooling avg, --late-l2), their out-of-fold predictions fused by each weight. The
         /// same folds for both, so every fused prediction is of an image neither head saw.
         private func lateFusionOutcomes(
-            _ caches: [FeatureCache], rows: [Int], folds: CrossValidationFolds, imageOfRow: [Int]
-        ) throws -> [CrossValidationOutcome] {
+            _ caches: [FeatureCache], folds: CrossValidationFolds, finalTest: Bool,
+            predict: (FeatureCache, HeadRecipe) -> [ImageResult]
+        ) -> [CrossValidationOutcome] {
             let (first, second) = (caches[0], caches[1])
             let secondHeads = latePenalties.map { penalty in
                 let recipe = HeadRecipe(pooling: .average, l2: penalty, classBalanced: !noClassWeights)
-                return (recipe, HeadCrossValidation.outOfFold(cache: second, rows: rows, folds: folds, imageOfRow: imageOfRow, recipe: recipe))
+                return (recipe, predict(second, recipe))
             }
             var outcomes: [CrossValidationOutcome] = []
             for pooling in poolings {
                 for penalty in penalties {
                     let start = Date()
                     let recipe = HeadRecipe(pooling: pooling, l2: penalty, classBalanced: !noClassWeights)
-                    let firstResults = HeadCrossValidation.outOfFold(cache: first, rows: rows, folds: folds, imageOfRow: imageOfRow, recipe: recipe)
+                    let firstResults = predict(first, recipe)
                     for (secondRecipe, secondResults) in secondHeads {
                         for weight in weights {
                             let source = HeadCrossValidation.fusedSource(first.source, second.source, recipeB: secondRecipe, weight: weight)
@@ -180,7 +205,7 @@ extension ECG {
                                 source: source, classes: first.classes, recipe: recipe, folds: folds,
                                 results: HeadCrossValidation.fuse(firstResults, secondResults, weight: weight),
                                 bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
-                                seconds: Date().timeIntervalSince(start), notice: researchNotice)
+                                seconds: Date().timeIntervalSince(start), notice: researchNotice, finalTest: finalTest)
                             outcomes.append(CrossValidationOutcome(features: source, recipe: recipe, report: report))
                         }
                     }
@@ -192,15 +217,20 @@ extension ECG {
         /// The rows of the folder taking part: all, or all but the split record's test files.
         private func participatingRows(_ paths: [String]) throws -> [Int] {
             guard let excludeTest else { return Array(paths.indices) }
-            let url = URL(fileURLWithPath: excludeTest)
+            return try splitRecord(excludeTest, paths: paths).training
+        }
+
+        /// The rows of a split record's training and validation files, and of its test files.
+        private func splitRecord(_ path: String, paths: [String]) throws -> (training: [Int], test: [Int]) {
+            let url = URL(fileURLWithPath: path)
             guard let bytes = try? Data(contentsOf: url), let split = try? JSONDecoder().decode(DatasetSplit.self, from: bytes) else {
-                throw CLIError("\(excludeTest) is not a split record written by `ecg split`")
+                throw CLIError("\(path) is not a split record written by `ecg split`")
             }
             let test = Set(split.files(in: .test).map(\.path))
             guard Set(split.files.map(\.path)) == Set(paths) else {
-                throw CLIError("\(excludeTest) does not list exactly the files of \(data)")
+                throw CLIError("\(path) does not list exactly the files of \(data)")
             }
-            return paths.indices.filter { !test.contains(paths[$0]) }
+            return (paths.indices.filter { !test.contains(paths[$0]) }, paths.indices.filter { test.contains(paths[$0]) })
         }
 
         private func write(_ outcomes: [CrossValidationOutcome]) throws {
