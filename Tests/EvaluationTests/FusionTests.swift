@@ -42,4 +42,22 @@ struct FusionTests {
         #expect(close(half[1].probabilities, [g0 / (g0 + g1), g1 / (g0 + g1)]))
         #expect(half.map(\.file) == a.map(\.file) && half.map(\.label) == [0, 1] && half.map(\.image) == [0, 1])
     }
+
+    @Test("--final-test's predictions: the test rows only, by a head that never saw their groups; a trace-measurement source round-trips")
+    func heldOutTest() throws {
+        let (cache, group, image) = try HeadCrossValidationTests.memorisableCache()
+        // Groups 0-9 (both copies) are the test split; the rest train.
+        let test = cache.files.indices.filter { group[$0] < 10 }, training = cache.files.indices.filter { group[$0] >= 10 }
+        let results = HeadCrossValidation.heldOutTest(cache: cache, training: training, test: test, imageOfRow: image,
+                                                      recipe: HeadRecipe(pooling: .average, l2: 0.01))
+        #expect(results.map(\.file) == test.map { cache.files[$0] } && results.map(\.image) == test.map { image[$0] })
+        #expect(results.allSatisfy { abs($0.probabilities.reduce(0, +) - 1) < 1e-5 })
+        // One-hot group features: a head that saw none of the test groups gives them all one answer.
+        #expect(Set(results.map(\.probabilities)).count == 1)
+
+        let names = ["digitised", "heart_rate"]
+        let source = FeatureCache.Source(method: "digitise", version: "trace-features/1", featureNames: names, label: "trace measurements", data: "d")
+        let decoded = try JSONDecoder().decode(FeatureCache.Source.self, from: JSONEncoder().encode(source))
+        #expect(decoded == source && decoded.featureNames == names && decoded.summary == "trace measurements")
+    }
 }
