@@ -62,6 +62,18 @@ struct TraceFeaturesCommandTests {
         }
     }
 
+    @Test("ecg cv's fusion and final-test options refuse what they cannot do, with one line", arguments: [
+        (["--features", "a.safetensors", "--late-fusion"], "--late-fusion takes exactly two"),
+        (["--features", "a", "--features", "b", "--late-fusion", "--fusion-weights", "1.5"], "--fusion-weights takes numbers in 0...1"),
+        (["--features", "a", "--final-test", "s.json", "--l2", "0.1,1"], "--final-test evaluates one recipe"),
+        (["--features", "a", "--final-test", "s.json", "--exclude-test", "s.json", "--l2", "1", "--pooling", "avg"], "not both"),
+    ])
+    func cvOptions(arguments: [String], message: String) throws {
+        let run = try runECG(["cv", "--data", "samples"] + arguments)
+        #expect(run.exited && run.status != 0)
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+
     @Test("--kind trace refuses a crop or an input size with one line")
     func badArguments() throws {
         let run = try runECG(["features", "samples", "--kind", "trace", "--crop"])
