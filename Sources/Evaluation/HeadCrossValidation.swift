@@ -67,18 +67,70 @@ public enum HeadCrossValidation {
         return results.map { $0! }
     }
 
+    /// The `test` rows' predictions by one head fitted on the `training` rows (each distinct image
+    /// once): the final test-split figure of a recipe chosen by cross-validation.
+    public static func heldOutTest(
+        cache: FeatureCache, training: [Int], test: [Int], imageOfRow: [Int], recipe: HeadRecipe
+    ) -> [ImageResult] {
+        let head = recipe.fit(cache: cache, rows: training, imageOfRow: imageOfRow)
+        return test.map { row in
+            ImageResult(file: cache.files[row], label: cache.labels[row],
+                        probabilities: head.probabilities(cache.features(row, pooling: recipe.pooling)).map(Float.init),
+                        image: imageOfRow[row])
+        }
+    }
+
     /// The report of out-of-fold `results`, as `ecg evaluate` would write it for a model.
     public static func report(
         cache: FeatureCache, recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult], bootstrap: Bootstrap,
         seconds: Double, notice: String
     ) -> EvaluationReport {
-        let source = cache.source
+        report(source: cache.source, classes: cache.classes, recipe: recipe, folds: folds, results: results,
+               bootstrap: bootstrap, seconds: seconds, notice: notice)
+    }
+
+    /// The report of out-of-fold `results` of features described by `source` (a fused recipe's, say).
+    public static func report(
+        source: FeatureCache.Source, classes: [String], recipe: HeadRecipe, folds: CrossValidationFolds, results: [ImageResult],
+        bootstrap: Bootstrap, seconds: Double, notice: String, finalTest: Bool = false
+    ) -> EvaluationReport {
+        let evaluation = finalTest ? "Test split of a linear head fitted on training and validation" : "\(folds.k)-fold CV of a linear head"
         let model = EvaluationReport.Model(
-            key: "cv", name: "\(folds.k)-fold CV of a linear head (\(recipe)) on \(source.architecture) features",
+            key: finalTest ? "final-test" : "cv", name: "\(evaluation) (\(recipe)) on \(source.architecture) features",
             architecture: source.architecture, trained: true,
             provenance: "features of \(source.weights) (sha256 \(source.weightsSHA256.prefix(12))), fold seed \(folds.seed)",
             inputSize: source.inputSize, preprocessing: source.preprocessing, resize: source.resize, crop: source.crop)
-        return EvaluationReport(model: model, classes: cache.classes, data: source.data, results: results, unreadable: [],
+        return EvaluationReport(model: model, classes: classes, data: source.data, results: results, unreadable: [],
                                 bootstrap: bootstrap, seconds: seconds, notice: notice)
+    }
+}
+
+extension HeadCrossValidation {
+    /// Late fusion of two heads' out-of-fold predictions of the same rows: the weighted geometric
+    /// mean of their probabilities, `p ∝ pa^w pb^(1-w)` (a weighted sum of log-probabilities, so a
+    /// confident head is not averaged away), renormalised. Both must come from the same folds, so
+    /// that every fused prediction is still one no fitted head saw.
+    public static func fuse(_ a: [ImageResult], _ b: [ImageResult], weight: Double) -> [ImageResult] {
+        precondition(a.count == b.count && zip(a, b).allSatisfy { $0.file == $1.file }, "the same rows in the same order")
+        precondition((0...1).contains(weight), "a weight in 0...1")
+        return zip(a, b).map { x, y in
+            let logs = zip(x.probabilities, y.probabilities).map { p, q in
+                weight * log(max(Double(p), 1e-12)) + (1 - weight) * log(max(Double(q), 1e-12))
+            }
+            let top = logs.max() ?? 0
+            let exps = logs.map { exp($0 - top) }
+            let total = exps.reduce(0, +)
+            return ImageResult(file: x.file, label: x.label, probabilities: exps.map { Float($0 / total) }, image: x.image)
+        }
+    }
+
+    /// The source line of a late-fused recipe's report: both heads' features and penalties and the weight.
+    public static func fusedSource(_ a: FeatureCache.Source, _ b: FeatureCache.Source, recipeB: HeadRecipe, weight: Double) -> FeatureCache.Source {
+        var source = a
+        source.architecture = "late(\(a.architecture), \(b.architecture))"
+        source.label = String(format: "%g x %@ + %g x %@ (%@, l2 %g)", weight, a.summary, 1 - weight, b.summary,
+                              recipeB.pooling.rawValue, recipeB.l2)
+        source.featureNames = nil
+        return source
     }
 }

@@ -18,11 +18,18 @@ extension ECG {
                 class and its fingerprint (for grouping duplicates) in a safetensors file, by default \
                 cache/features/MODEL-SIZE-full-page.safetensors (or -crop). `ecg cv` cross-validates linear \
                 heads on such files in seconds and `ecg fit-head` writes one into the model. Only mobilenetv2 \
-                has a backbone feature map so far.
+                has a backbone feature map so far. --kind trace instead digitises every page (`ecg digitise`) \
+                and stores its measurements (digitised and readable_fraction, then rate, RR variability, \
+                ectopic beats, intervals, axis, per-lead ST, Q, R, S and T: docs/accuracy.md), by default in \
+                cache/features/trace.safetensors plus a CSV beside it; refused pages get zeros and digitised 0, \
+                and are counted per class.
                 """)
 
         @Argument(help: ArgumentHelp("A folder with one sub-folder of images per class.", valueName: "dir"))
         var data: String
+
+        @Option(help: ArgumentHelp("What to compute: backbone (a model's pooled features) or trace (the digitiser's measurements).", valueName: "kind"))
+        var kind: Kind = .backbone
 
         @Option(help: ArgumentHelp("The model whose backbone runs (see `ecg models`).", valueName: "key"))
         var model = "mobilenetv2"
@@ -40,12 +47,18 @@ extension ECG {
 
         @OptionGroup var registryOptions: RegistryOptions
 
+        enum Kind: String, ExpressibleByArgument, CaseIterable { case backbone, trace }
+
         func validate() throws {
+            if kind == .trace, inputSize != nil || cropOptions.box != nil {
+                throw ValidationError("--kind trace reads the whole page at its own size: drop --input-size and --crop")
+            }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             if let inputSize, !(32...1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
         }
 
         func run() throws {
+            if kind == .trace { return try runTrace() }
             let registry = try registryOptions.registry()
             try failingCleanly {
                 let entry = try registry.entry(model)
@@ -71,6 +84,28 @@ extension ECG {
                 let url = URL(fileURLWithPath: out ?? "cache/features/\(model)-\(transform.inputSize)-\(transform.crop == nil ? "full-page" : "crop").safetensors")
                 try cache.write(to: url)
                 print("wrote \(cache.files.count) x \(cache.channels) average and max features (\(source.summary)) to \(url.path) in \(Int(Date().timeIntervalSince(start))) s")
+            }
+        }
+
+        /// `--kind trace`: digitise and measure every page (`TraceFeatures`), report the refused pages per class.
+        private func runTrace() throws {
+            try failingCleanly {
+                let folder = try ImageFolder(directory: URL(fileURLWithPath: data))
+                let bar = CountingProgressBar("trace features", total: folder.files.count, unit: "images")
+                let start = Date()
+                let (cache, refusals) = try TraceFeatures.compute(folder: folder) { bar.update($0) }
+                bar.finish()
+                let url = URL(fileURLWithPath: out ?? "cache/features/trace.safetensors")
+                try cache.write(to: url)
+                let csvURL = url.deletingPathExtension().appendingPathExtension("csv")
+                try Data(TraceFeatures.csv(cache).utf8).write(to: csvURL, options: .atomic)
+                let refusedPerClass = folder.classes.map { name in refusals.filter { $0.file.hasPrefix(name + "/") }.count }
+                let filesPerClass = folder.classes.indices.map { label in cache.labels.filter { $0 == label }.count }
+                print("wrote \(cache.files.count) x \(cache.channels) trace features to \(url.path) and \(csvURL.lastPathComponent) in \(Int(Date().timeIntervalSince(start))) s")
+                print("refused by the digitiser (files): " + folder.classes.indices.map {
+                    "\(folder.classes[$0]) \(refusedPerClass[$0])/\(filesPerClass[$0])"
+                }.joined(separator: ", "))
+                for refusal in refusals { print("  \(refusal.file): \(refusal.reason)") }
             }
         }
     }

@@ -53,10 +53,16 @@ public struct FeatureCache: Sendable {
         public var crop: String?
         /// The data folder's name (not its full path, so that caches can be compared across machines).
         public var data: String
+        /// What the columns are, where they are not a backbone's pooled channels: the names of the
+        /// trace-measurement columns (`TraceFeatures`), or nil.
+        public var featureNames: [String]?
+        /// The table label where the features are not one backbone's at one size (trace
+        /// measurements, fused caches); nil for a backbone's.
+        public var label: String?
 
         enum CodingKeys: String, CodingKey {
-            case weights, architecture, resize, preprocessing, crop, data
-            case weightsSHA256 = "weights_sha256", inputSize = "input_size"
+            case weights, architecture, resize, preprocessing, crop, data, label
+            case weightsSHA256 = "weights_sha256", inputSize = "input_size", featureNames = "feature_names"
         }
 
         public init(weights: String, weightsSHA256: String, architecture: String, transform: InputTransform, data: String) {
@@ -70,8 +76,18 @@ public struct FeatureCache: Sendable {
             self.data = data
         }
 
-        /// One line for tables: `224 px whole page` or `224 px crop 0.03,0.18,0.98,0.96`.
-        public var summary: String { "\(inputSize) px " + (crop.map { "crop \($0)" } ?? "whole page") }
+        /// Features that no network computed (trace measurements read off the page by a digitiser):
+        /// `method` names it (`architecture` in tables), `version` its version (`weights`), and
+        /// `featureNames` the columns. No input transform applies (`inputSize` 0, resize and
+        /// preprocessing `none`).
+        public init(method: String, version: String, featureNames: [String], label: String, data: String) {
+            (weights, weightsSHA256, architecture) = (version, "", method)
+            (inputSize, resize, preprocessing, crop) = (0, "none", "none", nil)
+            (self.featureNames, self.label, self.data) = (featureNames, label, data)
+        }
+
+        /// One line for tables: `224 px whole page`, `224 px crop 0.03,0.18,0.98,0.96`, or the label.
+        public var summary: String { label ?? ("\(inputSize) px " + (crop.map { "crop \($0)" } ?? "whole page")) }
     }
 
     /// `class/file name` of each row.
