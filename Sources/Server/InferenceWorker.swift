@@ -130,7 +130,10 @@ public final class InferenceWorker: @unchecked Sendable {
                 enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
-                let thread = Thread { [self] in run() }
+                let thread = Thread { [self] in
+                    ComputePriority.lowerCurrentThread()
+                    run()
+                }
                 thread.name = "inference-\(key)"
                 thread.start()
                 self.thread = thread
@@ -210,6 +213,7 @@ public final class InferenceWorker: @unchecked Sendable {
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
             DispatchQueue.concurrentPerform(iterations: batch.count) { [limits, gate] index in
+                ComputePriority.lowerCurrentThread()  // a Dispatch thread: decoding is compute work
                 slots.value[index] = Result {
                     try gate.examined(ImageDecoder.decode(batch[index].data, limits: limits), enforce: batch[index].enforceGate)
                 }

@@ -4,7 +4,7 @@ import NIOCore
 
 /// The fields of a prediction request, from a `multipart/form-data` or
 /// `application/x-www-form-urlencoded` body: `model`, and either an `image` file or a `sample`.
-struct PredictForm {
+struct PredictForm: Sendable {
     /// What to classify.
     enum Input {
         case upload([UInt8])
@@ -66,12 +66,17 @@ struct PredictForm {
                 }
             }
         }
-        let body = Array(buffer.readableBytesView)
+        // Copying and splitting up to 20 MB is the request's heaviest work before decoding: it
+        // runs with the compute, not on the request threads.
+        let received = buffer
         buffer = ByteBuffer()
-        var form = if let boundary {
-            try multipart(MultipartForm(body: body, boundary: boundary, budget: budget), preferSample: preferSample)
-        } else {
-            try urlEncoded(body, budget: budget, preferSample: preferSample)
+        var form = try await offloaded { () throws -> PredictForm in
+            let body = Array(received.readableBytesView)
+            return if let boundary {
+                try multipart(MultipartForm(body: body, boundary: boundary, budget: budget), preferSample: preferSample)
+            } else {
+                try urlEncoded(body, budget: budget, preferSample: preferSample)
+            }
         }
         form.reservation = reservation
         return form

@@ -44,6 +44,59 @@ struct HardeningLiveTests {
         }
     }
 
+    @Test("/health answers at once while decoding and inference fill every thread of the compute pool")
+    func healthIsNotStarvedByCompute() async throws {
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server()) { port in
+                // Busy work on every thread Dispatch's pool has (about one per core), and more
+                // queued behind it, for 3 s: what 16 large uploads decoding at once look like.
+                let spinners = 4 * ProcessInfo.processInfo.activeProcessorCount
+                let finished = DispatchSemaphore(value: 0)
+                let until = DispatchTime.now() + .seconds(3)
+                for _ in 0..<spinners {
+                    DispatchQueue.global().async {
+                        var x = 0.0
+                        while DispatchTime.now() < until { x += 1 }
+                        if x < 0 { print(x) }
+                        finished.signal()
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                let clock = ContinuousClock()
+                let asked = clock.now
+                let answer = try await Self.exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", port: port)
+                let waited = clock.now - asked
+                #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
+                // Measured: 10 ms on the request threads (25 ms on Swift's default executor).
+                #expect(waited < .milliseconds(1000), "/health took \(waited) while the compute pool was full")
+                for _ in 0..<spinners {
+                    while finished.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(50)) }
+                }
+            }
+        }
+    }
+
+    @Test("Compute threads run below the request threads' priority (Linux)")
+    func computeRunsAtLowerPriority() async throws {
+        #if os(Linux)
+        let computeNice = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                ComputePriority.lowerCurrentThread()
+                continuation.resume(returning: ComputePriority.currentThreadNice())
+            }
+            thread.start()
+        }
+        #expect(computeNice == ComputePriority.computeNice)
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server()) { _ in
+                // The test's body runs where the server's handlers do: on the request threads.
+                let requestNice = try #require(ComputePriority.currentThreadNice())
+                #expect(requestNice < ComputePriority.computeNice)
+            }
+        }
+        #endif
+    }
+
     @Test("An upload cut short by the client is counted as 499 client_closed, never as a 500")
     func clientAbortIsNotAServerError() async throws {
         try await withFixture { fixture in

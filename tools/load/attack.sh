@@ -30,12 +30,12 @@ sed -E 's#"weights": "[^"]*/([^"/]+)"#"weights": "\1"#' models/models.json > "$w
 $ecg init-weights --all --if-missing --models "$work/models.json" >/dev/null
 
 port=$((20000 + RANDOM % 20000))
-$ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --preload --log-level error >"$log" 2>&1 &
+$ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --preload --allow-untrained --log-level error >"$log" 2>&1 &
 server=$!
-for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 3000); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { echo "error: the server is not ready"; cat "$log"; exit 1; }
 echo "server: $ecg ($configuration), four models loaded, RSS $(( $(ps -o rss= -p "$server") / 1024 )) MB before the attacks"
 status=0
-python3 tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" || status=$?
+"${PYTHON:-python3}" tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" || status=$?
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ecg_http_requests_total.*status="5' || echo "/metrics: no 5xx counted"
 exit $status
