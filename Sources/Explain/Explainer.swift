@@ -60,11 +60,16 @@ public final class Explainer: @unchecked Sendable {  // `network` is used under 
     }
 
     /// Grad-CAM of an upright page for `classIndex` (the model's top class when nil).
-    /// - Throws: `TraceError` when the network cannot be traced.
+    /// - Throws: ``ExplainError`` when the network cannot be traced or the class is out of range.
     public func explain(_ page: RGBImage, classIndex: Int? = nil) throws -> Explanation {
         let started = DispatchTime.now()
         let batch = Tensor(shape: [1, input.inputSize, input.inputSize, 3]) { input.apply(to: page, into: $0) }
-        let result = try lock.withLock { try GradCAM.explain(network, image: batch, classIndex: classIndex) }
+        let result: (heatmap: Heatmap, classIndex: Int, logits: [Float], layerShape: [Int])
+        do {
+            result = try lock.withLock { try GradCAM.explain(network, image: batch, classIndex: classIndex) }
+        } catch let error as TraceError {
+            throw ExplainError.cannotTrace(error.description)
+        }
         let detected = PageMeasurements.gridBox(of: page)
         // Statistics on a raster of at most 400 pixels a side: enough for fractions of a page.
         let scale = min(1, 400 / Double(max(page.width, page.height)))
@@ -84,11 +89,13 @@ public final class Explainer: @unchecked Sendable {  // `network` is used under 
 /// Why an explanation cannot be made.
 public enum ExplainError: Error, Equatable, CustomStringConvertible {
     case unknownClass(String, classes: [String])
+    case cannotTrace(String)
 
     public var description: String {
         switch self {
         case .unknownClass(let name, let classes):
             "no class \(name): give one of \(classes.joined(separator: ", ")) or its index 0-\(classes.count - 1)"
+        case .cannotTrace(let reason): reason
         }
     }
 }

@@ -140,12 +140,14 @@ extension ECG {
                 network: try makeTrainableNetwork(explainer.architecture, classes: explainer.classes.count,
                                                   inputSize: explainer.input.inputSize, parameters: RandomParameterSource(seed: 1)))
             var correlations: [Double] = [], inGrid: [Double] = [], times: [Double] = []
-            var empty = 0
+            var empty = 0, randomEmpty = 0
             for file in chosen {
                 let page = InputGate().examine(try ImageDecoder.decode(ImageFile.read(file.url.path))).image
                 let trained = try explainer.explain(page)
                 // The same class for both, so only the weights differ.
                 let randomised = try random.explain(page, classIndex: trained.classIndex)
+                // An empty random map (no evidence for the class at all) has no ranking to compare: counted apart.
+                if randomised.heatmap.peak == 0 { randomEmpty += 1 }
                 if let rho = rankCorrelation(trained.heatmap.values, randomised.heatmap.values) { correlations.append(rho) }
                 if let share = trained.heatInGrid { inGrid.append(share) } else { empty += 1 }
                 times.append(trained.milliseconds)
@@ -153,9 +155,9 @@ extension ECG {
             func mean(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
             let sorted = correlations.sorted()
             print("Explanations of \(explainer.displayName) (\(explainer.key)) over \(chosen.count) distinct pages of \(folder)")
-            print(String(format: "  model randomisation: Spearman rank correlation, trained vs random-weight map: mean %.3f, median %.3f, |rho| < 0.5 on %d of %d pages",
+            print(String(format: "  model randomisation: Spearman rank correlation, trained vs random-weight map: mean %.3f, median %.3f, |rho| < 0.5 on %d of %d pages; the random map was empty on %d pages",
                          mean(correlations), sorted.isEmpty ? .nan : sorted[sorted.count / 2],
-                         correlations.filter { abs($0) < 0.5 }.count, correlations.count))
+                         correlations.filter { abs($0) < 0.5 }.count, correlations.count, randomEmpty))
             print(String(format: "  heat inside the trace grid box: mean %.3f, lowest %.3f (%d pages with an empty map)",
                          mean(inGrid), inGrid.min() ?? .nan, empty))
             print(String(format: "  time per explanation: mean %.0f ms", mean(times)))
