@@ -7,7 +7,7 @@ import Inference
 /// Makes the Grad-CAM explanations that `explain=1` asks for, on a thread of its own (never on
 /// the event loops or Swift's cooperative pool), one at a time: an explanation costs one
 /// forward pass and a partial backward pass of the model (measured on a 2-core machine: about
-/// 0.1 s for the small CNN, 0.4 s for MobileNetV2; InceptionV3 and VGG16 take seconds).
+/// 0.2 s for the small CNN, 0.3 s for MobileNetV2, 1.4 s for InceptionV3 and 3 s for VGG16).
 /// At most ``capacity`` requests wait; more get 503 `busy`, as a full model queue does.
 ///
 /// Each model's explainer (its trainable network, from the same weights file) is loaded at

@@ -54,7 +54,7 @@ public final class Tape {
     public enum Mode: Sendable { case training, evaluation, tracing }
 
     public let mode: Mode
-    private(set) var steps: [() -> Void] = []
+    private var steps: [() -> Void] = []
     /// In tracing mode, every recorded output with the index its own backward step got.
     private(set) var traced: [(variable: Variable, step: Int)] = []
 
