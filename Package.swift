@@ -65,13 +65,15 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],
                 swiftSettings: vectorisedSettings),
+        .target(name: "Explain", dependencies: ["Checkpoints", "Tensors", "Models", "ImageIO", "Inference", "Training"],
+                swiftSettings: vectorisedSettings),
         .target(name: "Evaluation", dependencies: ["Determinism", "ImageIO", "Inference", "Datasets", "Training"]),
         .target(name: "Synth", dependencies: ["Determinism", "ImageIO"], swiftSettings: vectorisedSettings),
         .target(name: "Digitise", dependencies: ["ImageIO"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
-                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets",
+                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets", "Explain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport",
-                           "Inference", "Datasets", "Training", "Evaluation", "Synth", "Digitise", "Server",
+                           "Inference", "Datasets", "Training", "Explain", "Evaluation", "Synth", "Digitise", "Server",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log")]
@@ -103,6 +105,8 @@ let package = Package(
         .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO"]),
         .testTarget(name: "DatasetTests", dependencies: ["Determinism", "Tensors", "ImageIO", "Datasets"]),
         .testTarget(name: "CLITests", dependencies: ["Checkpoints", "Models", "ImageIO", "Inference"]),
+        .testTarget(name: "ExplainTests", dependencies: ["Determinism", "Tensors", "NN", "Models", "ImageIO", "Inference",
+                                                        "Training", "Explain"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Training", "Evaluation"]),
         .testTarget(
             name: "ServerTests",

@@ -135,6 +135,8 @@ struct ResultView {
     let notice = researchNotice
     /// What the page check did, when worth saying: the page was turned, or it was classified with the check off.
     let pageNote: String?
+    /// The heatmap over the page, when the form asked for one.
+    let explanation: ExplanationView?
 
     init(_ result: Predictor.Result) {
         let response = result.response
@@ -170,6 +172,7 @@ struct ResultView {
         decodeMs = format(timings.decode)
         queueMs = format(timings.queue)
         totalMs = format(timings.total)
+        explanation = response.explanation.map(ExplanationView.init)
         pageNote = response.page.flatMap { page in
             if !page.accepted {
                 return String(format: "The page check was skipped: it would have refused this image (score %.2f): ", page.score)

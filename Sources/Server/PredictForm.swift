@@ -18,6 +18,8 @@ struct PredictForm: Sendable {
     var reservation: UploadReservation?
     /// Run the page check and refuse non-ECG images (the default); `gate=0` classifies them anyway.
     var gate = true
+    /// Add a Grad-CAM explanation to the answer (`explain=1`; see ``ExplanationService``).
+    var explain = false
 
     /// The media types accepted for the `image` part (`application/octet-stream` is what some
     /// clients send when they do not know).
@@ -112,7 +114,8 @@ struct PredictForm: Sendable {
         // Browsers send an empty file part when no file was chosen. `file` is the old app's name.
         let image = (form["image"] ?? form["file"]).flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
         let gate = try gateField(form["gate"].map { text($0.body) })
-        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample), gate: gate) }
+        let explain = try explainField(form["explain"].map { text($0.body) })
+        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample), gate: gate, explain: explain) }
         guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
         if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
@@ -121,7 +124,7 @@ struct PredictForm: Sendable {
         if let format = otherImageFormat(image.body) {
             throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
         }
-        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate)
+        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate, explain: explain)
     }
 
     /// A url-encoded form, which can only name a sample. The body is at most
@@ -147,7 +150,8 @@ struct PredictForm: Sendable {
         guard let sample = fields["sample"] else {
             throw .badRequest("a url-encoded form can only name a sample; upload images as multipart/form-data")
         }
-        return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]))
+        return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]),
+                           explain: try explainField(fields["explain"]))
     }
 
     /// The `gate` field: absent, `1`, `on` or `true` run the page check; `0`, `off` or `false` skip its refusal.

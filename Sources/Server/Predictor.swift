@@ -1,4 +1,5 @@
 import Dispatch
+import Explain
 import Foundation
 import Hummingbird
 import ImageIO
@@ -36,9 +37,12 @@ public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
     public let notice: String
     /// What the page check found: its score, and whether the page was turned upright first.
     public var page: PageReport? = nil
+    /// Where on the page the evidence for the answer lay (Grad-CAM), when `explain=1` asked for it.
+    public var explanation: ExplanationJSON? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, trained, prediction, probabilities, sample, notice, confidence, page
+        case explanation
         case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
     }
 }
@@ -53,6 +57,8 @@ struct Predictor: Sendable {
     let metrics: ServerMetrics
     /// Whether untrained models may classify (see ``refuseUntrained(_:)``).
     var allowUntrained = false
+    /// Makes the explanations `explain=1` asks for; nil: none are made.
+    var explanations: ExplanationService? = nil
 
     /// A finished prediction, with what the result page shows besides the JSON.
     struct Result {
@@ -100,6 +106,10 @@ struct Predictor: Sendable {
                 probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
                 timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
             response.page = PageReport(outcome.verdict, checked: form.gate)
+            if form.explain, let explanations {
+                response.explanation = try await explanations.explain(
+                    key: outcome.model.key, className: prediction.predictedClass, data: data)
+            }
             return Result(
                 response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
                 preview: outcome.preview, sample: sample)

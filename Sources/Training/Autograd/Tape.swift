@@ -48,11 +48,15 @@ public final class Variable {
 /// See: karpathy/llm.c's `*_forward`/`*_backward` pairs, which this follows op by op.
 public final class Tape {
     /// Training: batch statistics, dropout, backward steps recorded. Evaluation: running
-    /// statistics, no dropout, nothing recorded.
-    public enum Mode: Sendable { case training, evaluation }
+    /// statistics, no dropout, nothing recorded. Tracing: evaluation's forward pass, with the
+    /// backward steps and every output recorded (`Tape+Trace.swift`: gradients of inner
+    /// activations, for explanations).
+    public enum Mode: Sendable { case training, evaluation, tracing }
 
     public let mode: Mode
     private var steps: [() -> Void] = []
+    /// In tracing mode, every recorded output with the index its own backward step got.
+    private(set) var traced: [(variable: Variable, step: Int)] = []
 
     public init(mode: Mode) { self.mode = mode }
 
@@ -62,7 +66,8 @@ public final class Tape {
     /// Records `step` to run during `backward()` when `output` needs a gradient; the step runs only
     /// if some gradient reached `output`.
     func record(_ output: Variable, _ step: @escaping (_ outputGradient: UnsafeMutablePointer<Float>) -> Void) {
-        guard isTraining, output.requiresGradient else { return }
+        guard mode != .evaluation, output.requiresGradient else { return }
+        if mode == .tracing { traced.append((output, steps.count)) }
         steps.append {
             guard let gradient = output.gradient else { return }
             step(gradient.storage.pointer)
@@ -74,5 +79,14 @@ public final class Tape {
     public func backward() {
         for step in steps.reversed() { step() }
         steps.removeAll()
+        traced.removeAll()
+    }
+
+    /// Runs the recorded steps after `index` in reverse (those of the operations recorded after
+    /// it), then forgets them all: enough to complete the gradient of the output recorded at `index`.
+    func backward(after index: Int) {
+        for step in steps[(index + 1)...].reversed() { step() }
+        steps.removeAll()
+        traced.removeAll()
     }
 }

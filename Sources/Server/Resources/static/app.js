@@ -54,6 +54,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const data = new FormData();
     const model = form.querySelector("input[name=model]:checked");
     if (model) data.append("model", model.value);
+    const explain = form.querySelector("input[name=explain]:checked");
+    if (explain) data.append("explain", explain.value);
     const submitter = event.submitter;
     if (submitter && submitter.name === "sample") {
       data.append("sample", submitter.value);
