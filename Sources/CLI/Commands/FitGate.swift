@@ -139,11 +139,7 @@ extension ECG {
         private func reportBank(_ root: URL, _ model: NoveltyModel, _ classifier: Classifier) throws -> String {
             var total = 0, refused = 0
             print("non-ECG bank \(root.path), refused by the novelty check alone:")
-            for kind in try ImageFolder.subfolders(of: root) {
-                let folder = root.appendingPathComponent(kind, isDirectory: true)
-                let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
-                    .filter { ImageFolder.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                    .map { folder.appendingPathComponent($0) }
+            for (kind, files) in try bankImages(root) {
                 let scores = try features(of: files, classifier, label: kind).map { model.score($0[...]) }
                 let kindRefused = scores.filter { !$0.accepted }.count
                 print("  \(kind): \(kindRefused) of \(files.count) refused"
