@@ -17,7 +17,10 @@ public struct BatchRecord: Sendable, Equatable {
     public var status: Status
     /// The most probable class (nil on error).
     public var prediction: String?
-    /// The input gate's verdict (`not_an_ecg`, say) where a gate checked the page; nil where none did.
+    /// The input gate's verdict where a gate checked the page: `accepted`, `not_an_ecg` (the page
+    /// check refused it) or `out_of_distribution` (the model's novelty check refused it); nil where
+    /// none did (the file could not be read). Under `--no-gate` a refused page is scored (status
+    /// `ok`) and keeps its verdict here.
     public var gate: String?
     /// Class names and their probabilities, in the model's order (empty on error).
     public var classes: [String]

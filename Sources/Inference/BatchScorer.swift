@@ -6,7 +6,11 @@ import ImageIO
 /// into a bounded queue while the calling thread runs the network on batches taken from it, so
 /// decoding overlaps inference and memory stays bounded (at most `queueCapacity` prepared pages).
 ///
-/// Files that cannot be read or decoded become failed outcomes; they never stop the run.
+/// Every decoded page passes the input gate (turned upright, measured, and checked by the
+/// model's novelty check after the forward pass); pages it refuses become failed outcomes that
+/// carry the verdict, unless the gate is not enforced (`--no-gate`), when they are scored and
+/// the verdict is recorded with the score. Files that cannot be read or decoded become failed
+/// outcomes; they never stop the run.
 public struct BatchScorer: Sendable {
     /// One file's result.
     public struct Outcome: Sendable {
@@ -25,11 +29,15 @@ public struct BatchScorer: Sendable {
         public let preprocessMilliseconds: Double
         /// This page's share of its batch's forward pass.
         public let inferenceMilliseconds: Double
+        /// The input gate's verdict (with the novelty check when the model has one).
+        public let verdict: InputGate.Verdict
     }
 
     /// Why one file was not scored (a one-line message, without the path).
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
+        /// The gate's verdict when it refused the page; nil when the file could not be read or decoded.
+        public var verdict: InputGate.Verdict? = nil
     }
 
     /// Totals over a run, in seconds, to tell whether decoding or inference limits the rate.
@@ -49,18 +57,23 @@ public struct BatchScorer: Sendable {
     public let batchSize: Int
     public let queueCapacity: Int
     public let maxPixels: Int
+    /// Refuse the pages the gate does not accept (false: score them and record the verdict).
+    public let enforceGate: Bool
 
     /// - Parameters:
     ///   - decoders: Threads that read, decode and prepare files.
     ///   - batchSize: The most pages in one forward pass (fewer when decoding lags, never waiting to fill).
     ///   - maxPixels: The decoder's limit, so that a pixel bomb fails alone instead of exhausting memory.
-    public init(classifier: Classifier, decoders: Int, batchSize: Int, maxPixels: Int = ImageDecoder.defaultMaxPixels) {
+    ///   - enforceGate: Refuse pages the input gate does not accept (false: `--no-gate`).
+    public init(classifier: Classifier, decoders: Int, batchSize: Int, maxPixels: Int = ImageDecoder.defaultMaxPixels,
+                enforceGate: Bool = true) {
         precondition(decoders > 0 && batchSize > 0, "decoders and batch size must be positive")
         self.classifier = classifier
         self.decoders = decoders
         self.batchSize = batchSize
         self.queueCapacity = max(2 * batchSize, decoders)
         self.maxPixels = maxPixels
+        self.enforceGate = enforceGate
     }
 
     /// Scores `files`, calling `handle` on the calling thread for each outcome (in batch order, not
@@ -69,18 +82,26 @@ public struct BatchScorer: Sendable {
         let queue = PreparedQueue(capacity: queueCapacity, total: files.count)
         let start = DispatchTime.now()
         for _ in 0..<min(decoders, files.count) {
-            let thread = Thread { [classifier, maxPixels] in
+            let thread = Thread { [classifier, maxPixels, enforceGate] in
+                let gate = InputGate()
                 while let index = queue.nextIndex() {
                     let begin = DispatchTime.now()
                     let item: PreparedQueue.Item
                     do {
                         let data = try Data(contentsOf: files[index])
-                        let image = try ImageDecoder.decode(data, maxPixels: maxPixels)
+                        let examined = gate.examine(try ImageDecoder.decode(data, maxPixels: maxPixels))
                         let decoded = DispatchTime.now()
-                        let values = classifier.prepare(image)
-                        item = .init(index: index, values: .success(values),
-                                     decodeMilliseconds: decoded.milliseconds(since: begin),
-                                     preprocessMilliseconds: DispatchTime.now().milliseconds(since: decoded))
+                        if enforceGate && !examined.verdict.accepted {
+                            let refusal = Failure(description: String(describing: NotAnECGPage(verdict: examined.verdict)),
+                                                  verdict: examined.verdict)
+                            item = .init(index: index, values: .failure(refusal),
+                                         decodeMilliseconds: decoded.milliseconds(since: begin), preprocessMilliseconds: 0)
+                        } else {
+                            let values = classifier.prepare(examined.image)
+                            item = .init(index: index, values: .success((values, examined.verdict)),
+                                         decodeMilliseconds: decoded.milliseconds(since: begin),
+                                         preprocessMilliseconds: DispatchTime.now().milliseconds(since: decoded))
+                        }
                     } catch let error as ImageDecodingError {
                         item = .init(index: index, values: .failure(Failure(description: String(describing: error))),
                                      decodeMilliseconds: DispatchTime.now().milliseconds(since: begin), preprocessMilliseconds: 0)
@@ -99,12 +120,12 @@ public struct BatchScorer: Sendable {
         var statistics = Statistics()
         while let (items, waited) = queue.take(upTo: batchSize) {
             statistics.starvedSeconds += waited
-            var pages: [[Float]] = [], pageItems: [PreparedQueue.Item] = []
+            var pages: [[Float]] = [], pageItems: [(item: PreparedQueue.Item, verdict: InputGate.Verdict)] = []
             for item in items {
                 statistics.files += 1
                 statistics.decodeSeconds += (item.decodeMilliseconds + item.preprocessMilliseconds) / 1000
                 switch item.values {
-                case .success(let values): pages.append(values); pageItems.append(item)
+                case .success(let (values, verdict)): pages.append(values); pageItems.append((item, verdict))
                 case .failure(let failure):
                     statistics.failures += 1
                     try handle(Outcome(index: item.index, result: .failure(failure)))
@@ -112,13 +133,20 @@ public struct BatchScorer: Sendable {
             }
             guard !pages.isEmpty else { continue }
             let before = DispatchTime.now()
-            let predictions = try classifier.classify(prepared: pages)
+            let answers = try classifier.classifyChecked(prepared: pages)
             statistics.inferenceSeconds += DispatchTime.now().milliseconds(since: before) / 1000
-            for (item, prediction) in zip(pageItems, predictions) {
+            for ((item, pageVerdict), answer) in zip(pageItems, answers) {
+                let verdict = pageVerdict.adding(novelty: answer.novelty)
+                if enforceGate && !verdict.accepted {
+                    statistics.failures += 1
+                    let refusal = Failure(description: String(describing: NotAnECGPage(verdict: verdict)), verdict: verdict)
+                    try handle(Outcome(index: item.index, result: .failure(refusal)))
+                    continue
+                }
                 try handle(Outcome(index: item.index, result: .success(Scored(
-                    prediction: prediction, decodeMilliseconds: item.decodeMilliseconds,
+                    prediction: answer.prediction, decodeMilliseconds: item.decodeMilliseconds,
                     preprocessMilliseconds: item.preprocessMilliseconds,
-                    inferenceMilliseconds: prediction.timings.inferenceMilliseconds))))
+                    inferenceMilliseconds: answer.prediction.timings.inferenceMilliseconds, verdict: verdict))))
             }
         }
         statistics.wallSeconds = DispatchTime.now().milliseconds(since: start) / 1000
@@ -130,7 +158,8 @@ public struct BatchScorer: Sendable {
 private final class PreparedQueue: @unchecked Sendable {
     struct Item {
         let index: Int
-        let values: Result<[Float], BatchScorer.Failure>
+        /// The prepared network input and the page check's verdict, or why the page was not prepared.
+        let values: Result<([Float], InputGate.Verdict), BatchScorer.Failure>
         let decodeMilliseconds: Double
         let preprocessMilliseconds: Double
     }

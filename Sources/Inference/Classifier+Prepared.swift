@@ -17,6 +17,11 @@ extension Classifier {
     /// Classifies pages prepared by ``prepare(_:)`` in one forward pass, one prediction per page.
     /// The timings carry the forward pass only (per page); preparing was timed by the caller.
     public func classify(prepared inputs: [[Float]]) throws -> [Prediction] {
+        try classifyChecked(prepared: inputs).map(\.prediction)
+    }
+
+    /// ``classify(prepared:)`` with each page's novelty score.
+    public func classifyChecked(prepared inputs: [[Float]]) throws -> [Checked] {
         guard !inputs.isEmpty else { return [] }
         let values = input.valuesPerImage
         precondition(inputs.allSatisfy { $0.count == values }, "a prepared input has the wrong size")
@@ -25,14 +30,6 @@ extension Classifier {
                 page.withUnsafeBufferPointer { (pointer + index * values).update(from: $0.baseAddress!, count: values) }
             }
         }
-        let start = DispatchTime.now()
-        let probabilities = try network.probabilities(batch).scalars
-        let perPage = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 / Double(inputs.count)
-        let timings = Prediction.Timings(preprocessMilliseconds: 0, inferenceMilliseconds: perPage)
-        return inputs.indices.map { index in
-            Prediction(classes: classes,
-                       probabilities: Array(probabilities[(index * classes.count)..<((index + 1) * classes.count)]),
-                       timings: timings)
-        }
+        return try checked(batch, count: inputs.count, preprocessMilliseconds: 0)
     }
 }

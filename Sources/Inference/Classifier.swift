@@ -24,12 +24,18 @@ public struct Classifier: Sendable {
     public var temperature: Double
     /// Calibrated top probabilities below this are uncertain answers; nil when not calibrated.
     public let uncertainBelow: Double?
+    /// The novelty check fitted on this model's features (`ecg fit-gate`); nil when none was.
+    /// Settable, so `ecg fit-gate` can measure a model it has just fitted.
+    public var novelty: NoveltyModel?
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
     ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture;
-    ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted.
-    public init(entry: ModelEntry, registry: ModelRegistry) throws {
+    ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted;
+    ///   `NoveltyModelError` naming the novelty sidecar when it is unreadable or fitted on other weights.
+    /// - Parameter loadingNovelty: Read the novelty sidecar next to the weights (false: leave
+    ///   ``novelty`` nil, as `ecg fit-gate` does before refitting it).
+    public init(entry: ModelEntry, registry: ModelRegistry, loadingNovelty: Bool = true) throws {
         let file = try SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry))
         let metadata = try WeightsMetadata(file: file)
         guard metadata.architecture == entry.architecture else {
@@ -63,6 +69,7 @@ public struct Classifier: Sendable {
         trained = metadata.trained
         temperature = metadata.temperature ?? 1
         uncertainBelow = metadata.uncertainBelow
+        novelty = loadingNovelty ? try NoveltyModel.sidecar(forWeights: registry.weightsURL(entry), network: network) : nil
     }
 
     /// The side of the square input image.
@@ -83,21 +90,7 @@ public struct Classifier: Sendable {
     /// ``temperature``.
     /// - Throws: `TensorError` only for a programming error in the network.
     public func classify(_ images: [RGBImage]) throws -> [Prediction] {
-        guard !images.isEmpty else { return [] }
-        let start = DispatchTime.now()
-        let input = inputBatch(images)
-        let prepared = DispatchTime.now()
-        let probabilities = try network.probabilities(input)
-        let done = DispatchTime.now()
-        let timings = Prediction.Timings(
-            preprocessMilliseconds: prepared.milliseconds(since: start) / Double(images.count),
-            inferenceMilliseconds: done.milliseconds(since: prepared) / Double(images.count))
-        let values = probabilities.scalars
-        return (0..<images.count).map { index in
-            let row = TemperatureScaling.apply(
-                Array(values[(index * classes.count)..<((index + 1) * classes.count)]), temperature: temperature)
-            return Prediction(classes: classes, probabilities: row, timings: timings)
-        }
+        try classifyChecked(images).map(\.prediction)
     }
 
     /// Decodes and classifies one encoded image (JPEG or PNG).

@@ -46,6 +46,8 @@ public struct InputGate: Sendable {
         public let checks: [Check]
         public let measurements: PageMeasurements
         public let orientation: PageOrientation
+        /// The model's novelty check, when it has one and it ran (see ``adding(novelty:)``).
+        public var novelty: NoveltyScore? = nil
 
         /// The failed checks' reasons, in check order.
         public var reasons: [String] { checks.compactMap(\.reason) }
@@ -137,7 +139,8 @@ public struct InputGate: Sendable {
     }
 }
 
-/// The gate refused an image: it does not look like a 12-lead ECG page.
+/// The gate refused an image: it does not look like a 12-lead ECG page, or (the novelty check,
+/// ``InputGate/Verdict/adding(novelty:)``) not like the pages the model was trained on.
 public struct NotAnECGPage: Error, Sendable, CustomStringConvertible {
     public let verdict: InputGate.Verdict
 
@@ -147,7 +150,8 @@ public struct NotAnECGPage: Error, Sendable, CustomStringConvertible {
 
     /// One line: the score and every failed check.
     public var description: String {
-        String(format: "this does not look like a 12-lead ECG page (gate score %.2f): ", verdict.score)
+        let what = verdict.code == "out_of_distribution" ? "the ECG pages this model was trained on" : "a 12-lead ECG page"
+        return String(format: "this does not look like %@ (gate score %.2f): ", what, verdict.score)
             + verdict.reasons.joined(separator: "; ")
     }
 }

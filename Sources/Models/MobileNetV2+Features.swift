@@ -1,3 +1,4 @@
+import NN
 import Tensors
 
 /// A network whose convolutional backbone can be run without its head: what a feature cache
@@ -14,5 +15,21 @@ extension MobileNetV2: BackboneFeatures {
         var x = try Conv1(input)                   // N x 112 x 112 x 32
         for block in blocks { x = try block(x) }   // N x 7 x 7 x 320
         return try Conv_1(x)                       // N x 7 x 7 x 1280
+    }
+}
+
+extension MobileNetV2: PenultimateFeatures {
+    public var penultimateLayer: String { "dense" }
+    public var penultimateWidth: Int { dense.weight.shape[1] }
+
+    /// The forward pass of `callAsFunction`, keeping the 128 ReLU outputs of the head's `dense`.
+    public func penultimateAndOutput(_ input: Tensor) throws -> (features: Tensor, output: Tensor) {
+        let pooled = try featureMap(input).globalAvgPool2d()  // N x 1280
+        let features = try dense(pooled)                      // N x 128 (dropout: identity)
+        return (features, try output(fromPenultimate: features))
+    }
+
+    public func output(fromPenultimate features: Tensor) throws -> Tensor {
+        try dense_1(features).softmax()
     }
 }

@@ -37,6 +37,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         /// For `not_an_ecg`: the page check's score and why it refused the image.
         var score: Double? = nil
         var reasons: [String]? = nil
+        /// For `not_an_ecg` from a model with a novelty check: its distance, threshold and verdict.
+        var novelty: NoveltyScore? = nil
     }
 
     // MARK: - Named errors

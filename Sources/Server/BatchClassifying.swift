@@ -14,10 +14,17 @@ public protocol BatchClassifying: Sendable {
     var uncertainBelow: Double? { get }
     /// Classifies decoded images, one prediction per image, in order.
     func classify(_ images: [RGBImage]) throws -> [Prediction]
+    /// ``classify(_:)`` with each image's novelty score, when the model has a novelty check.
+    func classifyChecked(_ images: [RGBImage]) throws -> [Classifier.Checked]
 }
 
 extension BatchClassifying {
     public var uncertainBelow: Double? { nil }
+
+    /// No novelty check: the predictions alone.
+    public func classifyChecked(_ images: [RGBImage]) throws -> [Classifier.Checked] {
+        try classify(images).map { Classifier.Checked(prediction: $0, novelty: nil) }
+    }
 }
 
 extension Classifier: BatchClassifying {}

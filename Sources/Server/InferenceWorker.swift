@@ -22,7 +22,8 @@ public final class InferenceWorker: @unchecked Sendable {
         public let decodeMilliseconds: Double
         /// A small JPEG of the image, when the caller asked for one.
         public let preview: [UInt8]?
-        /// The page check's verdict: whether the page was turned upright, and how it scored.
+        /// The page check's verdict: whether the page was turned upright, and how it scored, with
+        /// the model's novelty check when it has one.
         public let verdict: InputGate.Verdict
     }
 
@@ -112,7 +113,8 @@ public final class InferenceWorker: @unchecked Sendable {
     ///   - isAbandoned: Whether the client has gone; checked before decoding, so that work nobody
     ///     waits for is dropped (it then fails with ``APIError/clientClosed``).
     /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
-    ///   images; ``NotAnECGPage`` when `enforceGate` is set and the page check refuses the image;
+    ///   images; ``NotAnECGPage`` when `enforceGate` is set and the page check or the model's
+    ///   novelty check refuses the image;
     ///   the loader's error when the model cannot be loaded.
     public func submit(
         _ data: [UInt8], keepPreview: Bool = false, enforceGate: Bool = true,
@@ -231,15 +233,22 @@ public final class InferenceWorker: @unchecked Sendable {
         guard !decoded.isEmpty else { return }
         metrics?.observeBatch(size: decoded.count, model: model.key)
         do {
-            let predictions = try model.classify(decoded.map(\.image))
-            for (item, prediction) in zip(decoded, predictions) {
+            let answers = try model.classifyChecked(decoded.map(\.image))
+            for (item, answer) in zip(decoded, answers) {
+                let prediction = answer.prediction
+                // The novelty check ran on the same forward pass; it refuses like the page check.
+                let verdict = item.verdict.adding(novelty: answer.novelty)
+                if item.job.enforceGate && !verdict.accepted {
+                    item.job.continuation.resume(throwing: NotAnECGPage(verdict: verdict))
+                    continue
+                }
                 metrics?.observeInference(
                     seconds: (prediction.timings.preprocessMilliseconds + prediction.timings.inferenceMilliseconds) / 1000,
                     model: model.key)
                 item.job.continuation.resume(returning: Outcome(
                     prediction: prediction, model: model, queueMilliseconds: item.queued,
                     decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil,
-                    verdict: item.verdict))
+                    verdict: verdict))
             }
         } catch {
             decoded.forEach { $0.job.continuation.resume(throwing: error) }

@@ -45,11 +45,14 @@ public struct ModelDescription: Sendable, Codable, Equatable {
     public let card: String?
     /// The command that trains or imports its weights, while it is not trained or not installed.
     public let trainCommand: String?
+    /// `fitted` when a novelty check (`ecg fit-gate`) sits next to its weights, so that images far
+    /// from its training pages are refused; `not_fitted` when only the page check guards it.
+    public let noveltyCheck: String
 
     enum CodingKeys: String, CodingKey {
         case key, name, architecture, framework, preprocessing, resize, classes, description, status, reason
         case provenance, trained, loaded, evaluation, dataset, card
-        case inputSize = "input_size", isDefault = "default", trainCommand = "train_command"
+        case inputSize = "input_size", isDefault = "default", trainCommand = "train_command", noveltyCheck = "novelty_check"
     }
 
     /// The input and classes come from `model`'s resolution (entry, then weights metadata, then
@@ -86,6 +89,7 @@ public struct ModelDescription: Sendable, Codable, Equatable {
             (status, self.reason, provenance, trained) = (.failed, reason, nil, nil)
         }
         trainCommand = status == .notTrained || status == .notInstalled ? entry.train : nil
+        noveltyCheck = FileManager.default.fileExists(atPath: registry.noveltyURL(entry).path) ? "fitted" : "not_fitted"
         if case .loaded = worker { loaded = true } else { loaded = false }
     }
 

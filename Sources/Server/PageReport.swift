@@ -17,9 +17,12 @@ public struct PageReport: Sendable, Codable, Equatable {
     public let skewDegrees: Double
     /// "turned 90° clockwise", "upright as sent", ...
     public let summary: String
+    /// The model's novelty check (distance to its training pages' features, threshold, verdict);
+    /// nil when the model has none.
+    public let novelty: NoveltyScore?
 
     enum CodingKeys: String, CodingKey {
-        case checked, accepted, score, reasons, summary
+        case checked, accepted, score, reasons, summary, novelty
         case rotatedDegrees = "rotated_degrees", skewDegrees = "skew_degrees"
     }
 
@@ -31,6 +34,7 @@ public struct PageReport: Sendable, Codable, Equatable {
         rotatedDegrees = verdict.orientation.quarterTurns * 90
         skewDegrees = verdict.orientation.skewDegrees
         summary = verdict.orientation.summary
+        novelty = verdict.novelty
     }
 }
 

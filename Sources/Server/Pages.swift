@@ -102,7 +102,13 @@ struct ErrorView {
             self.init(message: message ?? error.message)
             return
         }
-        self.init(message: String(format: "This image does not look like a 12-lead ECG page (page check score %.2f of 1).", gate.score))
+        if let novelty = gate.novelty, !novelty.accepted, gate.reasons.count == 1 {
+            self.init(message: String(
+                format: "This image does not look like the ECG pages this model was trained on (novelty distance %.1f, at most %.1f).",
+                novelty.distance, novelty.threshold))
+        } else {
+            self.init(message: String(format: "This image does not look like a 12-lead ECG page (page check score %.2f of 1).", gate.score))
+        }
         reasons = gate.reasons
         gateHint = true
     }

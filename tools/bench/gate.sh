@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The input gate's benchmark (issue 14 items 1 and 2): pass rate on the real pages of the test
 # split, refusal rate on the non-ECG bank, and accuracy on pages turned by 90/180/270 degrees and
-# skewed by 5 degrees, read upright by the gate, next to the originals.
+# skewed by 5 degrees, read upright by the gate, next to the originals; and each model's novelty
+# check (ecg fit-gate --dry-run): test pass rate and refusals of the bank on its own.
 #
 # Usage (from the repository root):
 #   tools/bench/gate.sh [MODEL...]          # default: small_cnn mobilenetv2
@@ -28,4 +29,6 @@ fi
 "$ECG" gate-report --data Data/test --bank Data/gate-bank
 for model in "${models[@]}"; do
   "$ECG" gate-report --data Data/test --model "$model" | sed -n '/^Turned pages/,$p'
+  # The novelty check, refitted without writing: test pass rate and bank refusals on its own.
+  "$ECG" fit-gate "$model" --data Data --bank Data/gate-bank --dry-run 2>/dev/null
 done

@@ -116,17 +116,12 @@ extension ECG {
         /// The refusal rate on the non-ECG bank, per kind (sub-folder) and in all.
         private func reportBank(_ path: String, gate: InputGate) throws {
             let root = URL(fileURLWithPath: path)
-            let kinds = try ImageFolder.subfolders(of: root)
             var total = 0, refused = 0
             var accepted: [String] = []
             print("Non-ECG bank (\(path)):")
-            for kind in kinds {
-                let folder = root.appendingPathComponent(kind, isDirectory: true)
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted()
-                    .filter { ImageFolder.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) } ?? []
+            for (kind, urls) in try bankImages(root) {
                 var kindRefused = 0
-                for name in names {
-                    let url = folder.appendingPathComponent(name)
+                for url in urls {
                     let verdict = gate.examine(try decode(url)).verdict
                     if verdict.accepted {
                         accepted.append("  accepted \(url.path) (\(verdict.orientation.summary))")
@@ -134,8 +129,8 @@ extension ECG {
                         kindRefused += 1
                     }
                 }
-                print("  " + pad(kind, 12) + String(format: " %3d of %3d refused (%.1f %%)", kindRefused, names.count, percent(kindRefused, names.count)))
-                total += names.count
+                print("  " + pad(kind, 12) + String(format: " %3d of %3d refused (%.1f %%)", kindRefused, urls.count, percent(kindRefused, urls.count)))
+                total += urls.count
                 refused += kindRefused
             }
             print(String(format: "  all          %3d of %3d refused (%.1f %%)", refused, total, percent(refused, total)))
@@ -176,6 +171,17 @@ extension ECG {
                     try accuracy(examined.map(\.image)), try accuracy(turned)))
             }
         }
+    }
+}
+
+/// The images of a non-ECG bank (tools/reference/make_gate_bank.py): each kind's sub-folder and
+/// its image files, sorted.
+func bankImages(_ root: URL) throws -> [(kind: String, files: [URL])] {
+    try ImageFolder.subfolders(of: root).map { kind in
+        let folder = root.appendingPathComponent(kind, isDirectory: true)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+            .filter { ImageFolder.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+        return (kind, names.map { folder.appendingPathComponent($0) })
     }
 }
 

@@ -91,7 +91,7 @@ extension ECG.Predict {
             let writer = try BatchResultsWriter(path: output, format: format, classes: classifier.classes)
             let progress = CountingProgressBar("scoring", total: pending.count, unit: "pages")
             var written = 0, failed = 0
-            let scorer = BatchScorer(classifier: classifier, decoders: batch.decoders, batchSize: batch.batchSize)
+            let scorer = BatchScorer(classifier: classifier, decoders: batch.decoders, batchSize: batch.batchSize, enforceGate: !noGate)
             let statistics = try scorer.run(pending.map { URL(fileURLWithPath: $0) }) { outcome in
                 let file = pending[outcome.index]
                 let record: BatchRecord
@@ -99,13 +99,13 @@ extension ECG.Predict {
                 case .success(let scored):
                     record = BatchRecord(
                         file: file, model: classifier.key, trained: classifier.trained, status: .ok,
-                        prediction: scored.prediction.predictedClass, classes: scored.prediction.classes,
+                        prediction: scored.prediction.predictedClass, gate: scored.verdict.code, classes: scored.prediction.classes,
                         probabilities: scored.prediction.probabilities, decodeMilliseconds: scored.decodeMilliseconds,
                         preprocessMilliseconds: scored.preprocessMilliseconds, inferenceMilliseconds: scored.inferenceMilliseconds)
                 case .failure(let failure):
                     failed += 1
                     record = BatchRecord(file: file, model: classifier.key, trained: classifier.trained, status: .error,
-                                         error: failure.description)
+                                         gate: failure.verdict?.code, error: failure.description)
                 }
                 try writer.append(record)
                 written += 1

@@ -15,7 +15,10 @@ extension ECG {
                 prints as "uncertain: A or B" with the two leading classes; --json gives "confidence": "low". Each \
                 image first passes a page check: images that do not look like a 12-lead ECG page are refused (exit \
                 status 1) unless --no-gate is given, and pages lying on their side, upside down or slightly skewed \
-                are turned upright first. With --output, scores folders (walked recursively) and list files \
+                are turned upright first. A model with a novelty check (`ecg fit-gate`) also refuses images whose \
+                features lie far from its training pages. In batch mode each record's "gate" says accepted, \
+                not_an_ecg or out_of_distribution; refused files are recorded with status error, not scored, \
+                unless --no-gate is given. With --output, scores folders (walked recursively) and list files \
                 (--list, one path per line) into a JSON lines or CSV file, resumably and, with --shard or \
                 JOB_COMPLETION_INDEX, as one part of a job split over several processes (`ecg merge-results` joins \
                 the parts).
@@ -108,6 +111,7 @@ extension ECG {
         ) throws -> String {
             struct Page: Encodable {
                 let accepted: Bool, score: Double, reasons: [String], quarter_turns: Int, skew_degrees: Double
+                let novelty: NoveltyScore?
             }
             struct Line: Encodable {
                 let image: String, model: String, trained: Bool, prediction: String
@@ -121,7 +125,8 @@ extension ECG {
                 probabilities: Dictionary(uniqueKeysWithValues: zip(prediction.classes, prediction.probabilities)),
                 timings_ms: prediction.timings,
                 page: Page(accepted: verdict.accepted, score: verdict.score, reasons: verdict.reasons,
-                           quarter_turns: verdict.orientation.quarterTurns, skew_degrees: verdict.orientation.skewDegrees))
+                           quarter_turns: verdict.orientation.quarterTurns, skew_degrees: verdict.orientation.skewDegrees,
+                           novelty: verdict.novelty))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return String(decoding: try encoder.encode(line), as: UTF8.self)

@@ -35,7 +35,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 extension APIError {
     /// The JSON response for this error.
     func response() -> Response {
-        var response = jsonResponse(Body(error: code, message: message, score: gate?.score, reasons: gate?.reasons), status: status)
+        var response = jsonResponse(Body(error: code, message: message, score: gate?.score, reasons: gate?.reasons, novelty: gate?.novelty), status: status)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
