@@ -16,7 +16,7 @@ extension ECG {
                 let model = ResolvedModel(entry: entry, registry: registry)
                 let status = model.status, input = model.input
                 let marker = entry.key == registry.defaultKey ? "*" : " "
-                let size = "\(input.inputSize)x\(input.inputSize)\(input.crop == nil ? "" : " crop")"
+                let size = "\(input.inputSize)x\(input.inputSize)\(input.crop == nil ? "" : " crop")".padding(toLength: 12, withPad: " ", startingAt: 0)
                 print("\(marker) \(entry.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.architecture.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)) \(size) \(input.preprocessing.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(status)")
                 switch status {
                 case .ready(trained: false, _), .notInstalled:
