@@ -1,5 +1,5 @@
 import ArgumentParser
-import Server
+import Inference
 
 /// `ecg`: classify 12-lead ECG report images with one of four CNNs.
 @main
@@ -17,4 +17,4 @@ struct ECG: AsyncParsableCommand {
 }
 
 /// The research-use notice shown wherever results show.
-let researchNotice = Server.researchNotice
+let researchNotice = Inference.researchNotice

@@ -19,12 +19,12 @@ public struct LoadedBatch: Sendable {
 ///
 /// Each image is decoded once: the crop, resized to a cache resolution, is kept (up to
 /// `cacheBytes`) and later epochs start from it. Without augmentation the cache holds the exact
-/// input-size image `InputTransform.resized` gives, so batches equal `InputTransform.apply`. With
+/// input-size image `InputSpec.resized` gives, so batches equal `InputSpec.apply`. With
 /// augmentation it holds a `cacheScale` times larger square, which is augmented and then resized
 /// to the input size, so shifts and rotations keep detail.
 public final class BatchLoader: Sendable {
     public let files: [LabeledFile]
-    public let transform: InputTransform
+    public let transform: InputSpec
     public let augmentation: Augmentation
     public let batchSize: Int
     public let shuffle: Bool, dropLast: Bool
@@ -39,7 +39,7 @@ public final class BatchLoader: Sendable {
     ///   - workers: Loading threads; one by default, leaving the other cores to compute.
     ///   - prefetch: Batches prepared ahead of the consumer (at least 1).
     ///   - cacheBytes: The most decoded pixels kept between epochs; images beyond it are decoded again.
-    public init(files: [LabeledFile], transform: InputTransform, augmentation: Augmentation = .none, batchSize: Int,
+    public init(files: [LabeledFile], transform: InputSpec, augmentation: Augmentation = .none, batchSize: Int,
                 shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0, workers: Int = 1, prefetch: Int = 2,
                 cacheBytes: Int = 1 << 30) {
         precondition(batchSize > 0 && workers > 0 && prefetch > 0, "batch size, workers and prefetch must be positive")
@@ -86,13 +86,15 @@ public final class BatchLoader: Sendable {
             var image = try cached(index)
             if !augmentation.isIdentity {
                 var generator = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(index) &* 0x9E37_79B9_7F4A_7C15))
-                image = augmentation.apply(to: image, using: &generator).resized(width: size, height: size, filter: transform.resize)
+                image = augmentation.apply(to: image, using: &generator)
             }
             inputs.append(image)
         }
+        // The rest of the contract's pipeline (resize to the input size, preprocessing) is the
+        // InputSpec's, as at inference: without augmentation the input equals `transform.apply`.
         let images = Tensor(shape: [indices.count, size, size, 3]) { destination in
             for (slot, image) in inputs.enumerated() {
-                transform.preprocessing.apply(to: image, into: destination + slot * transform.valuesPerImage)
+                transform.apply(toResized: image, into: destination + slot * transform.valuesPerImage)
             }
         }
         return LoadedBatch(images: images, labels: indices.map { files[$0].label }, files: indices.map { files[$0] })
@@ -102,13 +104,8 @@ public final class BatchLoader: Sendable {
     private func cached(_ index: Int) throws(DatasetError) -> RGBImage {
         if let image = cache[index] { return image }
         let page = try readImage(files[index].url).image
-        let image: RGBImage
-        if augmentation.isIdentity {
-            image = transform.resized(page)
-        } else {
-            let side = Int((Double(transform.inputSize) * Self.cacheScale).rounded())
-            image = (transform.crop.map { page.cropped(to: $0) } ?? page).resized(width: side, height: side, filter: transform.resize)
-        }
+        let side = augmentation.isIdentity ? transform.inputSize : Int((Double(transform.inputSize) * Self.cacheScale).rounded())
+        let image = transform.resized(page, side: side)
         cache[index] = image
         return image
     }

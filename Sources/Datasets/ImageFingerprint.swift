@@ -56,9 +56,10 @@ public struct ImageFingerprint: Hashable, Sendable {
     }
 }
 
-/// The file's bytes and its decoded image.
+/// The file's bytes and its decoded image (EXIF orientation applied): how every data-set image
+/// is read, by the training loader and by evaluation, before its model's `InputSpec` applies.
 /// - Throws: ``DatasetError/unreadableImage(_:reason:)`` naming the file.
-func readImage(_ url: URL) throws(DatasetError) -> (bytes: Data, image: RGBImage) {
+public func readImage(_ url: URL) throws(DatasetError) -> (bytes: Data, image: RGBImage) {
     let bytes: Data
     do { bytes = try Data(contentsOf: url) } catch {
         throw .unreadableImage(url.path, reason: "cannot be read (\(error.localizedDescription))")

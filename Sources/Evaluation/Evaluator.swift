@@ -69,16 +69,15 @@ public struct Evaluator: Sendable {
             let batch = folder.files[start..<min(start + batchSize, folder.files.count)]
             var images: [RGBImage] = [], read: [LabeledFile] = []
             for file in batch {
+                // Read as the training loader reads; the classifier then applies its InputSpec,
+                // the same function the loader's batches go through.
                 do {
-                    guard let data = FileManager.default.contents(atPath: file.url.path) else {
-                        throw CocoaError(.fileReadUnknown)
-                    }
-                    let image = try ImageDecoder.decode(data)
+                    let (bytes, image) = try readImage(file.url)
                     images.append(image)
-                    fingerprints.append(ImageFingerprint(fileBytes: data, image: image))
+                    fingerprints.append(ImageFingerprint(fileBytes: bytes, image: image))
                     read.append(file)
                 } catch {
-                    let reason = error is CocoaError ? "cannot read the file" : String(describing: error)
+                    let reason = if case let .unreadableImage(_, reason) = error { reason } else { error.description }
                     unreadable.append(UnreadableImage(file: classFolderPath(file.url), reason: reason))
                 }
             }

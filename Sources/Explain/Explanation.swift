@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import Inference
 
 /// One Grad-CAM explanation of a model's answer for a page: where on the page the evidence
 /// for the class lay, as far as the last convolutional block can say.

@@ -1,4 +1,5 @@
 import ImageIO
+import Inference
 
 /// A heatmap laid over the whole page at some raster size: the image the model saw is the
 /// page's crop box (the whole page without one) stretched to a square, so the map covers the
@@ -80,16 +81,4 @@ public struct PageHeat: Sendable {
         }
         return Array(found.sorted { $0.share > $1.share }.prefix(limit))
     }
-}
-
-/// A hot area of the page: its bounding box in fractions of the page's width and height, and
-/// the share of the whole page's heat that falls inside the area.
-public struct HeatRegion: Sendable, Codable, Equatable {
-    public var x: Double
-    public var y: Double
-    public var width: Double
-    public var height: Double
-    public var share: Double
-
-    enum CodingKeys: String, CodingKey { case x, y, width = "w", height = "h", share }
 }

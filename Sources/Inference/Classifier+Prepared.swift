@@ -7,14 +7,10 @@ import Tensors
 extension Classifier {
     /// The network's input for one decoded page: crop, resize and preprocessing, `valuesPerImage`
     /// floats (height x width x channel).
-    public func prepare(_ image: RGBImage) -> [Float] {
-        [Float](unsafeUninitializedCapacity: input.valuesPerImage) { buffer, count in
-            input.apply(to: image, into: buffer.baseAddress!)
-            count = input.valuesPerImage
-        }
-    }
+    public func prepare(_ image: RGBImage) -> [Float] { input.values(image) }
 
-    /// Classifies pages prepared by ``prepare(_:)`` in one forward pass, one prediction per page.
+    /// Classifies pages prepared by ``prepare(_:)`` in one forward pass, one prediction per page,
+    /// calibrated as ``classify(_:)``'s are.
     /// The timings carry the forward pass only (per page); preparing was timed by the caller.
     public func classify(prepared inputs: [[Float]]) throws -> [Prediction] {
         try classifyChecked(prepared: inputs).map(\.prediction)

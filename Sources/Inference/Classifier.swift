@@ -12,9 +12,9 @@ public struct Classifier: Sendable {
     public let displayName: String
     public let network: any Network
     public let classes: [String]
-    /// Crop, resize and preprocessing: how an image becomes the network's input.
-    /// Settable, so one model can be measured with and without its crop (`ecg evaluate --no-crop`).
-    public var input: InputTransform
+    /// The input contract (crop, resize, preprocessing): how an image becomes the network's input,
+    /// resolved by ``ModelEntry/inputSpec(metadata:)``. Settable, so one model can be measured with and without its crop (`ecg evaluate --no-crop`).
+    public var input: InputSpec
     /// Where the weights came from.
     public let provenance: String
     /// False for randomly initialised weights: predictions are then meaningless and say so.
@@ -44,27 +44,14 @@ public struct Classifier: Sendable {
                 reason: "holds a \(metadata.architecture.rawValue), but the registry says \(entry.architecture.rawValue)")
         }
         let classes = entry.classes ?? metadata.classes
-        let inputSize = entry.inputSize ?? metadata.inputSize
-        guard let preprocessing = entry.preprocessing ?? Preprocessing(rawValue: metadata.preprocessing),
-              let resize = entry.resize ?? ResizeFilter(rawValue: metadata.resize) else {
-            throw CheckpointError.mismatch(path: file.path, reason: "unknown preprocessing or resize filter in metadata")
-        }
-        let crop: CropBox?
-        if let text = metadata.crop {
-            guard let box = CropBox(text) else {
-                throw CheckpointError.mismatch(path: file.path, reason: "metadata has an invalid crop box \(text)")
-            }
-            crop = box
-        } else {
-            crop = nil
-        }
+        let input = entry.inputSpec(metadata: metadata)
         let options = NetworkOptions(transformInput: entry.transformInput ?? metadata.options.transformInput)
         network = try entry.architecture.build(
-            parameters: file, classes: classes.count, inputSize: inputSize, options: options)
+            parameters: file, classes: classes.count, inputSize: input.inputSize, options: options)
         key = entry.key
         displayName = entry.name ?? entry.architecture.displayName
         self.classes = classes
-        input = InputTransform(inputSize: inputSize, resize: resize, preprocessing: preprocessing, crop: entry.crop ?? crop)
+        self.input = input
         provenance = metadata.provenance
         trained = metadata.trained
         temperature = metadata.temperature ?? 1
@@ -78,6 +65,7 @@ public struct Classifier: Sendable {
     /// The network's input for `images`, each cropped, resized and preprocessed by `input`, in one
     /// `N x S x S x 3` batch.
     public func inputBatch(_ images: [RGBImage]) -> Tensor {
+        // One `InputSpec.apply` per image: the same function the training and evaluation loaders use.
         let side = input.inputSize
         return Tensor(shape: [images.count, side, side, 3]) { batch in
             for (index, image) in images.enumerated() {

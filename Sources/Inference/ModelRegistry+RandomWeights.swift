@@ -10,18 +10,15 @@ extension ModelRegistry {
     /// - Throws: `CheckpointError.writeFailed` when the file cannot be written.
     public func writeRandomWeights(for entry: ModelEntry, seed: UInt64 = 0) throws {
         let classes = entry.classes ?? Architecture.ecgClasses
-        let inputSize = entry.inputSize ?? entry.architecture.defaultInputSize
+        let input = entry.inputSpec(metadata: nil)
         let parameters = try entry.architecture.parameters(
             from: RandomParameterSource(seed: seed, initialiser: entry.architecture.weightInitialiser),
-            classes: classes.count, inputSize: inputSize)
+            classes: classes.count, inputSize: input.inputSize)
         let metadata = WeightsMetadata(
-            architecture: entry.architecture, classes: classes, inputSize: inputSize,
-            preprocessing: (entry.preprocessing?.rawValue) ?? entry.architecture.defaultPreprocessing,
-            resize: (entry.resize ?? .bicubic).rawValue,
+            architecture: entry.architecture, classes: classes, input: input,
             provenance: "random initialisation (\(entry.architecture.weightInitialiser.rawValue), seed \(seed)); untrained",
             trained: false,
-            options: NetworkOptions(transformInput: entry.transformInput ?? false),
-            crop: entry.crop?.description)
+            options: NetworkOptions(transformInput: entry.transformInput ?? false))
         let url = weightsURL(entry)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SafetensorsFile.write(parameters, metadata: metadata.dictionary, to: url)

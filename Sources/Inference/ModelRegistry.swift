@@ -47,6 +47,17 @@ public struct ModelEntry: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.weights = weights
     }
+
+    /// The input contract fields this entry sets (`input_size`, `preprocessing`, `resize`, `crop`).
+    public var inputOverrides: InputSpec.Overrides {
+        InputSpec.Overrides(inputSize: inputSize, preprocessing: preprocessing, resize: resize, crop: crop)
+    }
+
+    /// The input contract the entry's model uses, given its weights' metadata (nil when there are
+    /// no weights yet): resolved by `Architecture.inputSpec(_:metadata:)`, entry first.
+    public func inputSpec(metadata: WeightsMetadata?) -> InputSpec {
+        architecture.inputSpec(inputOverrides, metadata: metadata?.input)
+    }
 }
 
 /// The set of models, read from a registry file such as `models/models.json`:
@@ -106,6 +117,11 @@ public struct ModelRegistry: Sendable {
         for entry in entries where !seen.insert(entry.key).inserted {
             throw RegistryError.invalid(path: path, reason: "model key \"\(entry.key)\" appears twice")
         }
+        for entry in entries {
+            if let size = entry.inputSize, !InputSpec.inputSizes.contains(size) {
+                throw RegistryError.invalid(path: path, reason: "model \(entry.key) has input_size \(size), outside \(InputSpec.inputSizes)")
+            }
+        }
         let key = defaultKey ?? first.key
         guard seen.contains(key) else { throw RegistryError.unknownModel(key, known: entries.map(\.key)) }
         self.entries = entries
@@ -141,8 +157,7 @@ public struct ModelRegistry: Sendable {
         }
         guard importableExtensions.contains(url.pathExtension.lowercased()) else { return url }
         let settings = ImportSettings(
-            classes: entry.classes ?? Architecture.ecgClasses, inputSize: entry.inputSize,
-            preprocessing: entry.preprocessing?.rawValue, resize: entry.resize?.rawValue, transformInput: entry.transformInput)
+            classes: entry.classes ?? Architecture.ecgClasses, input: entry.inputOverrides, transformInput: entry.transformInput)
         return try cachedConversion(of: url, architecture: entry.architecture, settings: settings)
     }
 

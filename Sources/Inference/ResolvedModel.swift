@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import ImageIO
 import Models
 
 /// A registry entry resolved against its weights file without building the network: whether it
@@ -34,12 +35,7 @@ public struct ResolvedModel: Sendable {
 
     /// The class names, in output order: the entry's, else the weights', else the four ECG classes.
     public var classes: [String] { entry.classes ?? metadata?.classes ?? Architecture.ecgClasses }
-    /// The input side: the entry's, else the weights', else the architecture's (as `Classifier` resolves it).
-    public var inputSize: Int { entry.inputSize ?? metadata?.inputSize ?? entry.architecture.defaultInputSize }
-    /// The preprocessing name, resolved the same way.
-    public var preprocessing: String {
-        entry.preprocessing?.rawValue ?? metadata?.preprocessing ?? entry.architecture.defaultPreprocessing
-    }
-    /// The resize filter name, resolved the same way.
-    public var resize: String { entry.resize?.rawValue ?? metadata?.resize ?? "bicubic" }
+    /// The input contract its classifier uses (``ModelEntry/inputSpec(metadata:)``: the entry's
+    /// fields, else the weights', else the architecture's default).
+    public var input: InputSpec { entry.inputSpec(metadata: metadata) }
 }

@@ -32,14 +32,6 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// The side of the square input image the architecture was designed and trained for.
-    public var defaultInputSize: Int {
-        switch self {
-        case .smallCNN, .inceptionV3: 299
-        case .mobileNetV2, .vgg16: 224
-        }
-    }
-
     /// How freshly initialised kernels are drawn: Keras's default (Glorot-uniform) for the Keras
     /// models, He-uniform for the torchvision ones.
     public var weightInitialiser: WeightInitialiser { framework == .keras ? .glorotUniform : .heUniform }

@@ -1,4 +1,5 @@
 import Explain
+import Inference
 import Foundation
 
 /// The result page's heatmap block: the overlay image, a switch between it and the plain page

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Inference
 import Models
 
@@ -21,9 +22,12 @@ public struct ModelDescription: Sendable, Codable, Equatable {
     public let name: String
     public let architecture: String
     public let framework: String
+    /// The input contract the model's classifier uses (``ResolvedModel/input``), field by field.
     public let inputSize: Int
     public let preprocessing: String
-    public let resize: String?
+    public let resize: String
+    /// The part of the page the model reads, in page fractions; nil for the whole page.
+    public let crop: CropBox?
     public let classes: [String]
     public let description: String?
     public let isDefault: Bool
@@ -50,7 +54,7 @@ public struct ModelDescription: Sendable, Codable, Equatable {
     public let noveltyCheck: String
 
     enum CodingKeys: String, CodingKey {
-        case key, name, architecture, framework, preprocessing, resize, classes, description, status, reason
+        case key, name, architecture, framework, preprocessing, resize, crop, classes, description, status, reason
         case provenance, trained, loaded, evaluation, dataset, card
         case inputSize = "input_size", isDefault = "default", trainCommand = "train_command", noveltyCheck = "novelty_check"
     }
@@ -64,9 +68,11 @@ public struct ModelDescription: Sendable, Codable, Equatable {
         name = entry.name ?? entry.architecture.displayName
         architecture = entry.architecture.rawValue
         framework = entry.architecture.framework.rawValue
-        inputSize = model.inputSize
-        preprocessing = model.preprocessing
-        resize = model.resize
+        let input = model.input
+        inputSize = input.inputSize
+        preprocessing = input.preprocessing.rawValue
+        resize = input.resize.rawValue
+        crop = input.crop
         classes = model.classes
         description = entry.description
         self.isDefault = isDefault

@@ -5,50 +5,8 @@ import Hummingbird
 import ImageIO
 import Inference
 
-/// `POST /api/v1/predict`'s answer.
-public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
-    public struct Timings: Sendable, Codable {
-        /// Waiting for the model's worker.
-        public let queue: Double
-        public let decode: Double
-        public let preprocess: Double
-        public let inference: Double
-        /// From the request's arrival to the answer, including reading the upload.
-        public let total: Double
-    }
-
-    /// The model's key.
-    public let model: String
-    public let modelName: String
-    /// False for randomly initialised weights: the prediction is then meaningless.
-    public let trained: Bool
-    /// The most probable class.
-    public let prediction: String
-    /// `low` when the answer is uncertain: the calibrated top probability is below the model's
-    /// threshold, or the top two classes are close (then read `leading_classes`); else `high`.
-    public let confidence: AnswerConfidence
-    /// The two most probable classes, most probable first.
-    public let leadingClasses: [String]
-    /// Every class's probability.
-    public let probabilities: [String: Float]
-    public let timingsMilliseconds: Timings
-    /// The sample classified, when one was named instead of an upload.
-    public let sample: String?
-    public let notice: String
-    /// What the page check found: its score, and whether the page was turned upright first.
-    public var page: PageReport? = nil
-    /// Where on the page the evidence for the answer lay (Grad-CAM), when `explain=1` asked for it.
-    public var explanation: ExplanationJSON? = nil
-
-    enum CodingKeys: String, CodingKey {
-        case model, trained, prediction, probabilities, sample, notice, confidence, page
-        case explanation
-        case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
-    }
-}
-
-/// The research-use notice shown wherever results show.
-public let researchNotice = "Research and teaching use only: not a medical device. Do not use for diagnosis."
+/// `POST /api/v1/predict`'s answer: the one prediction shape, shared with `ecg predict --json`.
+extension PredictionAnswer: ResponseEncodable {}
 
 /// Runs a prediction request through the model's worker; shared by the API and the HTML form.
 struct Predictor: Sendable {
@@ -62,7 +20,7 @@ struct Predictor: Sendable {
 
     /// A finished prediction, with what the result page shows besides the JSON.
     struct Result {
-        let response: PredictionResponse
+        let response: PredictionAnswer
         /// The ordered classes and probabilities.
         let classes: [(name: String, probability: Float)]
         /// A JPEG preview of an upload (nil for a sample: its URL shows instead).
@@ -94,18 +52,14 @@ struct Predictor: Sendable {
             let outcome = try await worker.submit(
                 data, keepPreview: keepPreview && sample == nil, enforceGate: form.gate, isAbandoned: isAbandoned)
             let prediction = outcome.prediction
-            let timings = PredictionResponse.Timings(
+            let timings = PredictionAnswer.Timings(
                 queue: outcome.queueMilliseconds, decode: outcome.decodeMilliseconds,
                 preprocess: prediction.timings.preprocessMilliseconds, inference: prediction.timings.inferenceMilliseconds,
                 total: Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
-            var response = PredictionResponse(
+            var response = PredictionAnswer(
                 model: outcome.model.key, modelName: outcome.model.displayName, trained: outcome.model.trained,
-                prediction: prediction.predictedClass,
-                confidence: prediction.confidence(uncertainBelow: outcome.model.uncertainBelow),
-                leadingClasses: prediction.leadingClasses,
-                probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
-                timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
-            response.page = PageReport(outcome.verdict, checked: form.gate)
+                uncertainBelow: outcome.model.uncertainBelow, prediction: prediction, timings: timings,
+                page: PageReport(outcome.verdict, checked: form.gate), sample: sample?.id)
             if form.explain, let explanations {
                 response.explanation = try await explanations.explain(
                     key: outcome.model.key, className: prediction.predictedClass, data: data)

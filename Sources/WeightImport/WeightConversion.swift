@@ -1,26 +1,22 @@
 import Checkpoints
 import CZlib
 import Foundation
+import ImageIO
 import Models
 
 /// What an imported model needs that its weights file may not say.
 public struct ImportSettings: Sendable, Equatable {
     /// Class names, in output order: the head must have this many outputs.
     public var classes: [String]
-    /// Input side; by default what a Keras model declares, else the architecture's.
-    public var inputSize: Int?
-    /// Preprocessing and resize names; by default the original app's for the architecture.
-    public var preprocessing: String?
-    public var resize: String?
+    /// The input contract's fields given by the caller (a registry entry, `ecg import`'s options);
+    /// the input size defaults to what a Keras model declares, the rest to the architecture's.
+    public var input: InputSpec.Overrides
     /// torchvision InceptionV3's `transform_input`; by default what a pickled model records, else off.
     public var transformInput: Bool?
 
-    public init(classes: [String] = Architecture.ecgClasses, inputSize: Int? = nil, preprocessing: String? = nil,
-                resize: String? = nil, transformInput: Bool? = nil) {
+    public init(classes: [String] = Architecture.ecgClasses, input: InputSpec.Overrides = .init(), transformInput: Bool? = nil) {
         self.classes = classes
-        self.inputSize = inputSize
-        self.preprocessing = preprocessing
-        self.resize = resize
+        self.input = input
         self.transformInput = transformInput
     }
 }
@@ -37,8 +33,16 @@ public let importableExtensions: Set<String> = ["keras", "h5", "hdf5", "pth", "p
 @discardableResult
 public func importWeights(from source: URL, architecture: Architecture, to destination: URL,
                           settings: ImportSettings = .init()) throws -> WeightsMetadata {
-    let weights = try openWeights(source, architecture: architecture, classes: settings.classes.count, inputSize: settings.inputSize)
-    let inputSize = settings.inputSize ?? (weights as? KerasWeightsFile)?.declaredInputSize ?? architecture.defaultInputSize
+    let weights = try openWeights(source, architecture: architecture, classes: settings.classes.count, inputSize: settings.input.inputSize)
+    var overrides = settings.input
+    if overrides.inputSize == nil, let declared = (weights as? KerasWeightsFile)?.declaredInputSize {
+        guard InputSpec.inputSizes.contains(declared) else {
+            throw WeightImportError.architectureMismatch(path: weights.path, reason: "declares an input size of \(declared) px")
+        }
+        overrides.inputSize = declared
+    }
+    let input = architecture.inputSpec(overrides)
+    let inputSize = input.inputSize
     let missing = try weights.missingNames(classes: settings.classes.count, inputSize: inputSize)
     guard missing.isEmpty else {
         throw WeightImportError.architectureMismatch(
@@ -53,8 +57,7 @@ public func importWeights(from source: URL, architecture: Architecture, to desti
     }
     let parameters = try architecture.parameters(from: weights, classes: settings.classes.count, inputSize: inputSize)
     let metadata = WeightsMetadata(
-        architecture: architecture, classes: settings.classes, inputSize: inputSize,
-        preprocessing: settings.preprocessing ?? architecture.defaultPreprocessing, resize: settings.resize ?? "bicubic",
+        architecture: architecture, classes: settings.classes, input: input,
         provenance: "imported from \(source.lastPathComponent)", trained: true,
         options: NetworkOptions(transformInput: settings.transformInput ?? torch?.moduleFlags["transform_input"] ?? false))
     try SafetensorsFile.write(parameters, metadata: metadata.dictionary, to: destination)

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import Testing
 
 /// The `ecg` executable, run as a subprocess.
@@ -48,6 +49,13 @@ struct CommandLineTests {
             #expect(object["trained"] as? Bool == false)
             #expect(object["model"] as? String == "small_cnn")
             #expect(object["image"] as? String == samplePage.path)
+            // The API's answer shape (PredictionAnswer), plus the file's name.
+            #expect(Set(object.keys) == ["model", "model_name", "trained", "prediction", "confidence", "leading_classes",
+                                         "probabilities", "timings_ms", "image", "notice", "page"])
+            let answer = try JSONDecoder().decode(PredictionAnswer.self, from: Data(json.stdout.utf8))
+            let timings = answer.timingsMilliseconds
+            #expect(answer.page?.checked == true && answer.page?.rotatedDegrees == 0 && answer.modelName == "Small CNN")
+            #expect(timings.queue == 0 && timings.total >= timings.decode + timings.preprocess + timings.inference - 1e-6)
 
             let table = try runECG(["predict", samplePage.path, "--models", registry])
             #expect(table.status == 0, "\(table.stderr)")

@@ -31,7 +31,7 @@ struct PredictGateTests {
             let forcedJSON = try runECG(["predict", image.path, "--no-gate", "--json", "--models", registry])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(forcedJSON.stdout.utf8)) as? [String: Any])
             let page = try #require(object["page"] as? [String: Any])
-            #expect(page["accepted"] as? Bool == false)
+            #expect(page["accepted"] as? Bool == false && page["checked"] as? Bool == false)
             #expect((page["reasons"] as? [String])?.isEmpty == false)
         }
     }
@@ -51,8 +51,8 @@ struct PredictGateTests {
             let a = try #require(try JSONSerialization.jsonObject(with: Data(upright.stdout.utf8)) as? [String: Any])
             let b = try #require(try JSONSerialization.jsonObject(with: Data(sideways.stdout.utf8)) as? [String: Any])
             #expect(a["probabilities"] as? [String: Double] == b["probabilities"] as? [String: Double])
-            #expect((a["page"] as? [String: Any])?["quarter_turns"] as? Int == 0)
-            #expect((b["page"] as? [String: Any])?["quarter_turns"] as? Int == 3)
+            #expect((a["page"] as? [String: Any])?["rotated_degrees"] as? Int == 0)
+            #expect((b["page"] as? [String: Any])?["rotated_degrees"] as? Int == 270)
 
             let table = try runECG(["predict", turned.path, "--models", registry])
             #expect(table.stdout.contains("(page turned 270° clockwise before classifying)"))

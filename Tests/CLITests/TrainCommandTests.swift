@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import ImageIO
+import Models
 import Testing
 
 /// `ecg train` end to end on a tiny generated data set: the small CNN at a 32-pixel input.
@@ -29,7 +30,8 @@ struct TrainCommandTests {
             #expect(run.exited && run.status == 0, "\(run.stderr)")
 
             let metadata = try SafetensorsFile(contentsOf: URL(fileURLWithPath: out)).metadata
-            #expect(metadata["trained"] == "true" && metadata["input_size"] == "32")
+            let input = try WeightsMetadata(metadata: metadata, path: out).input
+            #expect(metadata["trained"] == "true" && input.inputSize == 32)
             #expect(metadata["provenance"]?.contains("--augment") == true)
             let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
             let splits = try lines.map { line in

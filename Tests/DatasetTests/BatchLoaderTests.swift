@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Batch loader")
 struct BatchLoaderTests {
-    static let transform = InputTransform(inputSize: 24, resize: .bilinear, preprocessing: .standard, crop: CropBox(left: 0.05, top: 0.1, right: 0.95, bottom: 0.9))
+    static let transform = InputSpec(inputSize: 24, resize: .bilinear, preprocessing: .standard, crop: CropBox(left: 0.05, top: 0.1, right: 0.95, bottom: 0.9))
 
     /// `count` distinct pages as PNG files in two classes.
     static func makeFiles(_ count: Int) throws -> (root: URL, files: [LabeledFile]) {
@@ -49,8 +49,8 @@ struct BatchLoaderTests {
         #expect(unshuffled == files.prefix(8).map(\.url))
     }
 
-    @Test("without augmentation a batch equals InputTransform.apply of each image, in every epoch")
-    func matchesInputTransform() throws {
+    @Test("without augmentation a batch equals InputSpec.apply of each image, in every epoch")
+    func matchesInputSpec() throws {
         let (root, files) = try Self.makeFiles(5)
         defer { try? FileManager.default.removeItem(at: root) }
         let loader = BatchLoader(files: files, transform: Self.transform, batchSize: 5)

@@ -43,7 +43,7 @@ struct RealDataTests {
     func loaderThroughput() throws {
         let root = try #require(RealData.folder)
         let files = Array(try ImageFolder(directory: root).files.prefix(128))
-        let transform = InputTransform(inputSize: 224, resize: .bicubic, preprocessing: .rescale, crop: .ecgTrace)
+        let transform = InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .rescale, crop: .ecgTrace)
         for augmentation in [Augmentation.none, .ecg] {
             let loader = BatchLoader(files: files, transform: transform, augmentation: augmentation, batchSize: 32)
             for epoch in 0..<2 {

@@ -27,7 +27,7 @@ struct HeadCrossValidationTests {
         }
         let source = FeatureCache.Source(
             weights: "w.safetensors", weightsSHA256: "00", architecture: "mobilenetv2",
-            transform: InputTransform(inputSize: 224, resize: .bicubic, preprocessing: .standard), data: "synthetic")
+            transform: InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .standard), data: "synthetic")
         let cache = FeatureCache(files: files, labels: labels, classes: ["A", "B"], fingerprints: prints, source: source,
                                  channels: groups, average: features, maximum: features.map { $0 * 2 })
         return (cache, group, image)

@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import ImageIO
 import Models
 import Testing
 @testable import WeightImport
@@ -14,7 +15,9 @@ import Testing
         let converted = folder.appendingPathComponent("model.safetensors")
         let metadata = try importWeights(
             from: url, architecture: architecture, to: converted,
-            settings: ImportSettings(inputSize: golden.inputSize, preprocessing: golden.preprocessing, resize: golden.resize))
+            settings: ImportSettings(input: InputSpec.Overrides(
+                inputSize: golden.inputSize, preprocessing: try #require(Preprocessing(rawValue: golden.preprocessing)),
+                resize: try #require(ResizeFilter(rawValue: golden.resize)))))
         #expect(metadata.options.transformInput == (golden.transformInput ?? false))
         #expect(metadata.provenance == "imported from \(url.lastPathComponent)")
 

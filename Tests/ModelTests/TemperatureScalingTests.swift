@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import ImageIO
 import Models
 import Testing
 
@@ -83,8 +84,8 @@ struct TemperatureScalingTests {
         #expect(portable == "data Data/train [478 images], validation Data/validation [114]; "
             + "initialised from ../shared/pretrained/m.h5; command: ecg train --out runs/a.safetensors --log=runs/a.jsonl")
         #expect(WeightsMetadata.portable("no paths here, 1/2 of them") == "no paths here, 1/2 of them")
-        let metadata = WeightsMetadata(architecture: .smallCNN, classes: ["a"], inputSize: 8, preprocessing: "standard",
-                                       resize: "bicubic", provenance: "data /abs/olute/Data/x", trained: true,
+        let metadata = WeightsMetadata(architecture: .smallCNN, classes: ["a"], 
+                                       input: InputSpec(inputSize: 8, resize: .bicubic, preprocessing: .standard), provenance: "data /abs/olute/Data/x", trained: true,
                                        temperature: 1.5, uncertainBelow: 0.6)
         #expect(metadata.dictionary["provenance"] == "data Data/x")
         #expect(metadata.dictionary["temperature"] == "1.5" && metadata.dictionary["uncertain_below"] == "0.6")

@@ -1,4 +1,5 @@
 import Foundation
+import ImageIO
 import Inference
 import Server
 import Testing
@@ -26,18 +27,47 @@ struct CatalogTests {
         }
     }
 
-    @Test("A model's described input is its weights metadata's when the entry sets none, as the classifier uses")
+    @Test("A model's described input contract is the one its classifier uses: metadata where the entry sets none, else the entry's")
     func descriptionFollowsMetadata() async throws {
         try await withFixture { fixture in
             var entry = try fixture.registry.entry("missing")
             entry.inputSize = 64
-            try fixture.registry.writeRandomWeights(for: entry, seed: 3)  // metadata: 64 px; the registry entry names none
+            entry.preprocessing = .imagenet
+            entry.resize = .nearest
+            entry.crop = .ecgTrace
+            try fixture.registry.writeRandomWeights(for: entry, seed: 3)  // metadata: the contract above; the registry entry names none
             let server = try await fixture.server()
             defer { server.catalog.stop() }
-            let described = try #require(server.catalog.descriptions().first { $0.key == "missing" })
-            let classifier = try Classifier(entry: fixture.registry.entry("missing"), registry: fixture.registry)
-            #expect(described.inputSize == 64 && classifier.inputSize == 64)
-            #expect(described.preprocessing == classifier.input.preprocessing.rawValue)
+            for key in ["missing", "small_cnn"] {
+                let described = try #require(server.catalog.descriptions().first { $0.key == key })
+                let input = try Classifier(entry: fixture.registry.entry(key), registry: fixture.registry).input
+                #expect(described.inputSize == input.inputSize && described.preprocessing == input.preprocessing.rawValue)
+                #expect(described.resize == input.resize.rawValue && described.crop == input.crop)
+            }
+            let missing = try #require(server.catalog.descriptions().first { $0.key == "missing" })
+            #expect(missing.inputSize == 64 && missing.preprocessing == "imagenet" && missing.resize == "nearest" && missing.crop == .ecgTrace)
+        }
+    }
+
+    @Test("GET /api/v1/models reports each model's input contract as its classifier uses it")
+    func apiReportsTheClassifiersContract() async throws {
+        try await withFixture { fixture in
+            var entry = try fixture.registry.entry("missing")
+            (entry.inputSize, entry.preprocessing, entry.crop) = (48, .standard, .ecgTrace)
+            try fixture.registry.writeRandomWeights(for: entry, seed: 4)
+            try await withRouter(fixture.server()) { client in
+                let models = try #require(try await client.execute(uri: "/api/v1/models", method: .get).json["models"] as? [[String: Any]])
+                for key in ["missing", "small_cnn"] {
+                    let model = try #require(models.first { $0["key"] as? String == key })
+                    let input = try Classifier(entry: fixture.registry.entry(key), registry: fixture.registry).input
+                    #expect(model["input_size"] as? Int == input.inputSize)
+                    #expect(model["preprocessing"] as? String == input.preprocessing.rawValue && model["resize"] as? String == input.resize.rawValue)
+                    let crop = (model["crop"] as? [String: Double]).flatMap {
+                        CropBox(left: $0["left"] ?? -1, top: $0["top"] ?? -1, right: $0["right"] ?? -1, bottom: $0["bottom"] ?? -1)
+                    }
+                    #expect(crop == input.crop, "\(key)")
+                }
+            }
         }
     }
 }

@@ -39,7 +39,7 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     let root = try makeStripeFolder(perClass: 5)
     defer { try? FileManager.default.removeItem(at: root) }
     let folder = try ImageFolder(directory: root)
-    let transform = InputTransform(inputSize: 8, resize: .bilinear, preprocessing: .rescale)
+    let transform = InputSpec(inputSize: 8, resize: .bilinear, preprocessing: .rescale)
     func labels(epoch: Int, seed: UInt64) throws -> [[Int]] {
         var batches: [[Int]] = []
         try (BatchLoader(files: folder.files, transform: transform, batchSize: 4, shuffle: true, seed: seed) as any BatchSource)
@@ -63,7 +63,7 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     let broken = root.appendingPathComponent("dark/broken.png")
     try Data("not an image".utf8).write(to: broken)
     let batches: any BatchSource = BatchLoader(
-        files: try ImageFolder(directory: root).files, transform: InputTransform(inputSize: 8, resize: .bilinear, preprocessing: .rescale),
+        files: try ImageFolder(directory: root).files, transform: InputSpec(inputSize: 8, resize: .bilinear, preprocessing: .rescale),
         batchSize: 8, shuffle: false)
     #expect { try batches.forEachBatch(epoch: 0) { _ in } } throws: { "\($0)".contains("broken.png") }
 }
@@ -72,7 +72,7 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
     let root = try makeStripeFolder(perClass: 8)
     defer { try? FileManager.default.removeItem(at: root) }
     let folder = try ImageFolder(directory: root)
-    let transform = InputTransform(inputSize: 16, resize: .bilinear, preprocessing: .rescale)
+    let transform = InputSpec(inputSize: 16, resize: .bilinear, preprocessing: .rescale)
     let network = try makeTrainableNetwork(.smallCNN, classes: 2, inputSize: 16, parameters: RandomParameterSource(seed: 3))
     let batches = BatchLoader(files: folder.files, transform: transform, batchSize: 4, shuffle: true, seed: 2)
     let validation = BatchLoader(files: folder.files, transform: transform, batchSize: 16, shuffle: false)
@@ -80,8 +80,9 @@ private func makeStripeFolder(perClass: Int) throws -> URL {
                           classWeights: ClassWeights.balanced(counts: folder.classCounts), seed: 4)
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("small-\(UUID().uuidString).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
-    let metadata = WeightsMetadata(architecture: .smallCNN, classes: folder.classes, inputSize: 16, preprocessing: "rescale",
-                                   resize: "bilinear", provenance: "test", trained: true)
+    let metadata = WeightsMetadata(architecture: .smallCNN, classes: folder.classes, 
+                                   input: InputSpec(inputSize: 16, resize: .bilinear, preprocessing: .rescale),
+                                   provenance: "test", trained: true)
     trainer.saveBest = { try network.saveWeights(to: url, metadata: metadata) }
     let summary = try trainer.run(train: batches, validation: validation)
 

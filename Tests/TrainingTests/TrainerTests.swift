@@ -2,6 +2,7 @@ import Checkpoints
 import Datasets
 import Determinism
 import Foundation
+import ImageIO
 import Models
 import NN
 import Tensors
@@ -191,9 +192,10 @@ private func source(_ data: (images: Tensor, labels: [Int]), shuffled: Bool = tr
     network.bias.value.withMutablePointer { $0.update(from: [0.5, -1, 2, 0.25], count: 4) }
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID().uuidString).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
-    let metadata = WeightsMetadata(architecture: .smallCNN, classes: ["a", "b", "c", "d"], inputSize: 2,
-                                   preprocessing: "rescale", resize: "bicubic", provenance: "test run", trained: true,
-                                   crop: "0.1,0.2,0.9,0.8")
+    let metadata = WeightsMetadata(architecture: .smallCNN, classes: ["a", "b", "c", "d"], 
+                                   input: InputSpec(inputSize: 2, resize: .bicubic, preprocessing: .rescale,
+                                                    crop: CropBox(left: 0.1, top: 0.2, right: 0.9, bottom: 0.8)),
+                                   provenance: "test run", trained: true)
     try network.saveWeights(to: url, metadata: metadata, dtype: .f16)
     let file = try SafetensorsFile(contentsOf: url)
     #expect(try WeightsMetadata(file: file) == metadata)

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import ImageIO
 import Models
 import Tensors
 import Testing
@@ -14,7 +15,7 @@ private let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathCom
     let metadata = try WeightsMetadata(file: file)
     #expect(metadata.trained)
     #expect(metadata.architecture == .mobileNetV2 && metadata.classes == Architecture.ecgClasses)
-    #expect(metadata.preprocessing == "standard" && metadata.inputSize == 224)
+    #expect(metadata.input == InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .standard))
     #expect(metadata.provenance.contains("ecg train mobilenetv2"))
     let network = try Architecture.mobileNetV2.build(parameters: file, classes: 4)
     let probabilities = try network.probabilities(Tensor(shape: [1, 224, 224, 3], repeating: 0.5)).scalars

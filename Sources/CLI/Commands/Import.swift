@@ -83,13 +83,15 @@ extension ECG {
                 }
                 guard FileManager.default.fileExists(atPath: source.path) else { throw CLIError("\(file): no such file") }
                 let settings = ImportSettings(
-                    classes: classes.map(classNames) ?? Architecture.ecgClasses, inputSize: inputSize,
-                    preprocessing: preprocessing, resize: resize, transformInput: transformInput)
+                    classes: classes.map(classNames) ?? Architecture.ecgClasses,
+                    input: InputSpec.Overrides(inputSize: inputSize, preprocessing: preprocessing.flatMap(Preprocessing.init(rawValue:)),
+                                               resize: resize.flatMap(ResizeFilter.init(rawValue:))),
+                    transformInput: transformInput)
                 print("Reading \(file) as \(architecture.displayName)…")
                 try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
                 let metadata = try importWeights(from: source, architecture: architecture, to: destination, settings: settings)
-                print("Wrote \(destination.path): \(metadata.classes.count) classes, \(metadata.inputSize) px input, "
-                      + "\(metadata.preprocessing) preprocessing\(metadata.options.transformInput ? ", transform_input on" : "")")
+                print("Wrote \(destination.path): \(metadata.classes.count) classes, \(metadata.input.inputSize) px input, "
+                      + "\(metadata.input.preprocessing.rawValue) preprocessing\(metadata.options.transformInput ? ", transform_input on" : "")")
                 guard !noRegister else { return }
                 try register(key: key, weights: destination, in: registryURL, metadata: metadata)
                 print("Registered \"\(key)\" in \(registryURL.path). Try: ecg predict IMAGE -m \(key)")
@@ -115,7 +117,8 @@ extension ECG {
             var entry: [String: Any] = [
                 "key": key, "architecture": metadata.architecture.rawValue,
                 "weights": full.hasPrefix(base) ? String(full.dropFirst(base.count)) : full,
-                "input_size": metadata.inputSize, "preprocessing": metadata.preprocessing, "resize": metadata.resize,
+                "input_size": metadata.input.inputSize, "preprocessing": metadata.input.preprocessing.rawValue,
+                "resize": metadata.input.resize.rawValue,
                 "classes": metadata.classes, "description": "Imported from \(URL(fileURLWithPath: file).lastPathComponent).",
             ]
             if metadata.architecture == .inceptionV3 { entry["transform_input"] = metadata.options.transformInput }

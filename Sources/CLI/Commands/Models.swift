@@ -12,11 +12,12 @@ extension ECG {
         func run() throws {
             let registry = try registryOptions.registry()
             for entry in registry.entries {
-                let status = ModelStatus(entry: entry, registry: registry)
+                // The input its classifier will use: entry, then weights metadata, then the architecture's default.
+                let model = ResolvedModel(entry: entry, registry: registry)
+                let status = model.status, input = model.input
                 let marker = entry.key == registry.defaultKey ? "*" : " "
-                let input = entry.inputSize ?? entry.architecture.defaultInputSize
-                let preprocessing = entry.preprocessing?.rawValue ?? entry.architecture.defaultPreprocessing
-                print("\(marker) \(entry.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.architecture.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)) \(input)x\(input) \(preprocessing.padding(toLength: 9, withPad: " ", startingAt: 0)) \(status)")
+                let size = "\(input.inputSize)x\(input.inputSize)\(input.crop == nil ? "" : " crop")".padding(toLength: 12, withPad: " ", startingAt: 0)
+                print("\(marker) \(entry.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(entry.architecture.displayName.padding(toLength: 12, withPad: " ", startingAt: 0)) \(size) \(input.preprocessing.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(status)")
                 switch status {
                 case .ready(trained: false, _), .notInstalled:
                     print("    to train it: \(entry.train ?? "see its model card")")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import ImageIO
 import Inference
@@ -67,9 +68,10 @@ extension ECG {
                 var failures = 0
                 for path in images {
                     do {
+                        let started = DispatchTime.now()
                         let data = try ImageFile.read(path)
                         let (prediction, verdict) = try classifier.classify(imageData: data, gate: InputGate(), enforce: !noGate)
-                        print(json ? try jsonLine(path, classifier, prediction, verdict)
+                        print(json ? try jsonLine(path, classifier, prediction, verdict, started: started)
                                    : table(path, classifier, prediction) + pageNote(verdict))
                     } catch {
                         failures += 1
@@ -106,30 +108,22 @@ extension ECG {
             return lines.map { "\n" + $0 }.joined()
         }
 
+        /// The image's answer in the API's shape (``PredictionAnswer``), with `image` naming the file.
         private func jsonLine(
-            _ path: String, _ classifier: Classifier, _ prediction: Prediction, _ verdict: InputGate.Verdict
+            _ path: String, _ classifier: Classifier, _ prediction: Prediction, _ verdict: InputGate.Verdict, started: DispatchTime
         ) throws -> String {
-            struct Page: Encodable {
-                let accepted: Bool, score: Double, reasons: [String], quarter_turns: Int, skew_degrees: Double
-                let novelty: NoveltyScore?
-            }
-            struct Line: Encodable {
-                let image: String, model: String, trained: Bool, prediction: String
-                let confidence: AnswerConfidence, leading_classes: [String]
-                let probabilities: [String: Float], timings_ms: Prediction.Timings, page: Page
-            }
-            let line = Line(
-                image: path, model: classifier.key, trained: classifier.trained, prediction: prediction.predictedClass,
-                confidence: prediction.confidence(uncertainBelow: classifier.uncertainBelow),
-                leading_classes: prediction.leadingClasses,
-                probabilities: Dictionary(uniqueKeysWithValues: zip(prediction.classes, prediction.probabilities)),
-                timings_ms: prediction.timings,
-                page: Page(accepted: verdict.accepted, score: verdict.score, reasons: verdict.reasons,
-                           quarter_turns: verdict.orientation.quarterTurns, skew_degrees: verdict.orientation.skewDegrees,
-                           novelty: verdict.novelty))
+            let total = DispatchTime.now().milliseconds(since: started)
+            let model = prediction.timings.preprocessMilliseconds + prediction.timings.inferenceMilliseconds
+            let timings = PredictionAnswer.Timings(
+                queue: 0, decode: max(0, total - model), preprocess: prediction.timings.preprocessMilliseconds,
+                inference: prediction.timings.inferenceMilliseconds, total: total)
+            let answer = PredictionAnswer(
+                model: classifier.key, modelName: classifier.displayName, trained: classifier.trained,
+                uncertainBelow: classifier.uncertainBelow, prediction: prediction, timings: timings,
+                page: PageReport(verdict, checked: !noGate), image: path)
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return String(decoding: try encoder.encode(line), as: UTF8.self)
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(answer), as: UTF8.self)
         }
     }
 }

@@ -130,10 +130,8 @@ extension ECG {
             let validationSet = try folders.validation.map {
                 try ImageFolder(directory: $0, classes: trainSet.classes).distinctFiles(if: distinct)
             }
-            let transform = InputTransform(
-                inputSize: inputSize ?? architecture.defaultInputSize, resize: .bicubic,
-                preprocessing: preprocessing ?? Preprocessing(rawValue: architecture.defaultPreprocessing)!,
-                crop: cropOptions.box)
+            let transform = architecture.inputSpec(
+                InputSpec.Overrides(inputSize: inputSize, preprocessing: preprocessing, crop: cropOptions.box))
             let recipe = makeRecipe(architecture)
 
             let network = try makeTrainableNetwork(
@@ -148,10 +146,8 @@ extension ECG {
             let outURL = URL(fileURLWithPath: out ?? "models/weights/\(architecture.rawValue).safetensors")
             try FileManager.default.createDirectory(at: outURL.deletingLastPathComponent(), withIntermediateDirectories: true)
             let metadata = WeightsMetadata(
-                architecture: architecture, classes: trainSet.classes, inputSize: transform.inputSize,
-                preprocessing: transform.preprocessing.rawValue, resize: transform.resize.rawValue,
-                provenance: provenance(recipe, trainSet: trainSet, validationSet: validationSet), trained: true,
-                crop: transform.crop?.description)
+                architecture: architecture, classes: trainSet.classes, input: transform,
+                provenance: provenance(recipe, trainSet: trainSet, validationSet: validationSet), trained: true)
             let classWeights = noClassWeights ? nil : ClassWeights.balanced(counts: trainSet.classCounts)
 
             let trainer = Trainer(network: network, recipe: recipe, classWeights: classWeights, seed: seed)
@@ -198,7 +194,7 @@ extension ECG {
 
         /// Where the network's first parameters come from: `--init`'s file, with random
         /// parameters (seeded) for whatever it lacks, or random parameters throughout.
-        private func parameterSource(_ architecture: Architecture, transform: InputTransform) throws -> ParameterSource {
+        private func parameterSource(_ architecture: Architecture, transform: InputSpec) throws -> ParameterSource {
             let random = RandomParameterSource(seed: seed, initialiser: architecture.weightInitialiser)
             guard let initialWeights else { return random }
             let url = URL(fileURLWithPath: initialWeights)

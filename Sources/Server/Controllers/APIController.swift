@@ -1,5 +1,6 @@
 import Dispatch
 import Hummingbird
+import Inference
 
 /// The JSON API under `/api/v1` (described in `openapi.yaml`).
 struct APIController<Context: RequestContext> {
@@ -20,7 +21,7 @@ struct APIController<Context: RequestContext> {
             ModelList(models: server.catalog.descriptions(), defaultModel: server.catalog.registry.defaultKey)
         }
         group.get("samples") { _, _ in SampleList(samples: server.gallery.samples) }
-        group.post("predict") { request, context -> PredictionResponse in
+        group.post("predict") { request, context -> PredictionAnswer in
             let started = DispatchTime.now()
             var form = try await PredictForm.read(request, server: server, preferSample: false)
             if let explain = request.uri.queryParameters["explain"] { form.explain = try PredictForm.explainField(String(explain)) }

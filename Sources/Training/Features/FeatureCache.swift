@@ -65,7 +65,7 @@ public struct FeatureCache: Sendable {
             case weightsSHA256 = "weights_sha256", inputSize = "input_size", featureNames = "feature_names"
         }
 
-        public init(weights: String, weightsSHA256: String, architecture: String, transform: InputTransform, data: String) {
+        public init(weights: String, weightsSHA256: String, architecture: String, transform: InputSpec, data: String) {
             self.weights = weights
             self.weightsSHA256 = weightsSHA256
             self.architecture = architecture
@@ -131,7 +131,7 @@ public struct FeatureCache: Sendable {
     /// - Throws: ``FeatureCacheError/unreadableImage(_:reason:)`` naming the first file that
     ///   cannot be read or decoded; `TensorError` only for a programming error.
     public static func compute(
-        folder: ImageFolder, network: any BackboneFeatures, transform: InputTransform, source: Source,
+        folder: ImageFolder, network: any BackboneFeatures, transform: InputSpec, source: Source,
         batchSize: Int = 8, progress: (Int) -> Void = { _ in }
     ) throws -> FeatureCache {
         precondition(batchSize > 0, "batch size must be positive")

@@ -1,7 +1,4 @@
-import Foundation
-import Inference
-
-/// The page check's findings as the API and the result page show them.
+/// The page check's findings as a prediction's JSON (``PredictionAnswer``) and the result page show them.
 public struct PageReport: Sendable, Codable, Equatable {
     /// Whether the gate was enforced (`gate=0` skips the refusal, never the check).
     public let checked: Bool
@@ -26,7 +23,7 @@ public struct PageReport: Sendable, Codable, Equatable {
         case rotatedDegrees = "rotated_degrees", skewDegrees = "skew_degrees"
     }
 
-    init(_ verdict: InputGate.Verdict, checked: Bool) {
+    public init(_ verdict: InputGate.Verdict, checked: Bool) {
         self.checked = checked
         accepted = verdict.accepted
         score = (verdict.score * 1000).rounded() / 1000
@@ -35,16 +32,5 @@ public struct PageReport: Sendable, Codable, Equatable {
         skewDegrees = verdict.orientation.skewDegrees
         summary = verdict.orientation.summary
         novelty = verdict.novelty
-    }
-}
-
-extension APIError {
-    /// 422 `not_an_ecg`: the page check refused the image; the body carries the score and reasons.
-    static func notAnECG(_ refusal: NotAnECGPage) -> APIError {
-        var error = APIError(
-            .unprocessableContent, "not_an_ecg",
-            "\(refusal.description). If it is an ECG page, send it again with gate=0 to classify it anyway.")
-        error.gate = PageReport(refusal.verdict, checked: true)
-        return error
     }
 }
