@@ -34,6 +34,8 @@ public struct DigitisedECG: Sendable {
     public let layout: ReportLayout
     /// The trace's line thickness in pixels.
     public let lineThickness: Double
+    /// The plausibility figures the page passed (see `TraceQuality`).
+    public let quality: TraceQuality
 
     /// The lead called `name`, if there is one.
     public func lead(_ name: String) -> DigitisedLead? { leads.first { $0.name == name } }
