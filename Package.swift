@@ -71,7 +71,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets",
+                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets", "Digitise",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Determinism", "ImageIO", "Inference", "Server",
+                "Determinism", "ImageIO", "Inference", "Synth", "Server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

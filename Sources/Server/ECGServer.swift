@@ -36,7 +36,8 @@ public struct ECGServer: Sendable {
         uploadGate = UploadGate(maxUploads: budget.maxConcurrentUploads, maxBytes: budget.maxBufferedBytes)
         pages = try await Pages()
         assets = try StaticAssets()
-        predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained)
+        predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained,
+                              measurer: PageMeasurer(limits: budget.image))
     }
 
     /// The server with the default budget but an upload limit of `uploadLimit` bytes.

@@ -135,9 +135,12 @@ struct ResultView {
     let notice = researchNotice
     /// What the page check did, when worth saying: the page was turned, or it was classified with the check off.
     let pageNote: String?
+    /// The trace's measurements, when the form asked for them.
+    let measurements: MeasurementsView?
 
     init(_ result: Predictor.Result) {
         let response = result.response
+        measurements = response.measurements.map(MeasurementsView.init)
         predictionLabel = Conditions.label(response.prediction)
         modelName = response.modelName
         untrained = !response.trained

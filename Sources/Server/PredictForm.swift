@@ -18,6 +18,10 @@ struct PredictForm {
     var reservation: UploadReservation?
     /// Run the page check and refuse non-ECG images (the default); `gate=0` classifies them anyway.
     var gate = true
+    /// Also digitise the page and measure its trace (`measure=1`, as a field or in the query),
+    /// and with `overlay=1` return the traces drawn over the page (see ``PageMeasurer``).
+    var measure = false
+    var overlay = false
 
     /// The media types accepted for the `image` part (`application/octet-stream` is what some
     /// clients send when they do not know).
@@ -74,6 +78,9 @@ struct PredictForm {
             try urlEncoded(body, budget: budget, preferSample: preferSample)
         }
         form.reservation = reservation
+        let query = request.uri.queryParameters
+        form.measure = try form.measure || flagField("measure", query["measure"].map(String.init))
+        form.overlay = try form.overlay || flagField("overlay", query["overlay"].map(String.init))
         return form
     }
 
@@ -107,7 +114,11 @@ struct PredictForm {
         // Browsers send an empty file part when no file was chosen. `file` is the old app's name.
         let image = (form["image"] ?? form["file"]).flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
         let gate = try gateField(form["gate"].map { text($0.body) })
-        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample), gate: gate) }
+        let measure = try flagField("measure", form["measure"].map { text($0.body) })
+        let overlay = try flagField("overlay", form["overlay"].map { text($0.body) })
+        if let sample, image == nil || preferSample {
+            return PredictForm(model: model, input: .sample(sample), gate: gate, measure: measure, overlay: overlay)
+        }
         guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
         if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
@@ -116,7 +127,7 @@ struct PredictForm {
         if let format = otherImageFormat(image.body) {
             throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
         }
-        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate)
+        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate, measure: measure, overlay: overlay)
     }
 
     /// A url-encoded form, which can only name a sample. The body is at most
@@ -142,7 +153,8 @@ struct PredictForm {
         guard let sample = fields["sample"] else {
             throw .badRequest("a url-encoded form can only name a sample; upload images as multipart/form-data")
         }
-        return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]))
+        return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]),
+                           measure: try flagField("measure", fields["measure"]), overlay: try flagField("overlay", fields["overlay"]))
     }
 
     /// The `gate` field: absent, `1`, `on` or `true` run the page check; `0`, `off` or `false` skip its refusal.
@@ -151,6 +163,15 @@ struct PredictForm {
         case nil, "1", "on", "true", "yes": true
         case "0", "off", "false", "no": false
         case let other?: throw .badRequest("the field \"gate\" is \(other): give 1 (check the page, the default) or 0 (classify anyway)")
+        }
+    }
+
+    /// An on/off field such as `measure`: absent, `0`, `off`, `false` or `no` are off; `1`, `on`, `true` or `yes` on.
+    static func flagField(_ name: String, _ value: String?) throws(APIError) -> Bool {
+        switch value?.lowercased() {
+        case nil, "0", "off", "false", "no": false
+        case "1", "on", "true", "yes": true
+        case let other?: throw .badRequest("the field \"\(name)\" is \(other): give 1 or 0")
         }
     }
 

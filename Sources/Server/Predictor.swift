@@ -36,9 +36,11 @@ public struct PredictionResponse: Sendable, Codable, ResponseEncodable {
     public let notice: String
     /// What the page check found: its score, and whether the page was turned upright first.
     public var page: PageReport? = nil
+    /// The trace read off the page and measured, with `measure=1`.
+    public var measurements: MeasurementsResponse? = nil
 
     enum CodingKeys: String, CodingKey {
-        case model, trained, prediction, probabilities, sample, notice, confidence, page
+        case model, trained, prediction, probabilities, sample, notice, confidence, page, measurements
         case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
     }
 }
@@ -53,6 +55,8 @@ struct Predictor: Sendable {
     let metrics: ServerMetrics
     /// Whether untrained models may classify (see ``refuseUntrained(_:)``).
     var allowUntrained = false
+    /// Digitises and measures pages for `measure=1`.
+    var measurer = PageMeasurer()
 
     /// A finished prediction, with what the result page shows besides the JSON.
     struct Result {
@@ -100,6 +104,7 @@ struct Predictor: Sendable {
                 probabilities: Dictionary(zip(prediction.classes, prediction.probabilities), uniquingKeysWith: { a, _ in a }),
                 timingsMilliseconds: timings, sample: sample?.id, notice: researchNotice)
             response.page = PageReport(outcome.verdict, checked: form.gate)
+            if form.measure { response.measurements = await measurer.measure(data, overlay: form.overlay) }
             return Result(
                 response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
                 preview: outcome.preview, sample: sample)

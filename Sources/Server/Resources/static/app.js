@@ -54,6 +54,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const data = new FormData();
     const model = form.querySelector("input[name=model]:checked");
     if (model) data.append("model", model.value);
+    if (form.querySelector("input[name=measure]:checked")) data.append("measure", "1");
     const submitter = event.submitter;
     if (submitter && submitter.name === "sample") {
       data.append("sample", submitter.value);
