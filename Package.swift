@@ -66,8 +66,9 @@ let package = Package(
         .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Evaluation", dependencies: ["Determinism", "ImageIO", "Inference", "Datasets", "Training"]),
-        .target(name: "Synth", dependencies: ["Determinism", "ImageIO"], swiftSettings: vectorisedSettings),
-        .target(name: "Digitise", dependencies: ["ImageIO"], swiftSettings: vectorisedSettings),
+        .target(name: "ReportFormat"),  // the printed report page's geometry, which Synth draws and Digitise reads
+        .target(name: "Synth", dependencies: ["Determinism", "ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
+        .target(name: "Digitise", dependencies: ["ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
@@ -99,8 +100,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO",
                                                          "Datasets", "Training"]),
-        .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Synth"]),
-        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO"]),
+        .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "ReportFormat", "Synth"]),
+        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO", "ReportFormat"]),
         .testTarget(name: "DatasetTests", dependencies: ["Determinism", "Tensors", "ImageIO", "Datasets"]),
         .testTarget(name: "CLITests", dependencies: ["Checkpoints", "Models", "ImageIO", "Inference"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Training", "Evaluation"]),

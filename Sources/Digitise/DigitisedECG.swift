@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// One lead read off the page: its samples in millivolts at the ECG's sampling rate, starting
 /// `startSeconds` into the 10-s recording.
 public struct DigitisedLead: Codable, Equatable, Sendable {

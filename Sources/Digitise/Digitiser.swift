@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import ReportFormat
 
 /// Turns a photographed or exported 3x4+1 ECG report page into signals: finds the grid and its
 /// scale, the four trace rows and their calibration pulses, then follows each lead's trace.

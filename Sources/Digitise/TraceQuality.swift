@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// Plausibility checks on a digitised page, so that a page whose trace was not really found
 /// (a rotated or warped photo whose grid still passed, a trace lost in the grid) is refused
 /// instead of returning noise.
