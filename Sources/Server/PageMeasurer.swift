@@ -5,7 +5,7 @@ import ImageIO
 import Inference
 
 /// Digitises and measures pages for `measure=1`, off the event loops and Swift's cooperative
-/// pool (on Dispatch's global queue, like decoding), with two bounds: at most `maxConcurrent`
+/// pool (on a thread per page, as the models run on threads of their own), with two bounds: at most `maxConcurrent`
 /// pages at once (more answer `busy` at once), and an answer within `timeout` (`timed_out`;
 /// the work then finishes in the background and keeps its slot until it does). Every outcome is
 /// a ``MeasurementsResponse``: measuring never makes a request fail.
@@ -20,7 +20,10 @@ final class PageMeasurer: Sendable {
     /// The overlay returned is at most this wide (its lines stay visible).
     static let overlayWidth = 1400
     /// Pages being digitised now.
-    private let running = Counter()
+    let running = Counter()
+    /// Fires the timeouts. A serial queue gets a thread even when Dispatch's global pool and
+    /// Swift's cooperative pool are busy (a timer on either fired seconds late under load).
+    private static let timer = DispatchQueue(label: "ecglens.measure-timeout")
 
     init(limits: ImageDecoder.Limits = .init(), maxConcurrent: Int = 2, timeout: Double = 20) {
         self.limits = limits
@@ -37,15 +40,19 @@ final class PageMeasurer: Sendable {
         }
         let once = Once()
         return await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { [running, limits] in
+            // A thread of its own: Dispatch's global pool, which the inference workers' decoding
+            // shares, may be busy, and a queued page would then wait past its timeout.
+            let thread = Thread { [running, limits] in
                 let answer = Self.run(data, limits: limits, overlay: overlay)
                 running.decrement()
                 if once.claim() { continuation.resume(returning: answer) }
             }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [timeout] in
+            thread.name = "measure-page"
+            thread.start()
+            Self.timer.asyncAfter(deadline: .now() + timeout) { [timeout] in
                 if once.claim() {
                     continuation.resume(returning: MeasurementsResponse(
-                        status: .timedOut, reason: "digitising the page took longer than \(Int(timeout)) s"))
+                        status: .timedOut, reason: "digitising the page took longer than \(timeout < 1 ? String(timeout) : String(Int(timeout))) s"))
                 }
             }
         }
@@ -80,7 +87,7 @@ final class PageMeasurer: Sendable {
 }
 
 /// A count of work in progress, below a bound.
-private final class Counter: @unchecked Sendable {
+final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0  // guarded by `lock`
     /// Counts one more unless the count is `bound` already; whether it did.
