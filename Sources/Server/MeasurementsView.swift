@@ -44,8 +44,9 @@ struct MeasurementsView {
         }
         summary = rows
         leads = (m.leads ?? []).map { lead in
-            LeadRow(lead: lead.lead, st: String(format: "%+.2f mV", lead.stDeviation),
-                    q: lead.qDepth > 0 ? String(format: "%.2f mV, %.0f ms", lead.qDepth, lead.qWidth * 1000) : "—",
+            // No-break spaces keep each value with its unit on a narrow screen.
+            LeadRow(lead: lead.lead, st: String(format: "%+.2f\u{00A0}mV", lead.stDeviation),
+                    q: lead.qDepth > 0 ? String(format: "%.2f\u{00A0}mV, %.0f\u{00A0}ms", lead.qDepth, lead.qWidth * 1000) : "—",
                     t: lead.tPolarity, stNotable: abs(lead.stDeviation) >= 0.1)
         }
         unreadable = (m.unreadableLeads ?? []).isEmpty ? nil : m.unreadableLeads!.joined(separator: ", ")
