@@ -60,7 +60,9 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: vectorisedSettings),
         .target(name: "Models", dependencies: ["Kernels", "Tensors", "NN", "Checkpoints", "ImageIO"]),
         .target(name: "WeightImport", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "CZlib"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport"],
+        .target(name: "ReportFormat"),  // the printed report page's geometry, which Synth draws and Digitise reads
+        .target(name: "Digitise", dependencies: ["ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
+        .target(name: "Inference", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport", "Digitise"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],
@@ -68,12 +70,11 @@ let package = Package(
         .target(name: "Explain", dependencies: ["Checkpoints", "Tensors", "Models", "ImageIO", "Inference", "Training"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Evaluation", dependencies: ["Determinism", "ImageIO", "Inference", "Datasets", "Training"]),
-        .target(name: "Synth", dependencies: ["Determinism", "ImageIO"], swiftSettings: vectorisedSettings),
-        .target(name: "Digitise", dependencies: ["ImageIO"], swiftSettings: vectorisedSettings),
+        .target(name: "Synth", dependencies: ["Determinism", "ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
         .target(
             name: "Server",
             dependencies: [
-                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets", "Explain",
+                "Checkpoints", "Models", "ImageIO", "Inference", "Datasets", "Digitise", "Explain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,8 +102,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO",
                                                          "Datasets", "Training"]),
-        .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "Synth"]),
-        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO"]),
+        .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "ReportFormat", "Synth"]),
+        .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO", "ReportFormat"]),
         .testTarget(name: "DatasetTests", dependencies: ["Determinism", "Tensors", "ImageIO", "Datasets"]),
         .testTarget(name: "CLITests", dependencies: ["Checkpoints", "Models", "ImageIO", "Inference"]),
         .testTarget(name: "ExplainTests", dependencies: ["Determinism", "Tensors", "NN", "Models", "ImageIO", "Inference",
@@ -111,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Determinism", "ImageIO", "Inference", "Server",
+                "Determinism", "ImageIO", "Inference", "Synth", "Server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

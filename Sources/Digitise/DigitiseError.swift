@@ -9,6 +9,9 @@ public enum DigitiseError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedLayout(String)
     /// The layout was found but too few leads had a followable trace.
     case traceNotFound(String)
+    /// Traces were followed, but what they say is implausible (see `TraceQuality`): most often a
+    /// rotated or warped photo whose grid was still found.
+    case implausibleTrace(String)
 
     public var description: String {
         switch self {
@@ -17,6 +20,7 @@ public enum DigitiseError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noGrid(let why): "no ECG grid found: \(why)"
         case .unsupportedLayout(let why): "unsupported page layout: \(why) (only the 3x4+1 report with a rhythm strip is supported)"
         case .traceNotFound(let why): "the trace could not be extracted: \(why)"
+        case .implausibleTrace(let why): "the trace read is not plausible: \(why)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import ImageIO
+import ReportFormat
 
 /// A picture to check the fit by eye: the page with every digitised trace drawn over it.
 extension DigitisedECG {

@@ -1,4 +1,5 @@
 import Foundation
+import ReportFormat
 
 /// The digitised signals as files: CSV and a WFDB record, both in the PhysioNet 2024 challenge's
 /// shape: twelve 10-s signals at 500 Hz, each blank (NaN) outside the 2.5 s its panel shows, and

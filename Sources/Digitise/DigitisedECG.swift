@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// One lead read off the page: its samples in millivolts at the ECG's sampling rate, starting
 /// `startSeconds` into the 10-s recording.
 public struct DigitisedLead: Codable, Equatable, Sendable {
@@ -34,6 +36,8 @@ public struct DigitisedECG: Sendable {
     public let layout: ReportLayout
     /// The trace's line thickness in pixels.
     public let lineThickness: Double
+    /// The plausibility figures the page passed (see `TraceQuality`).
+    public let quality: TraceQuality
 
     /// The lead called `name`, if there is one.
     public func lead(_ name: String) -> DigitisedLead? { leads.first { $0.name == name } }

@@ -1,5 +1,6 @@
 import Foundation
 import ImageIO
+import ReportFormat
 
 /// Turns a photographed or exported 3x4+1 ECG report page into signals: finds the grid and its
 /// scale, the four trace rows and their calibration pulses, then follows each lead's trace.
@@ -13,9 +14,12 @@ public enum Digitiser {
 
     /// Digitises `image`.
     ///
-    /// - Throws: `DigitiseError` when the image is too small, has no grid, is another layout, or
-    ///   too few leads could be followed.
-    public static func digitise(_ image: RGBImage) throws(DigitiseError) -> DigitisedECG {
+    /// - Parameter checkQuality: Refuse a page whose traces fail the plausibility checks of
+    ///   `TraceQuality` (the default); false returns them anyway, with their `quality`, for studying
+    ///   the checks themselves.
+    /// - Throws: `DigitiseError` when the image is too small, has no grid, is another layout, too
+    ///   few leads could be followed, or (`checkQuality`) the traces read are implausible.
+    public static func digitise(_ image: RGBImage, checkQuality: Bool = true) throws(DigitiseError) -> DigitisedECG {
         guard image.width >= 500, image.height >= 350 else { throw .imageTooSmall(width: image.width, height: image.height) }
         let map = InkMap(image)
         var layout = try ReportLayout.read(map)
@@ -36,8 +40,10 @@ public enum Digitiser {
         rhythm.name = name
         layout.panels[layout.panels.count - 1].lead = name
         let ordered = ReportGeometry.leads.map { lead in traced.first { $0.name == lead }! }
+        let quality = TraceQuality.measure(panels: ordered, rhythm: rhythm, rhythmMatch: match, rate: sampleRate)
+        if checkQuality, let problem = quality.problem { throw .implausibleTrace(problem) }
         return DigitisedECG(sampleRate: sampleRate, leads: ordered, rhythm: rhythm, rhythmMatch: match, layout: layout,
-                            lineThickness: thickness)
+                            lineThickness: thickness, quality: quality)
     }
 
     /// The lead whose panel the rhythm strip matches best over the panel's 2.5 s, and the correlation.

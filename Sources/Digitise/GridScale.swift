@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// Where the millimetre grid lies in the image and how large one millimetre is, found from the
 /// grid's own pixels: the grid rectangle from where grid-coloured pixels are dense, and the
 /// period from the autocorrelation of their column and row counts.

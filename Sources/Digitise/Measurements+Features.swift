@@ -1,4 +1,5 @@
 import Foundation
+import ReportFormat
 
 /// The measurements as a fixed-length numeric feature vector for classifiers.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import ReportFormat
 
 /// One lead's measurements on its median beat (amplitudes in mV relative to the PR segment).
 public struct LeadMeasurements: Codable, Equatable, Sendable {

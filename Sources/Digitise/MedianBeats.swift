@@ -1,4 +1,5 @@
 import Foundation
+import ReportFormat
 
 /// Each lead's median beat (the sample-wise median of its normal beats, aligned on the R peaks
 /// found in the rhythm strip) and the fiducial points found on all of them together.

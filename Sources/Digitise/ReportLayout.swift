@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// One lead's place on the page in pixels: the columns its trace covers, the rows it may reach,
 /// its 0-mV baseline and its gain.
 public struct PanelBox: Codable, Equatable, Sendable {

@@ -37,7 +37,8 @@ public struct ECGServer: Sendable {
         pages = try await Pages()
         assets = try StaticAssets()
         predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained,
-                              explanations: ExplanationService(registry: catalog.registry, limits: budget.image))
+                              explanations: ExplanationService(registry: catalog.registry, limits: budget.image),
+                              measurer: PageMeasurer(limits: budget.image))
     }
 
     /// The server with the default budget but an upload limit of `uploadLimit` bytes.

@@ -61,15 +61,3 @@ final class ExplanationService: @unchecked Sendable {  // `explainers` and `wait
         return ExplanationJSON(explanation, overlayPNG: try explanation.overlayPNG(on: page, maxSide: 900))
     }
 }
-
-extension PredictForm {
-    /// The `explain` field (or query parameter): `1`, `on`, `true` or `yes` add a Grad-CAM
-    /// explanation to the answer; absent, `0`, `off`, `false` or `no` do not.
-    static func explainField(_ value: String?) throws(APIError) -> Bool {
-        switch value?.lowercased() {
-        case nil, "0", "off", "false", "no": false
-        case "1", "on", "true", "yes": true
-        case let other?: throw .badRequest("the field \"explain\" is \(other): give 1 (add a heatmap explanation) or 0 (none, the default)")
-        }
-    }
-}

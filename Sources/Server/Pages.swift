@@ -143,9 +143,12 @@ struct ResultView {
     let pageNote: String?
     /// The heatmap over the page, when the form asked for one.
     let explanation: ExplanationView?
+    /// The trace's measurements, when the form asked for them.
+    let measurements: MeasurementsView?
 
     init(_ result: Predictor.Result) {
         let response = result.response
+        measurements = response.measurements.map(MeasurementsView.init)
         predictionLabel = Conditions.label(response.prediction)
         modelName = response.modelName
         untrained = !response.trained

@@ -20,6 +20,10 @@ struct PredictForm: Sendable {
     var gate = true
     /// Add a Grad-CAM explanation to the answer (`explain=1`; see ``ExplanationService``).
     var explain = false
+    /// Also digitise the page and measure its trace (`measure=1`, as a field or in the query),
+    /// and with `overlay=1` return the traces drawn over the page (see ``PageMeasurer``).
+    var measure = false
+    var overlay = false
 
     /// The media types accepted for the `image` part (`application/octet-stream` is what some
     /// clients send when they do not know).
@@ -81,6 +85,10 @@ struct PredictForm: Sendable {
             }
         }
         form.reservation = reservation
+        let query = request.uri.queryParameters
+        form.measure = try form.measure || flagField("measure", query["measure"].map(String.init))
+        form.overlay = try form.overlay || flagField("overlay", query["overlay"].map(String.init))
+        form.explain = try form.explain || flagField("explain", query["explain"].map(String.init))
         return form
     }
 
@@ -114,8 +122,12 @@ struct PredictForm: Sendable {
         // Browsers send an empty file part when no file was chosen. `file` is the old app's name.
         let image = (form["image"] ?? form["file"]).flatMap { $0.body.isEmpty && ($0.filename ?? "").isEmpty ? nil : $0 }
         let gate = try gateField(form["gate"].map { text($0.body) })
-        let explain = try explainField(form["explain"].map { text($0.body) })
-        if let sample, image == nil || preferSample { return PredictForm(model: model, input: .sample(sample), gate: gate, explain: explain) }
+        let explain = try flagField("explain", form["explain"].map { text($0.body) })
+        let measure = try flagField("measure", form["measure"].map { text($0.body) })
+        let overlay = try flagField("overlay", form["overlay"].map { text($0.body) })
+        if let sample, image == nil || preferSample {
+            return PredictForm(model: model, input: .sample(sample), gate: gate, explain: explain, measure: measure, overlay: overlay)
+        }
         guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
         if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
@@ -124,7 +136,7 @@ struct PredictForm: Sendable {
         if let format = otherImageFormat(image.body) {
             throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
         }
-        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate, explain: explain)
+        return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate, explain: explain, measure: measure, overlay: overlay)
     }
 
     /// A url-encoded form, which can only name a sample. The body is at most
@@ -151,7 +163,8 @@ struct PredictForm: Sendable {
             throw .badRequest("a url-encoded form can only name a sample; upload images as multipart/form-data")
         }
         return PredictForm(model: fields["model"], input: .sample(sample), gate: try gateField(fields["gate"]),
-                           explain: try explainField(fields["explain"]))
+                           explain: try flagField("explain", fields["explain"]),
+                           measure: try flagField("measure", fields["measure"]), overlay: try flagField("overlay", fields["overlay"]))
     }
 
     /// The `gate` field: absent, `1`, `on` or `true` run the page check; `0`, `off` or `false` skip its refusal.
@@ -160,6 +173,15 @@ struct PredictForm: Sendable {
         case nil, "1", "on", "true", "yes": true
         case "0", "off", "false", "no": false
         case let other?: throw .badRequest("the field \"gate\" is \(other): give 1 (check the page, the default) or 0 (classify anyway)")
+        }
+    }
+
+    /// An on/off field such as `measure` or `explain`: absent, `0`, `off`, `false` or `no` are off; `1`, `on`, `true` or `yes` on.
+    static func flagField(_ name: String, _ value: String?) throws(APIError) -> Bool {
+        switch value?.lowercased() {
+        case nil, "0", "off", "false", "no": false
+        case "1", "on", "true", "yes": true
+        case let other?: throw .badRequest("the field \"\(name)\" is \(other): give 1 or 0")
         }
     }
 

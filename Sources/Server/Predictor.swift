@@ -17,6 +17,8 @@ struct Predictor: Sendable {
     var allowUntrained = false
     /// Makes the explanations `explain=1` asks for; nil: none are made.
     var explanations: ExplanationService? = nil
+    /// Digitises and measures pages for `measure=1`.
+    var measurer = PageMeasurer()
 
     /// A finished prediction, with what the result page shows besides the JSON.
     struct Result {
@@ -64,6 +66,7 @@ struct Predictor: Sendable {
                 response.explanation = try await explanations.explain(
                     key: outcome.model.key, className: prediction.predictedClass, data: data)
             }
+            if form.measure { response.measurements = await measurer.measure(data, overlay: form.overlay) }
             return Result(
                 response: response, classes: Array(zip(prediction.classes, prediction.probabilities)),
                 preview: outcome.preview, sample: sample)

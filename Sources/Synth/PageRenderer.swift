@@ -1,3 +1,5 @@
+import ReportFormat
+
 /// Where one lead's trace lies on the unwarped page, in pixels.
 struct PanelPlacement {
     let lead: Lead
@@ -36,24 +38,24 @@ struct PageRenderer {
 
     /// The thirteen panels: three rows of four 2.5-s leads, then the 10-s rhythm strip.
     func placements() -> [PanelPlacement] {
-        let half = PageLayout.rowPitch / 2
+        let half = ReportGeometry.rowPitch / 2
         var panels: [PanelPlacement] = []
         for (row, leads) in PageLayout.panelLeads.enumerated() {
-            let baseline = PageLayout.baseline(row: row)
+            let baseline = ReportGeometry.baseline(row: row)
             for (column, lead) in leads.enumerated() {
-                let left = PageLayout.traceLeft + Double(column) * PageLayout.columnWidth
+                let left = ReportGeometry.traceLeft + Double(column) * ReportGeometry.columnWidth
                 panels.append(PanelPlacement(
                     lead: lead, startTime: 2.5 * Double(column), duration: 2.5,
                     left: layout.x(left), top: layout.y(baseline - half),
-                    right: layout.x(left + PageLayout.columnWidth), bottom: layout.y(baseline + half), baselineY: layout.y(baseline)))
+                    right: layout.x(left + ReportGeometry.columnWidth), bottom: layout.y(baseline + half), baselineY: layout.y(baseline)))
             }
         }
-        let baseline = PageLayout.baseline(row: 3)
+        let baseline = ReportGeometry.baseline(row: 3)
         panels.append(PanelPlacement(
             lead: style.rhythmLead, startTime: 0, duration: ECGSignal.duration,
-            left: layout.x(PageLayout.traceLeft), top: layout.y(baseline - half),
-            right: layout.x(PageLayout.traceLeft + 4 * PageLayout.columnWidth),
-            bottom: layout.y(min(baseline + half, PageLayout.gridTop + PageLayout.gridHeight)), baselineY: layout.y(baseline)))
+            left: layout.x(ReportGeometry.traceLeft), top: layout.y(baseline - half),
+            right: layout.x(ReportGeometry.traceLeft + 4 * ReportGeometry.columnWidth),
+            bottom: layout.y(min(baseline + half, ReportGeometry.gridTop + ReportGeometry.gridHeight)), baselineY: layout.y(baseline)))
         return panels
     }
 
@@ -61,8 +63,8 @@ struct PageRenderer {
 
     private func drawGrid(into mask: inout CoverageMask) {
         let s = layout.scale
-        let columns = Int(PageLayout.gridWidth), rows = Int(PageLayout.gridHeight)
-        let x0 = PageLayout.gridLeft, y0 = PageLayout.gridTop
+        let columns = Int(ReportGeometry.gridWidth), rows = Int(ReportGeometry.gridHeight)
+        let x0 = ReportGeometry.gridLeft, y0 = ReportGeometry.gridTop
         switch style.grid {
         case .dotted:
             // A dot at every millimetre; the 5-mm lines dotted at every half millimetre.
@@ -92,8 +94,8 @@ struct PageRenderer {
 
     private func drawFrame(into mask: inout CoverageMask) {
         let w = max(0.3 * layout.scale, 1)
-        let (l, t) = (layout.x(PageLayout.gridLeft), layout.y(PageLayout.gridTop))
-        let (r, b) = (layout.x(PageLayout.gridLeft + PageLayout.gridWidth), layout.y(PageLayout.gridTop + PageLayout.gridHeight))
+        let (l, t) = (layout.x(ReportGeometry.gridLeft), layout.y(ReportGeometry.gridTop))
+        let (r, b) = (layout.x(ReportGeometry.gridLeft + ReportGeometry.gridWidth), layout.y(ReportGeometry.gridTop + ReportGeometry.gridHeight))
         for (a, c) in [((l, t), (r, t)), ((r, t), (r, b)), ((r, b), (l, b)), ((l, b), (l, t))] {
             mask.strokeSegment(a.0, a.1, c.0, c.1, thickness: w)
         }
@@ -109,8 +111,8 @@ struct PageRenderer {
 
     /// The 1-mV calibration pulse at the start of row `row`.
     private func drawPulse(row: Int, into mask: inout CoverageMask) {
-        let base = PageLayout.baseline(row: row), top = base - PageLayout.millimetresPerMillivolt
-        let l = PageLayout.pulseLeft
+        let base = ReportGeometry.baseline(row: row), top = base - ReportGeometry.millimetresPerMillivolt
+        let l = ReportGeometry.pulseLeft
         let mm = [(l, base), (l + 0.8, base), (l + 0.8, top), (l + 3.2, top), (l + 3.2, base), (l + 4.0, base)]
         mask.strokePolyline(mm.map { (x: layout.x($0.0), y: layout.y($0.1)) }, thickness: style.traceWidth * layout.scale)
     }
@@ -119,8 +121,8 @@ struct PageRenderer {
     private func drawSeparatorsAndLabels(_ panels: [PanelPlacement], into mask: inout CoverageMask) {
         let thickness = 0.3 * layout.scale
         for column in 1...3 {
-            let x = layout.x(PageLayout.traceLeft + Double(column) * PageLayout.columnWidth)
-            mask.strokeSegment(x, layout.y(PageLayout.baseline(row: 0) - 6.3), x, layout.y(PageLayout.baseline(row: 2) + 4.7),
+            let x = layout.x(ReportGeometry.traceLeft + Double(column) * ReportGeometry.columnWidth)
+            mask.strokeSegment(x, layout.y(ReportGeometry.baseline(row: 0) - 6.3), x, layout.y(ReportGeometry.baseline(row: 2) + 4.7),
                                thickness: thickness)
         }
         for panel in panels {

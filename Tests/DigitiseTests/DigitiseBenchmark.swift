@@ -1,5 +1,6 @@
 import Digitise
 import Foundation
+import ReportFormat
 import Synth
 import Testing
 

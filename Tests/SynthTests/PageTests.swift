@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import ImageIO
+import ReportFormat
 @testable import Synth
 import Testing
 
@@ -24,8 +25,8 @@ struct PageTests {
         let layout = PageLayout(width: width, height: height)
         #expect(abs(page.sidecar.pixelsPerSecond - 25 * layout.scale) < 1e-9)
         // Darkness per column over the band under the rhythm strip, where only the grid is.
-        let top = Int(layout.y(PageLayout.baseline(row: 3) + 9)), bottom = Int(layout.y(PageLayout.gridTop + PageLayout.gridHeight - 1))
-        let left = Int(layout.x(PageLayout.gridLeft + 2)), right = Int(layout.x(PageLayout.gridLeft + PageLayout.gridWidth - 2))
+        let top = Int(layout.y(ReportGeometry.baseline(row: 3) + 9)), bottom = Int(layout.y(ReportGeometry.gridTop + ReportGeometry.gridHeight - 1))
+        let left = Int(layout.x(ReportGeometry.gridLeft + 2)), right = Int(layout.x(ReportGeometry.gridLeft + ReportGeometry.gridWidth - 2))
         let darkness = (left...right).map { x in
             (top...bottom).reduce(0.0) { sum, y in sum + 255 - Double(page.image.pixel(x: x, y: y).green) }
         }

@@ -99,6 +99,8 @@ struct DigitiseReport: Encodable {
     let rhythmMatch: Double
     let leadCoverage: [String: Double]
     let unreadableLeads: [String]
+    /// The plausibility figures the page passed (rhythm-strip match, baseline drift, coverage).
+    let quality: TraceQuality
     let measurements: Measurements
     let featureNames: [String]
     let features: [Double]
@@ -116,6 +118,7 @@ struct DigitiseReport: Encodable {
         coverage["rhythm"] = ecg.rhythm.coverage
         leadCoverage = coverage
         unreadableLeads = (ecg.leads + [ecg.rhythm]).filter { !$0.readable }.map(\.name)
+        quality = ecg.quality
         self.measurements = measurements
         featureNames = Measurements.featureNames
         features = measurements.featureVector

@@ -23,8 +23,7 @@ struct APIController<Context: RequestContext> {
         group.get("samples") { _, _ in SampleList(samples: server.gallery.samples) }
         group.post("predict") { request, context -> PredictionAnswer in
             let started = DispatchTime.now()
-            var form = try await PredictForm.read(request, server: server, preferSample: false)
-            if let explain = request.uri.queryParameters["explain"] { form.explain = try PredictForm.explainField(String(explain)) }
+            let form = try await PredictForm.read(request, server: server, preferSample: false)
             return try await server.predictor.predict(
                 form, started: started, keepPreview: false, isAbandoned: clientGone(context)).response
         }

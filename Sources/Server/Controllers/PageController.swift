@@ -72,7 +72,8 @@ struct PageController<Context: RequestContext> {
         let fragment = request.uri.queryParameters["fragment"] != nil
         var model: String?
         do {
-            let form = try await PredictForm.read(request, server: server, preferSample: true)
+            var form = try await PredictForm.read(request, server: server, preferSample: true)
+            form.overlay = true  // the result shows the traces read over the page when it measures
             model = form.model
             let result = try await server.predictor.predict(form, started: started, keepPreview: true)
             return fragment ? server.pages.render("result", ResultView(result)) : run(result: result, error: nil, model: model)

@@ -56,6 +56,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (model) data.append("model", model.value);
     const explain = form.querySelector("input[name=explain]:checked");
     if (explain) data.append("explain", explain.value);
+    if (form.querySelector("input[name=measure]:checked")) data.append("measure", "1");
     const submitter = event.submitter;
     if (submitter && submitter.name === "sample") {
       data.append("sample", submitter.value);
