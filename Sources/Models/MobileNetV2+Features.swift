@@ -1,3 +1,4 @@
+import NN
 import Tensors
 
 /// A network whose convolutional backbone can be run without its head: what a feature cache
@@ -8,11 +9,9 @@ public protocol BackboneFeatures: Network {
     func featureMap(_ input: Tensor) throws -> Tensor
 }
 
-extension MobileNetV2: BackboneFeatures {
+extension InferenceNetwork: BackboneFeatures where Definition == MobileNetV2.Layers<Conv2D, Dense> {
     /// Everything up to `Conv_1` (ReLU6, so every feature is in [0, 6]): `N x 7 x 7 x 1280` at 224 px.
     public func featureMap(_ input: Tensor) throws -> Tensor {
-        var x = try Conv1(input)                   // N x 112 x 112 x 32
-        for block in blocks { x = try block(x) }   // N x 7 x 7 x 320
-        return try Conv_1(x)                       // N x 7 x 7 x 1280
+        try layers.featureMap(input, InferenceOps())
     }
 }

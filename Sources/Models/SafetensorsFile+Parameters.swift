@@ -112,14 +112,8 @@ public struct WeightsMetadata: Sendable, Equatable {
 }
 
 extension Architecture {
-    /// The preprocessing the original app used for this architecture.
-    public var defaultPreprocessing: String {
-        switch self {
-        case .smallCNN, .mobileNetV2: "rescale"
-        case .inceptionV3: "imagenet"
-        case .vgg16: "standard"
-        }
-    }
+    /// The preprocessing the original app used for this architecture (from its file's facts).
+    public var defaultPreprocessing: String { facts.defaultPreprocessing }
 
     /// The four ECG classes, in the order every ECGLens model outputs them.
     public static let ecgClasses = [
