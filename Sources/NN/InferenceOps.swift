@@ -48,8 +48,8 @@ public struct InferenceOps: NetworkOps {
     public func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor { try layer(x) }
     public func dense(_ x: Tensor, _ layer: Dense) throws -> Tensor { try layer(x) }
 
-    public func maxPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
-        try x.maxPool2d(kernel: kernel, stride: stride)
+    public func maxPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {
+        try x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
     }
 
     public func avgPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {
@@ -63,6 +63,7 @@ public struct InferenceOps: NetworkOps {
     public func globalAvgPool(_ x: Tensor) throws -> Tensor { try x.globalAvgPool2d() }
     public func flatten(_ x: Tensor, order: FlattenOrder) throws -> Tensor { try x.flatten(order: order) }
     public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor { try a.adding(b) }
+    public func activation(_ x: Tensor, _ activation: Activation) -> Tensor { x.applying(activation) }
     public func dropout(_ x: Tensor, rate: Float) -> Tensor { x }
 
     public func transformingInput(_ x: Tensor, _ transform: (Tensor) throws -> Tensor) throws -> Tensor {

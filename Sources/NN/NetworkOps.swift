@@ -20,7 +20,8 @@ public protocol NetworkOps {
     func conv(_ x: Value, _ layer: Conv) throws -> Value
     /// `N x in` → `N x out`, with the layer's activation.
     func dense(_ x: Value, _ layer: Linear) throws -> Value
-    func maxPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int)) throws -> Value
+    /// Max pooling; padded cells never win (PyTorch's `MaxPool2d(padding=)`).
+    func maxPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Value
     /// Average pooling; padded cells count (PyTorch's `count_include_pad=True`).
     func avgPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Value
     func adaptiveAvgPool(_ x: Value, height: Int, width: Int) throws -> Value
@@ -29,6 +30,9 @@ public protocol NetworkOps {
     func flatten(_ x: Value, order: FlattenOrder) throws -> Value
     /// Elementwise sum of two equal shapes (a residual connection).
     func add(_ a: Value, _ b: Value) throws -> Value
+    /// `activation` elementwise, for one that follows something other than a layer (a ReLU after a
+    /// residual sum); a layer's own activation is in its spec.
+    func activation(_ x: Value, _ activation: Activation) -> Value
     /// The branches side by side along channels, in order (`torch.cat(outputs, 1)`). A branch
     /// that ends in a convolution is given with it, so inference can write it in place.
     func concatChannels(_ branches: [ChannelBranch<Value, Conv>]) throws -> Value
@@ -39,6 +43,11 @@ public protocol NetworkOps {
 }
 
 extension NetworkOps {
+    /// Max pooling without padding.
+    public func maxPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int)) throws -> Value {
+        try maxPool(x, kernel: kernel, stride: stride, padding: .valid)
+    }
+
     /// Average pooling without padding.
     public func avgPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int)) throws -> Value {
         try avgPool(x, kernel: kernel, stride: stride, padding: .valid)

@@ -21,8 +21,8 @@ final class TapeOps: NetworkOps {
         try tape.dense(x, layer.layer, activation: layer.activation)
     }
 
-    func maxPool(_ x: Variable, kernel: (Int, Int), stride: (Int, Int)) throws -> Variable {
-        try tape.maxPool2d(x, kernel: kernel, stride: stride)
+    func maxPool(_ x: Variable, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Variable {
+        try tape.maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
     }
 
     func avgPool(_ x: Variable, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Variable {
@@ -36,6 +36,7 @@ final class TapeOps: NetworkOps {
     func globalAvgPool(_ x: Variable) throws -> Variable { try tape.globalAvgPool2d(x) }
     func flatten(_ x: Variable, order: FlattenOrder) throws -> Variable { try tape.flatten(x, order: order) }
     func add(_ a: Variable, _ b: Variable) throws -> Variable { try tape.add(a, b) }
+    func activation(_ x: Variable, _ activation: Activation) -> Variable { tape.activation(x, activation) }
 
     func concatChannels(_ branches: [ChannelBranch<Variable, ConvUnit>]) throws -> Variable {
         try tape.concatChannels(branches.map { branch in
