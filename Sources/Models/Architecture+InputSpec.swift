@@ -4,16 +4,8 @@ import ImageIO
 /// model uses. Every caller that needs a model's input (the classifier, the server's model list,
 /// `ecg models`, `ecg train`, random and imported weights) goes through ``Architecture/inputSpec(_:metadata:)``.
 extension Architecture {
-    /// The input the original app gave the architecture: its design size, Pillow's bicubic
-    /// resize, the whole page, and the app's preprocessing.
-    public var defaultInputSpec: InputSpec {
-        switch self {
-        case .smallCNN: InputSpec(inputSize: 299, resize: .bicubic, preprocessing: .rescale)
-        case .mobileNetV2: InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .rescale)
-        case .inceptionV3: InputSpec(inputSize: 299, resize: .bicubic, preprocessing: .imagenet)
-        case .vgg16: InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .standard)
-        }
-    }
+    /// The input the original app gave the architecture, from its file's facts.
+    public var defaultInputSpec: InputSpec { facts.defaultInput }
 
     /// The side of the square input image the architecture was designed and trained for.
     public var defaultInputSize: Int { defaultInputSpec.inputSize }

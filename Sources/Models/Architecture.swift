@@ -14,23 +14,25 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
         case keras, torchvision
     }
 
-    /// Human-readable name.
-    public var displayName: String {
+    /// The architecture's definition: its layers, forward pass and facts, in one file each.
+    /// This switch is the registry: a new architecture adds its case above and its line here.
+    public var family: any ArchitectureFamily.Type {
         switch self {
-        case .smallCNN: "Small CNN"
-        case .mobileNetV2: "MobileNetV2"
-        case .inceptionV3: "InceptionV3"
-        case .vgg16: "VGG16"
+        case .smallCNN: SmallCNN.self
+        case .mobileNetV2: MobileNetV2.self
+        case .inceptionV3: InceptionV3.self
+        case .vgg16: VGG16.self
         }
     }
 
+    /// Names, framework, fine-tuning groups and input defaults, from the architecture's file.
+    public var facts: ArchitectureFacts { family.facts }
+
+    /// Human-readable name.
+    public var displayName: String { facts.displayName }
+
     /// The reference framework: Keras for the small CNN and MobileNetV2, torchvision for the others.
-    public var framework: Framework {
-        switch self {
-        case .smallCNN, .mobileNetV2: .keras
-        case .inceptionV3, .vgg16: .torchvision
-        }
-    }
+    public var framework: Framework { facts.framework }
 
     /// How freshly initialised kernels are drawn: Keras's default (Glorot-uniform) for the Keras
     /// models, He-uniform for the torchvision ones.
@@ -39,7 +41,22 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     /// Keras models end in a softmax and output probabilities; torchvision ones output logits.
     public var outputsProbabilities: Bool { framework == .keras }
 
-    /// Builds the network with parameters from `source`.
+    /// Name prefixes of the classifier head the original app put on the backbone.
+    public var headPrefixes: [String] { facts.headPrefixes }
+
+    /// Name prefixes of the backbone's top blocks, unfrozen for fine-tuning.
+    public var topBlockPrefixes: [String] { facts.topBlockPrefixes }
+
+    /// The auxiliary classifier's loss weight in training: 0.4 for InceptionV3 (torchvision's
+    /// reference recipe), 0 for architectures without one.
+    public var auxiliaryLossWeight: Float { facts.auxiliaryLossWeight }
+
+    /// What a network of this architecture is built for.
+    public func configuration(classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init()) -> NetworkConfiguration {
+        NetworkConfiguration(classes: classes, inputSize: inputSize ?? defaultInputSize, options: options)
+    }
+
+    /// Builds the inference network with parameters from `source`.
     /// - Parameters:
     ///   - classes: the number of output classes.
     ///   - inputSize: the side of the square input; fixes the small CNN's dense layer.
@@ -48,19 +65,25 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     public func build(
         parameters source: ParameterSource, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init()
     ) throws -> any Network {
-        let size = inputSize ?? defaultInputSize
-        switch self {
-        case .smallCNN: return try SmallCNN(parameters: source, classes: classes, inputSize: size)
-        case .mobileNetV2: return try MobileNetV2(parameters: source, classes: classes)
-        case .inceptionV3: return try InceptionV3(parameters: source, classes: classes, transformInput: options.transformInput)
-        case .vgg16: return try VGG16(parameters: source, classes: classes)
-        }
+        try family.make(InferenceMaker(architecture: self, factory: InferenceLayerFactory(source: source)),
+                        configuration(classes: classes, inputSize: inputSize, options: options))
     }
 
     /// The parameters the architecture reads, in the framework's order and layout: its
-    /// checkpoint key list.
+    /// checkpoint key list. Built from the layer specs, without allocating any weight.
     public func parameterList(classes: Int, inputSize: Int? = nil) throws -> [(name: String, shape: [Int])] {
-        try parameters(from: ShapeOnlySource(), classes: classes, inputSize: inputSize).map { ($0.name, $0.tensor.shape) }
+        try parameterSpecs(classes: classes, inputSize: inputSize).map { ($0.name, $0.shape) }
+    }
+
+    /// Every parameter's spec (name, shape, role), in the framework's order.
+    public func parameterSpecs(classes: Int, inputSize: Int? = nil) throws -> [ParameterSpec] {
+        try layerSpecs(classes: classes, inputSize: inputSize).flatMap(\.parameters)
+    }
+
+    /// Every layer as declared (kind, parameters, settings), in the order the architecture builds
+    /// them: what Keras 3 weights files are matched against (`KerasLayerMap`).
+    public func layerSpecs(classes: Int, inputSize: Int? = nil) throws -> [LayerSpec] {
+        try family.make(SpecMaker(), configuration(classes: classes, inputSize: inputSize))
     }
 
     /// Every parameter the architecture reads from `source`, in order, named and laid out as in
@@ -69,9 +92,7 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     public func parameters(
         from source: ParameterSource, classes: Int, inputSize: Int? = nil
     ) throws -> [(name: String, tensor: Tensor)] {
-        let recorder = RecordingParameterSource(source)
-        _ = try build(parameters: recorder, classes: classes, inputSize: inputSize)
-        return recorder.parameters
+        try parameterSpecs(classes: classes, inputSize: inputSize).map { ($0.name, try source.tensor($0)) }
     }
 }
 
@@ -98,12 +119,5 @@ extension Network {
     public func probabilities(_ input: Tensor) throws -> Tensor {
         let output = try self(input)
         return architecture.outputsProbabilities ? output : output.softmax()
-    }
-}
-
-/// Zero-filled parameters of whatever shape is asked for: enough to list an architecture's keys.
-private struct ShapeOnlySource: ParameterSource {
-    func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
-        Tensor(shape: shape, repeating: role == .runningVariance || role == .normScale ? 1 : 0)
     }
 }

@@ -1,4 +1,4 @@
-import Kernels
+import ImageIO
 import NN
 import Tensors
 
@@ -9,10 +9,18 @@ import Tensors
 /// https://arxiv.org/abs/1801.04381
 /// NOTE: Keras pads stride-2 layers on the bottom/right only (`same`, and `ZeroPadding2D` with
 /// `correct_pad`, which for a 3x3 kernel equals `same`); torchvision pads symmetrically, so the
-/// two MobileNetV2s are not interchangeable. Batch normalisation uses epsilon 1e-3.
+/// two MobileNetV2s are not interchangeable. Batch normalisation uses epsilon 1e-3; in training,
+/// a batch normalisation whose scale is frozen runs in inference mode, as a frozen Keras layer does.
 /// Parameters carry Keras layer names: `Conv1`, `bn_Conv1`, `block_1_expand_BN`, `Conv_1`, `dense`.
-public struct MobileNetV2: Network {
-    public var architecture: Architecture { .mobileNetV2 }
+public enum MobileNetV2: ArchitectureFamily {
+    public static let facts = ArchitectureFacts(
+        displayName: "MobileNetV2", framework: .keras,
+        headPrefixes: ["dense"], topBlockPrefixes: ["block_13_", "block_14_", "block_15_", "block_16_", "Conv_1"],
+        defaultInput: InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .rescale))
+
+    public static func make<Maker: NetworkMaker>(_ maker: Maker, _ configuration: NetworkConfiguration) throws -> Maker.Product {
+        try maker.make(Layers(maker.factory, configuration))
+    }
 
     /// One inverted residual block row: expansion `t`, output channels `c`, stride `s`.
     /// Keras lists blocks one by one; these are its 17 blocks in order (block 0 is `expanded_conv`).
@@ -27,72 +35,87 @@ public struct MobileNetV2: Network {
     ]
 
     /// An inverted residual block: 1x1 expand (ReLU6) → 3x3 depthwise (ReLU6) → 1x1 linear
-    /// project, plus the input when the shapes allow. Generic over its layer type, so that
-    /// inference (`Conv2D`) and training share this one definition of the layers.
-    public struct InvertedResidual<Conv> {
+    /// project, plus the input when the shapes allow.
+    public struct InvertedResidual<Conv: Sendable>: Sendable {
         public let expand: Conv?
         public let depthwise: Conv
         public let project: Conv
         public let residual: Bool
 
-        public init<Factory: KerasLayerFactory>(
-            _ keras: Factory, index: Int, inputChannels: Int, expansion: Int, outputChannels: Int, stride: Int
+        public init<Factory: LayerFactory>(
+            _ f: Factory, index: Int, inputChannels: Int, expansion: Int, outputChannels: Int, stride: Int
         ) throws where Factory.Conv == Conv {
             let prefix = index == 0 ? "expanded_conv" : "block_\(index)"
             let hidden = inputChannels * expansion
-            expand = expansion == 1 ? nil : try keras.conv(
-                "\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1), stride: (1, 1),
-                padding: .same, useBias: false, norm: "\(prefix)_expand_BN", activation: .relu6)
-            depthwise = try keras.depthwise(
+            expand = expansion == 1 ? nil : try f.conv(.keras(
+                "\(prefix)_expand", inputChannels: inputChannels, filters: hidden, kernel: (1, 1),
+                padding: .same, useBias: false, norm: "\(prefix)_expand_BN", activation: .relu6))
+            depthwise = try f.conv(.kerasDepthwise(
                 "\(prefix)_depthwise", channels: hidden, kernel: (3, 3), stride: (stride, stride), padding: .same,
-                norm: "\(prefix)_depthwise_BN", activation: .relu6)
-            project = try keras.conv(
-                "\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1), stride: (1, 1),
-                padding: .same, useBias: false, norm: "\(prefix)_project_BN", activation: .identity)
+                norm: "\(prefix)_depthwise_BN", activation: .relu6))
+            project = try f.conv(.keras(
+                "\(prefix)_project", inputChannels: hidden, filters: outputChannels, kernel: (1, 1),
+                padding: .same, useBias: false, norm: "\(prefix)_project_BN", activation: .identity))
             residual = stride == 1 && inputChannels == outputChannels
         }
-    }
 
-    let Conv1: Conv2D
-    let blocks: [InvertedResidual<Conv2D>]
-    let Conv_1: Conv2D
-    let dense: Dense, dense_1: Dense
-
-    public init(parameters source: ParameterSource, classes: Int) throws {
-        let keras = KerasLayers(source: source)
-        Conv1 = try keras.conv("Conv1", inputChannels: 3, filters: 32, kernel: (3, 3), stride: (2, 2), padding: .same,
-                               useBias: false, norm: "bn_Conv1", activation: .relu6)
-        var channels = 32
-        var blocks: [InvertedResidual<Conv2D>] = []
-        for (index, row) in Self.blocks.enumerated() {
-            blocks.append(try InvertedResidual(
-                keras, index: index, inputChannels: channels, expansion: row.t, outputChannels: row.c, stride: row.s))
-            channels = row.c
+        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
+            var x = try expand.map { try ops.conv(input, $0) } ?? input
+            x = try ops.conv(ops.conv(x, depthwise), project)
+            return residual ? try ops.add(x, input) : x
         }
-        self.blocks = blocks
-        Conv_1 = try keras.conv("Conv_1", inputChannels: channels, filters: 1280, kernel: (1, 1), padding: .same,
-                                useBias: false, norm: "Conv_1_bn", activation: .relu6)
-        dense = try keras.dense("dense", inputs: 1280, units: 128, activation: .relu)
-        dense_1 = try keras.dense("dense_1", inputs: 128, units: classes)
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var x = try Conv1(input)                   // N x 112 x 112 x 32
-        for block in blocks { x = try block(x) }   // N x 7 x 7 x 320
-        x = try Conv_1(x)                          // N x 7 x 7 x 1280
-        x = try x.globalAvgPool2d()                // N x 1280
-        x = try dense(x)                           // N x 128 (dropout: identity)
-        return try dense_1(x).softmax()            // N x classes
+    public struct Layers<Conv: Sendable, Linear: Sendable>: ArchitectureDefinition {
+        public let Conv1: Conv
+        public let blocks: [InvertedResidual<Conv>]
+        public let Conv_1: Conv
+        public let dense, dense_1: Linear
+
+        public init<Factory: LayerFactory>(_ f: Factory, _ configuration: NetworkConfiguration) throws
+        where Factory.Conv == Conv, Factory.Linear == Linear {
+            Conv1 = try f.conv(.keras("Conv1", inputChannels: 3, filters: 32, kernel: (3, 3), stride: (2, 2), padding: .same,
+                                      useBias: false, norm: "bn_Conv1", activation: .relu6))
+            var channels = 32
+            var blocks: [InvertedResidual<Conv>] = []
+            for (index, row) in MobileNetV2.blocks.enumerated() {
+                blocks.append(try InvertedResidual(
+                    f, index: index, inputChannels: channels, expansion: row.t, outputChannels: row.c, stride: row.s))
+                channels = row.c
+            }
+            self.blocks = blocks
+            Conv_1 = try f.conv(.keras("Conv_1", inputChannels: channels, filters: 1280, kernel: (1, 1), padding: .same,
+                                       useBias: false, norm: "Conv_1_bn", activation: .relu6))
+            dense = try f.linear(.keras("dense", inputs: 1280, units: 128, activation: .relu))
+            dense_1 = try f.linear(.keras("dense_1", inputs: 128, units: configuration.classes))
+        }
+
+        /// Everything up to `Conv_1` (ReLU6, so every feature is in [0, 6]): `N x 7 x 7 x 1280` at 224 px.
+        public func featureMap<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
+            var x = try ops.conv(input, Conv1)                       // N x 112 x 112 x 32
+            for block in blocks { x = try block.forward(x, ops) }    // N x 7 x 7 x 320
+            return try ops.conv(x, Conv_1)                           // N x 7 x 7 x 1280
+        }
+
+        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
+        where Ops.Conv == Conv, Ops.Linear == Linear {
+            ForwardOutput(logits: try logits(fromPenultimate: penultimate(input, ops), ops))  // N x classes (softmax: inference's)
+        }
     }
 }
 
-extension MobileNetV2.InvertedResidual: Sendable where Conv: Sendable {}
+extension MobileNetV2.Layers: PenultimateDefinition {
+    public var penultimateLayer: String { "dense" }
+    public var penultimateWidth: Int { 128 }
 
-extension MobileNetV2.InvertedResidual where Conv == Conv2D {
-    func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var x = try expand?(input) ?? input
-        x = try depthwise(x)
-        x = try project(x)
-        return residual ? try x.adding(input) : x
+    public func penultimate<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value
+    where Ops.Conv == Conv, Ops.Linear == Linear {
+        let pooled = try ops.globalAvgPool(featureMap(input, ops))   // N x 1280
+        return try ops.dense(pooled, dense)                          // N x 128
+    }
+
+    public func logits<Ops: NetworkOps>(fromPenultimate features: Ops.Value, _ ops: Ops) throws -> Ops.Value
+    where Ops.Conv == Conv, Ops.Linear == Linear {
+        try ops.dense(ops.dropout(features, rate: 0.3), dense_1)     // N x classes
     }
 }

@@ -1,4 +1,4 @@
-import Kernels
+import ImageIO
 import NN
 import Tensors
 
@@ -7,29 +7,54 @@ import Tensors
 /// Dense(64,relu) → Dropout(0.3) → Dense(classes,softmax)`.
 ///
 /// Parameters carry Keras layer names: `conv2d`, `conv2d_1`, `dense`, `dense_1`.
-public struct SmallCNN: Network {
-    public var architecture: Architecture { .smallCNN }
-    let conv2d: Conv2D, conv2d_1: Conv2D
-    let dense: Dense, dense_1: Dense
+public enum SmallCNN: ArchitectureFamily {
+    public static let facts = ArchitectureFacts(
+        displayName: "Small CNN", framework: .keras,
+        headPrefixes: ["dense"], topBlockPrefixes: ["conv2d_1/"],
+        defaultInput: InputSpec(inputSize: 299, resize: .bicubic, preprocessing: .rescale))
 
-    /// - Parameters:
-    ///   - inputSize: the input's side; the dense layer's width depends on it (`(⌊⌊s/4⌋/4⌋)² · 32`).
-    public init(parameters source: ParameterSource, classes: Int, inputSize: Int = 299) throws {
-        let keras = KerasLayers(source: source)
-        conv2d = try keras.conv("conv2d", inputChannels: 3, filters: 16, kernel: (3, 3), padding: .same, activation: .relu)
-        conv2d_1 = try keras.conv("conv2d_1", inputChannels: 16, filters: 32, kernel: (3, 3), padding: .same, activation: .relu)
-        let side = inputSize / 4 / 4
-        dense = try keras.dense("dense", inputs: side * side * 32, units: 64, activation: .relu)
-        dense_1 = try keras.dense("dense_1", inputs: 64, units: classes)
+    public static func make<Maker: NetworkMaker>(_ maker: Maker, _ configuration: NetworkConfiguration) throws -> Maker.Product {
+        try maker.make(Layers(maker.factory, configuration))
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var x = try conv2d(input)                                     // N x 299 x 299 x 16
-        x = try x.maxPool2d(kernel: (4, 4), stride: (4, 4))           // N x 74 x 74 x 16
-        x = try conv2d_1(x)                                           // N x 74 x 74 x 32
-        x = try x.maxPool2d(kernel: (4, 4), stride: (4, 4))           // N x 18 x 18 x 32
-        x = try x.flatten(order: .channelsLast)                       // N x 10368
-        x = try dense(x)                                              // N x 64 (dropout: identity)
-        return try dense_1(x).softmax()                               // N x classes
+    /// The layers, of whatever kind `Factory` makes.
+    public struct Layers<Conv: Sendable, Linear: Sendable>: ArchitectureDefinition {
+        public let conv2d, conv2d_1: Conv
+        public let dense, dense_1: Linear
+
+        /// The dense layer's width depends on the input side: `(⌊⌊s/4⌋/4⌋)² · 32`.
+        public init<Factory: LayerFactory>(_ f: Factory, _ configuration: NetworkConfiguration) throws
+        where Factory.Conv == Conv, Factory.Linear == Linear {
+            conv2d = try f.conv(.keras("conv2d", inputChannels: 3, filters: 16, kernel: (3, 3), padding: .same, activation: .relu))
+            conv2d_1 = try f.conv(.keras("conv2d_1", inputChannels: 16, filters: 32, kernel: (3, 3), padding: .same, activation: .relu))
+            let side = configuration.inputSize / 4 / 4
+            dense = try f.linear(.keras("dense", inputs: side * side * 32, units: 64, activation: .relu))
+            dense_1 = try f.linear(.keras("dense_1", inputs: 64, units: configuration.classes))
+        }
+
+        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
+        where Ops.Conv == Conv, Ops.Linear == Linear {
+            ForwardOutput(logits: try logits(fromPenultimate: penultimate(input, ops), ops))  // N x classes (softmax: inference's)
+        }
+    }
+}
+
+extension SmallCNN.Layers: PenultimateDefinition {
+    public var penultimateLayer: String { "dense" }
+    public var penultimateWidth: Int { 64 }
+
+    public func penultimate<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value
+    where Ops.Conv == Conv, Ops.Linear == Linear {
+        var x = try ops.conv(input, conv2d)                          // N x 299 x 299 x 16
+        x = try ops.maxPool(x, kernel: (4, 4), stride: (4, 4))       // N x 74 x 74 x 16
+        x = try ops.conv(x, conv2d_1)                                // N x 74 x 74 x 32
+        x = try ops.maxPool(x, kernel: (4, 4), stride: (4, 4))       // N x 18 x 18 x 32
+        x = try ops.flatten(x, order: .channelsLast)                 // N x 10368
+        return try ops.dense(x, dense)                               // N x 64
+    }
+
+    public func logits<Ops: NetworkOps>(fromPenultimate features: Ops.Value, _ ops: Ops) throws -> Ops.Value
+    where Ops.Conv == Conv, Ops.Linear == Linear {
+        try ops.dense(ops.dropout(features, rate: 0.3), dense_1)     // N x classes
     }
 }

@@ -1,4 +1,4 @@
-import Kernels
+import ImageIO
 import NN
 import Tensors
 
@@ -9,8 +9,15 @@ import Tensors
 /// Recognition", https://arxiv.org/abs/1409.1556 and torchvision's `models/vgg.py`.
 /// Parameters carry torchvision's `state_dict` keys: `features.0.weight` … `features.28.bias`,
 /// `classifier.0`, `classifier.3`, `classifier.6`.
-public struct VGG16: Network {
-    public var architecture: Architecture { .vgg16 }
+public enum VGG16: ArchitectureFamily {
+    public static let facts = ArchitectureFacts(
+        displayName: "VGG16", framework: .torchvision,
+        headPrefixes: ["classifier."], topBlockPrefixes: ["features.24.", "features.26.", "features.28."],
+        defaultInput: InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .standard))
+
+    public static func make<Maker: NetworkMaker>(_ maker: Maker, _ configuration: NetworkConfiguration) throws -> Maker.Product {
+        try maker.make(Layers(maker.factory, configuration))
+    }
 
     /// One entry of a VGG configuration: a 3x3 convolution with this many channels, or a pool.
     public enum Stage: Sendable { case conv(Int), pool }
@@ -24,53 +31,46 @@ public struct VGG16: Network {
         .conv(512), .conv(512), .conv(512), .pool,
     ]
 
-    /// The `features` stack built from `configuration`: `conv(prefix, inputChannels,
-    /// outputChannels)` makes each 3x3 convolution (padding 1, ReLU) at its torchvision prefix
-    /// (`features.0` … `features.28`, counting ReLUs and pools); nil entries are the 2x2 max pools.
-    /// Inference and training build their layers through this one loop.
-    public static func features<Conv>(_ conv: (String, Int, Int) throws -> Conv) rethrows -> [Conv?] {
-        var features: [Conv?] = []
-        var channels = 3
-        var index = 0
-        for stage in configuration {
-            switch stage {
-            case let .conv(width):
-                features.append(try conv("features.\(index)", channels, width))
-                channels = width
-                index += 2
-            case .pool:
-                features.append(nil)
-                index += 1
+    public struct Layers<Conv: Sendable, Linear: Sendable>: ArchitectureDefinition {
+        /// The `features` stack: 3x3 convolutions (padding 1, ReLU) at their torchvision prefixes
+        /// (`features.0` … `features.28`, counting ReLUs and pools); nil entries are the 2x2 max pools.
+        public let features: [Conv?]
+        /// `classifier.0`, `.3` (each followed by ReLU and dropout 0.5) and `.6`.
+        public let classifier: [Linear]
+
+        public init<Factory: LayerFactory>(_ f: Factory, _ configuration: NetworkConfiguration) throws
+        where Factory.Conv == Conv, Factory.Linear == Linear {
+            var features: [Conv?] = []
+            var (channels, index) = (3, 0)
+            for stage in VGG16.configuration {
+                switch stage {
+                case let .conv(width):
+                    features.append(try f.conv(.torch("features.\(index)", inputChannels: channels, outputChannels: width,
+                                                      kernel: (3, 3), padding: .symmetric(1), activation: .relu)))
+                    (channels, index) = (width, index + 2)
+                case .pool:
+                    features.append(nil)
+                    index += 1
+                }
             }
+            self.features = features
+            classifier = [
+                try f.linear(.torch("classifier.0", inputs: 512 * 7 * 7, outputs: 1024, activation: .relu)),
+                try f.linear(.torch("classifier.3", inputs: 1024, outputs: 512, activation: .relu)),
+                try f.linear(.torch("classifier.6", inputs: 512, outputs: configuration.classes)),
+            ]
         }
-        return features
-    }
 
-    /// The `features` stack; nil entries are the 2x2 max pools.
-    let features: [Conv2D?]
-    let classifier: [Dense]
-
-    public init(parameters source: ParameterSource, classes: Int) throws {
-        let torch = TorchLayers(source: source)
-        features = try Self.features { prefix, inputs, outputs in
-            try torch.conv(prefix, inputChannels: inputs, outputChannels: outputs, kernel: (3, 3),
-                           padding: .symmetric(1), activation: .relu)
+        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
+        where Ops.Conv == Conv, Ops.Linear == Linear {
+            var x = input                                                      // N x 224 x 224 x 3
+            for layer in features {
+                x = try layer.map { try ops.conv(x, $0) } ?? ops.maxPool(x, kernel: (2, 2), stride: (2, 2))
+            }                                                                  // N x 7 x 7 x 512
+            x = try ops.adaptiveAvgPool(x, height: 7, width: 7)                // N x 7 x 7 x 512
+            x = try ops.flatten(x, order: .channelsFirst)                      // N x 25088, PyTorch's C-H-W order
+            for layer in classifier.dropLast() { x = ops.dropout(try ops.dense(x, layer), rate: 0.5) }  // N x 512
+            return ForwardOutput(logits: try ops.dense(x, classifier[classifier.count - 1]))           // N x classes
         }
-        classifier = [
-            try torch.linear("classifier.0", inputs: 512 * 7 * 7, outputs: 1024, activation: .relu),
-            try torch.linear("classifier.3", inputs: 1024, outputs: 512, activation: .relu),
-            try torch.linear("classifier.6", inputs: 512, outputs: classes),
-        ]
-    }
-
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var x = input                                              // N x 224 x 224 x 3
-        for layer in features {
-            x = try layer?(x) ?? x.maxPool2d(kernel: (2, 2), stride: (2, 2))
-        }                                                          // N x 7 x 7 x 512
-        x = try x.adaptiveAvgPool2d(height: 7, width: 7)           // N x 7 x 7 x 512
-        x = try x.flatten(order: .channelsFirst)                   // N x 25088, PyTorch's C-H-W order
-        for layer in classifier { x = try layer(x) }               // N x classes (dropout: identity)
-        return x
     }
 }

@@ -83,20 +83,6 @@ public struct BatchNorm: Sendable {
     public init(scale: [Float], shift: [Float], mean: [Float], variance: [Float], epsilon: Float) {
         (self.scale, self.shift, self.mean, self.variance, self.epsilon) = (scale, shift, mean, variance, epsilon)
     }
-
-    /// Reads the four vectors of `channels` values from `source`, by their framework names.
-    /// - Throws: the source's error for a missing or misshapen vector.
-    public init(
-        source: ParameterSource, channels: Int, epsilon: Float,
-        scale: String, shift: String, mean: String, variance: String
-    ) throws {
-        func vector(_ name: String, _ role: ParameterRole) throws -> [Float] {
-            try source.tensor(name, shape: [channels], role: role).scalars
-        }
-        self.init(
-            scale: try vector(scale, .normScale), shift: try vector(shift, .normShift),
-            mean: try vector(mean, .runningMean), variance: try vector(variance, .runningVariance), epsilon: epsilon)
-    }
 }
 
 /// A fully connected layer with its activation fused.

@@ -30,24 +30,6 @@ public protocol ParameterSource {
     func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor
 }
 
-/// A parameter source that remembers every parameter it handed out, in order: the
-/// architecture's key list and parameter count (checked in tests against the framework's), and
-/// the tensors to write into a checkpoint.
-public final class RecordingParameterSource: ParameterSource {
-    /// The wrapped source.
-    public let base: ParameterSource
-    /// Every parameter asked for, in order, as the base source returned it.
-    public private(set) var parameters: [(name: String, tensor: Tensor)] = []
-
-    public init(_ base: ParameterSource) { self.base = base }
-
-    public func tensor(_ name: String, shape: [Int], role: ParameterRole) throws -> Tensor {
-        let tensor = try base.tensor(name, shape: shape, role: role)
-        parameters.append((name, tensor))
-        return tensor
-    }
-}
-
 /// Takes each parameter from `primary` when `holds` says it has it, else from `fallback`: a
 /// backbone-only file (an ImageNet MobileNetV2), or an ImageNet checkpoint whose 1000-class head
 /// does not fit, completed with freshly initialised layers (`ecg train --init`).

@@ -130,30 +130,3 @@ public struct Recipe: Sendable, Equatable {
         return Recipe(name: "finetune", phases: phases.filter { $0.epochs > 0 }, auxiliaryLossWeight: architecture.auxiliaryLossWeight)
     }
 }
-
-extension Architecture {
-    /// Name prefixes of the classifier head the original app put on the backbone.
-    public var headPrefixes: [String] {
-        switch self {
-        case .smallCNN: ["dense"]
-        case .mobileNetV2: ["dense"]
-        case .inceptionV3: ["fc.", "AuxLogits."]
-        case .vgg16: ["classifier."]
-        }
-    }
-
-    /// Name prefixes of the backbone's top blocks, unfrozen for fine-tuning: MobileNetV2's blocks
-    /// 13-16 and last convolution, InceptionV3's `Mixed_7a`-`c`, VGG16's last three convolutions.
-    public var topBlockPrefixes: [String] {
-        switch self {
-        case .smallCNN: ["conv2d_1/"]
-        case .mobileNetV2: ["block_13_", "block_14_", "block_15_", "block_16_", "Conv_1"]
-        case .inceptionV3: ["Mixed_7"]
-        case .vgg16: ["features.24.", "features.26.", "features.28."]
-        }
-    }
-
-    /// The auxiliary classifier's loss weight in training: 0.4 for InceptionV3 (torchvision's
-    /// reference recipe), 0 for architectures without one.
-    public var auxiliaryLossWeight: Float { self == .inceptionV3 ? 0.4 : 0 }
-}

@@ -25,7 +25,7 @@ extension ImportedWeights {
     /// The architecture's parameters that this file lacks, in order.
     public func missingNames(classes: Int = Architecture.ecgClasses.count, inputSize: Int? = nil) throws -> [String] {
         let held = Set(names)
-        return try ParameterLists.of(architecture, classes: classes, inputSize: inputSize).map(\.name).filter { !held.contains($0) }
+        return try architecture.parameterList(classes: classes, inputSize: inputSize).map(\.name).filter { !held.contains($0) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Models
+import NN
 
 /// How a Keras 3 weights file's numbered layer groups (`layers/conv2d_3/vars/0`) correspond to
 /// an architecture's parameter names (`block_1_project/kernel`).
@@ -6,8 +7,7 @@ import Models
 /// Keras 3 names a layer's group after its class, numbered in the order of `model.layers`, and its
 /// variables by position; it loads a file by that structure, not by layer name. This map does the
 /// same: the k-th `Conv2D` the architecture builds takes `conv2d_k`'s variables, and so on.
-/// NOTE: layer classes are inferred from the parameters: `gamma` means `BatchNormalization`, a
-/// 2-D kernel `Dense`, a layer named `*_depthwise` `DepthwiseConv2D`, any other kernel `Conv2D`.
+/// Layer classes come from the architecture's layer specs (`Architecture.layerSpecs`).
 struct KerasLayerMap {
     /// One layer of the architecture: its name, Keras class group name, variables in Keras order,
     /// and output channels or units.
@@ -21,38 +21,30 @@ struct KerasLayerMap {
     /// The architecture's layers, in the order it builds them.
     let layers: [Layer]
 
-    /// Each Keras class's variables, in the order Keras saves them.
-    static let variableOrder: [String: [String]] = [
-        "conv2d": ["kernel", "bias"], "depthwise_conv2d": ["kernel", "bias"], "dense": ["kernel", "bias"],
-        "batch_normalization": ["gamma", "beta", "moving_mean", "moving_variance"],
-    ]
-
+    /// The layers `architecture` declares, each convolution followed by its batch normalisation
+    /// as a layer of its own, as Keras builds them.
     init(architecture: Architecture, classes: Int, inputSize: Int? = nil) throws {
-        let parameters = try ParameterLists.of(architecture, classes: classes, inputSize: inputSize)
-        var order: [String] = []
-        var variables: [String: [(name: String, shape: [Int])]] = [:]
-        for (name, shape) in parameters {
-            guard let slash = name.lastIndex(of: "/") else { continue }
-            let layer = String(name[..<slash])
-            if variables[layer] == nil { order.append(layer) }
-            variables[layer, default: []].append((String(name[name.index(after: slash)...]), shape))
+        /// `block_1_project` for `block_1_project/kernel`.
+        func layerName(_ parameter: ParameterSpec) -> String {
+            String(parameter.name[..<(parameter.name.lastIndex(of: "/") ?? parameter.name.endIndex)])
         }
-        layers = order.map { name in
-            let vars = variables[name] ?? []
-            let keras: String
-            if vars.contains(where: { $0.name == "gamma" || $0.name == "moving_mean" }) {
-                keras = "batch_normalization"
-            } else if vars.contains(where: { $0.name == "kernel" && $0.shape.count == 2 }) {
-                keras = "dense"
-            } else {
-                keras = name.hasSuffix("_depthwise") ? "depthwise_conv2d" : "conv2d"
+        var layers: [Layer] = []
+        for spec in try architecture.layerSpecs(classes: classes, inputSize: inputSize) {
+            switch spec {
+            case let .conv(conv):
+                layers.append(Layer(name: layerName(conv.weight), keras: conv.layout == .depthwise ? "depthwise_conv2d" : "conv2d",
+                                    variables: conv.bias == nil ? ["kernel"] : ["kernel", "bias"], outputs: conv.outputChannels))
+                if let norm = conv.norm {
+                    layers.append(Layer(name: layerName(norm.scale), keras: "batch_normalization",
+                                        variables: ["gamma", "beta", "moving_mean", "moving_variance"],
+                                        outputs: conv.outputChannels))
+                }
+            case let .linear(linear):
+                layers.append(Layer(name: layerName(linear.weight), keras: "dense", variables: ["kernel", "bias"],
+                                    outputs: linear.weight.shape[1]))
             }
-            let canonical = Self.variableOrder[keras] ?? []
-            let shape = vars.first?.shape ?? []
-            let outputs = keras == "depthwise_conv2d" && shape.count == 4 ? shape[2] : shape.last ?? 0
-            return Layer(name: name, keras: keras, variables: canonical.filter { v in vars.contains { $0.name == v } },
-                         outputs: outputs)
         }
+        self.layers = layers
     }
 
     /// Splits a group name into its class and index: `conv2d_3` → (`conv2d`, 3).

@@ -75,7 +75,7 @@ public final class KerasWeightsFile: ImportedWeights {
         }
         self.locations = locations
         recordedLayerNames = recorded
-        names = try ParameterLists.of(architecture, classes: classes, inputSize: inputSize)
+        names = try architecture.parameterList(classes: classes, inputSize: inputSize)
             .map(\.name).filter { locations[$0] != nil }
         guard !names.isEmpty else {
             throw WeightImportError.architectureMismatch(path: file.path, reason: "holds none of \(architecture.rawValue)'s parameters")

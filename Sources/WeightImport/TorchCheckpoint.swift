@@ -114,7 +114,7 @@ public final class TorchCheckpoint: ImportedWeights {
             throw WeightImportError.architectureMismatch(
                 path: path, reason: "a PyTorch file cannot hold \(architecture.rawValue), a Keras architecture")
         }
-        let wanted = try ParameterLists.of(architecture, classes: classes, inputSize: nil).map(\.name)
+        let wanted = try architecture.parameterList(classes: classes, inputSize: nil).map(\.name)
         names = wanted.filter { tensors[$0] != nil }
         let wantedSet = Set(wanted)
         unusedNames = tensors.keys.filter { !wantedSet.contains($0) && !$0.hasSuffix("num_batches_tracked") }.sorted()

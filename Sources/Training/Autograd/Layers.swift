@@ -2,18 +2,8 @@ import Kernels
 import NN
 import Tensors
 
-/// How a convolution's weight parameter is laid out.
-public enum ConvLayout: Sendable {
-    /// Keras's `KH x KW x C x OC`, the kernels' own layout.
-    case hwio
-    /// PyTorch's `OC x C x KH x KW`, transposed to HWIO on every forward pass.
-    case oihw
-    /// Keras's depthwise `KH x KW x C x 1`: the same memory as HWIO `KH x KW x 1 x C`.
-    case depthwise
-}
-
-/// A convolution's parameters and settings.
-public struct ConvLayer {
+/// A convolution's parameters and settings (the weight in its framework's layout, `ConvLayout` in NN).
+public struct ConvLayer: Sendable {
     public let weight: Parameter
     public let bias: Parameter?
     public let layout: ConvLayout
@@ -51,17 +41,8 @@ func oihwToHWIO(_ oihw: Tensor) -> Tensor {
     }
 }
 
-/// Which framework's batch normalisation: they differ in how running statistics move.
-public enum NormConvention: Sendable {
-    /// Keras: `moving = 0.99 · moving + 0.01 · batch`, with the batch's biased variance. A layer
-    /// whose scale is frozen runs in inference mode, as a frozen Keras layer does.
-    case keras
-    /// PyTorch: `running = 0.9 · running + 0.1 · batch`, with the unbiased variance.
-    case torch
-}
-
 /// A batch normalisation's four parameters and settings.
-public struct BatchNormLayer {
+public struct BatchNormLayer: Sendable {
     public let scale: Parameter, shift: Parameter, mean: Parameter, variance: Parameter
     public let epsilon: Float
     public let convention: NormConvention
@@ -72,7 +53,7 @@ public struct BatchNormLayer {
 }
 
 /// A fully connected layer's parameters.
-public struct DenseLayer {
+public struct DenseLayer: Sendable {
     public let weight: Parameter
     public let bias: Parameter?
     /// False for Keras's `in x out` kernel, true for PyTorch's `out x in` weight.

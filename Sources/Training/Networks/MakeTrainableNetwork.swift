@@ -15,13 +15,8 @@ public func makeTrainableNetwork(
     _ architecture: Architecture, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init(),
     parameters source: ParameterSource
 ) throws -> any TrainableNetwork {
-    switch architecture {
-    case .smallCNN:
-        return try TrainableSmallCNN(source: source, classes: classes, inputSize: inputSize ?? architecture.defaultInputSize)
-    case .mobileNetV2: return try TrainableMobileNetV2(source: source, classes: classes)
-    case .inceptionV3: return try TrainableInceptionV3(source: source, classes: classes, transformInput: options.transformInput)
-    case .vgg16: return try TrainableVGG16(source: source, classes: classes)
-    }
+    try architecture.family.make(TrainableMaker(factory: TrainableLayerFactory(source: source)),
+                                 architecture.configuration(classes: classes, inputSize: inputSize, options: options))
 }
 
 /// Parameters by name from a trained or training network: builds the inference network from

@@ -1,0 +1,106 @@
+import Kernels
+import Tensors
+
+/// Makes inference layers from specs, reading each parameter from `source` in the spec's order:
+/// PyTorch weights transposed to HWIO / `in x out` here, once, and batch normalisation folded
+/// into its convolution.
+public struct InferenceLayerFactory: LayerFactory {
+    public let source: ParameterSource
+
+    public init(source: ParameterSource) { self.source = source }
+
+    public func conv(_ spec: ConvSpec) throws -> Conv2D {
+        let weight = try source.tensor(spec.weight)
+        let bias = try spec.bias.map { try source.tensor($0) }
+        let norm = try spec.norm.map { norm in
+            BatchNorm(scale: try source.tensor(norm.scale).scalars, shift: try source.tensor(norm.shift).scalars,
+                      mean: try source.tensor(norm.mean).scalars, variance: try source.tensor(norm.variance).scalars,
+                      epsilon: norm.epsilon)
+        }
+        let hwio: Tensor
+        switch spec.layout {
+        case .hwio: hwio = weight
+        case .oihw: hwio = try weight.permuted([2, 3, 1, 0])
+        case .depthwise:
+            // `KH x KW x C x 1` and HWIO `KH x KW x 1 x C` hold the same values in the same order.
+            let shape = weight.shape
+            hwio = try weight.reshaped([shape[0], shape[1], 1, shape[2]])
+        }
+        return try Conv2D(weight: hwio, bias: bias, stride: spec.stride, padding: spec.padding, groups: spec.groups,
+                          activation: spec.activation, normalization: norm)
+    }
+
+    public func linear(_ spec: LinearSpec) throws -> Dense {
+        let weight = try source.tensor(spec.weight)
+        return Dense(weight: spec.isTransposed ? try weight.permuted([1, 0]) : weight,
+                     bias: try source.tensor(spec.bias), activation: spec.activation)
+    }
+}
+
+/// The inference executor: each step is the fused tensor kernel; dropout is the identity, and a
+/// channel concatenation writes every branch's last convolution straight into its slice of the
+/// output.
+public struct InferenceOps: NetworkOps {
+    public init() {}
+
+    public var isTraining: Bool { false }
+
+    public func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor { try layer(x) }
+    public func dense(_ x: Tensor, _ layer: Dense) throws -> Tensor { try layer(x) }
+
+    public func maxPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {
+        try x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func avgPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {
+        try x.avgPool2d(kernel: kernel, stride: stride, padding: padding)
+    }
+
+    public func adaptiveAvgPool(_ x: Tensor, height: Int, width: Int) throws -> Tensor {
+        try x.adaptiveAvgPool2d(height: height, width: width)
+    }
+
+    public func globalAvgPool(_ x: Tensor) throws -> Tensor { try x.globalAvgPool2d() }
+    public func flatten(_ x: Tensor, order: FlattenOrder) throws -> Tensor { try x.flatten(order: order) }
+    public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor { try a.adding(b) }
+    public func activation(_ x: Tensor, _ activation: Activation) -> Tensor { x.applying(activation) }
+    public func dropout(_ x: Tensor, rate: Float) -> Tensor { x }
+
+    public func transformingInput(_ x: Tensor, _ transform: (Tensor) throws -> Tensor) throws -> Tensor {
+        try transform(x)
+    }
+
+    /// Allocates the output once (batch, height and width of the first branch) and fills each
+    /// branch's channel slice: a convolution writes its output there directly.
+    public func concatChannels(_ branches: [ChannelBranch<Tensor, Conv2D>]) throws -> Tensor {
+        guard let first = branches.first else { throw TensorError.invalidArgument("a concatenation needs a branch") }
+        let (batch, height, width): (Int, Int, Int)
+        switch first {
+        case let .value(v):
+            guard v.rank == 4 else { throw TensorError.shapeMismatch(expected: [0, 0, 0, 0], got: v.shape) }
+            (batch, height, width) = (v.shape[0], v.shape[1], v.shape[2])
+        case let .conv(v, layer):
+            let g = try v.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
+            (batch, height, width) = (g.batch, g.outputHeight, g.outputWidth)
+        }
+        let channels = branches.reduce(0) { total, branch in
+            switch branch {
+            case let .value(v): total + (v.shape.last ?? 0)
+            case let .conv(_, layer): total + layer.outputChannels
+            }
+        }
+        let output = Tensor(shape: [batch, height, width, channels], uninitializedFill: { _ in })
+        var offset = 0
+        for branch in branches {
+            switch branch {
+            case let .value(v):
+                try v.copyChannels(into: output, channelOffset: offset)
+                offset += v.shape.last ?? 0
+            case let .conv(v, layer):
+                try layer(v, into: output, channelOffset: offset)
+                offset += layer.outputChannels
+            }
+        }
+        return output
+    }
+}
