@@ -54,12 +54,4 @@ ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, 
     tile6x16(depth, a, b, 16, c, ldc, accumulate);
     tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate);
 }
-#else
-// Not x86-64: never selected (KernelSet.supported), defined so that the binary links.
-void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    ecg_tile12x32_portable(depth, a, b, c, ldc, accumulate);
-}
-void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    ecg_tile12x16_portable(depth, a, b, c, ldc, accumulate);
-}
-#endif
+#endif  // x86-64; elsewhere tile_portable.c defines these names

@@ -52,11 +52,4 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
         _mm512_storeu_ps(q, acc[r]);
     }
 }
-#else
-void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    ecg_tile12x32_portable(depth, a, b, c, ldc, accumulate);
-}
-void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    ecg_tile12x16_portable(depth, a, b, c, ldc, accumulate);
-}
-#endif
+#endif  // x86-64; elsewhere tile_portable.c defines these names

@@ -2,19 +2,17 @@
 // extension: SSE2 on any x86-64, NEON on arm64. A 12 x W tile is computed as 4 x 8 sub-tiles
 // (8 accumulators, two vectors of B, one broadcast: 11 registers, within SSE's 16), each a pass
 // over the depth.
-#include <string.h>
-
 #include "CKernels.h"
 
 typedef float v4 __attribute__((vector_size(16)));
 
 static inline v4 load4(const float *p) {
     v4 v;
-    memcpy(&v, p, sizeof v);
+    __builtin_memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline void store4(float *p, v4 v) { memcpy(p, &v, sizeof v); }
+static inline void store4(float *p, v4 v) { __builtin_memcpy(p, &v, sizeof v); }
 
 /// C[4 x 8] (+)= A · B: A rows 0..<4 of a 12-row panel (from `a`), B 8 columns of a panel `ldb` wide.
 static inline void tile4x8(int64_t depth, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
@@ -59,3 +57,20 @@ void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float
 void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
     tile(depth, a, b, 16, c, ldc, accumulate);
 }
+
+#if !(defined(__x86_64__) || defined(_M_X64))
+// Not x86-64: the AVX2 and AVX-512 sets are never selected (`KernelSet.isSupported`), but their
+// names must exist for the binary to link; they run the portable tiles.
+void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile(depth, a, b, 32, c, ldc, accumulate);
+}
+void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile(depth, a, b, 16, c, ldc, accumulate);
+}
+void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile(depth, a, b, 32, c, ldc, accumulate);
+}
+void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile(depth, a, b, 16, c, ldc, accumulate);
+}
+#endif
