@@ -17,7 +17,7 @@ private func referenceTile(depth: Int, a: [Float], b: [Float], width: Int, c: [F
 }
 
 /// Every GEMM kernel set (`KernelSet`) that this CPU can run, forced in turn, against the naive
-/// references; the sets it cannot run are named in a test comment. Serialized, since the set in
+/// references; the sets it cannot run are named on standard output. Serialized, since the set in
 /// use is process-wide.
 @Suite("GEMM kernel sets: cpuid detection, ECG_KERNELS, and every runnable set against the reference", .serialized)
 struct KernelSetTests {
