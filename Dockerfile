@@ -7,10 +7,11 @@
 #   docker build --target prebuilt -t ecglens .
 # docs/deployment.md has the details: mounting other weights, the container test, Kubernetes.
 
-# Build stage: the official Swift image. ECG_TARGET_CPU=x86-64 compiles the numeric kernels for
-# any x86-64 CPU (Package.swift defaults to the building machine's own CPU, `native`, which
-# could use instructions the machine running the image lacks). Set it to `native` with
-# --build-arg when building on the machine that runs the image, for the fastest kernels.
+# Build stage: the official Swift image. ECG_TARGET_CPU=x86-64 compiles the Swift numeric code for
+# any x86-64 CPU (Package.swift defaults to `haswell`, AVX2 + FMA). The GEMM micro-kernels are
+# picked at run time by cpuid whatever this says (AVX-512, AVX2 or portable), so the image is fast
+# on AVX2 and AVX-512 hosts and still runs on older ones. Set it to `native` with --build-arg when
+# building on the machine that runs the image, to vectorise the code around the GEMM for it too.
 FROM swift:6.3-bookworm AS build
 ARG ECG_TARGET_CPU=x86-64
 ENV ECG_TARGET_CPU=${ECG_TARGET_CPU}

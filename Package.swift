@@ -3,17 +3,25 @@ import PackageDescription
 
 import Foundation
 
-/// The CPU the numeric code is compiled for. `native` (the building machine's, with AVX-512
-/// where it has it) unless `ECG_TARGET_CPU` names another LLVM CPU: set `ECG_TARGET_CPU=x86-64`
-/// to build a binary that runs on any x86-64 machine (a Docker image built elsewhere, say).
-let targetCPU = ProcessInfo.processInfo.environment["ECG_TARGET_CPU"] ?? "native"
+/// The CPU the Swift numeric code is compiled for: `ECG_TARGET_CPU` when set (any LLVM CPU name:
+/// `native`, `x86-64`, `skylake-avx512`...), else `haswell` on x86-64 (AVX2 + FMA, the x86-64-v3 level, a name this
+/// Swift does not accept: every Intel
+/// CPU since Haswell, 2013, and every AMD Zen) and the compiler's default elsewhere.
+/// The GEMM micro-kernels do not depend on it: they are C (CKernels), compiled for the baseline
+/// with per-function target attributes for AVX2 and AVX-512, and picked at run time by cpuid
+/// (`KernelSet`), so one binary uses AVX-512 where the CPU has it and still runs where it does not.
+/// Set `ECG_TARGET_CPU=x86-64` for a binary that also runs on CPUs without AVX2 (the GEMM then
+/// still dispatches; only the Swift loops around it lose AVX).
+#if arch(x86_64)
+let targetCPU: String? = ProcessInfo.processInfo.environment["ECG_TARGET_CPU"] ?? "haswell"
+#else
+let targetCPU: String? = ProcessInfo.processInfo.environment["ECG_TARGET_CPU"]
+#endif
 
 /// Numeric code vectorised for the target CPU, and optimised even in debug builds: unoptimised
 /// SIMD loops run a hundred times slower, which would make the parity tests take minutes.
-let vectorisedSettings: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", targetCPU], .when(platforms: [.linux])),
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
+let vectorisedSettings: [SwiftSetting] = (targetCPU.map { [.unsafeFlags(["-target-cpu", $0], .when(platforms: [.linux]))] } ?? [])
+    + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 /// The raw-pointer kernels, whose callers check every shape, also drop bounds checks in release.
 let kernelSettings = vectorisedSettings + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
@@ -44,9 +52,12 @@ let package = Package(
         // dependencies are exactly the modules its sources import (checked by the ModuleBoundaryTests
         // and by `--explicit-target-dependency-import-check error` in scripts/test.sh).
         .target(name: "Determinism"),  // SplitMix64 and FNV-1a: the same numbers on every platform
+        // The GEMM micro-kernels, one set per instruction-set level, and cpuid (see KernelSet).
+        // Optimised in debug builds too, for the same reason as `vectorisedSettings`.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "Kernels",
-            dependencies: [.target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: ["CKernels", .target(name: "COpenBLAS", condition: .when(platforms: [.linux]))],
             swiftSettings: kernelSettings,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),

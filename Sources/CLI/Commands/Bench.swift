@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import Models
 import NN
 
@@ -26,6 +27,12 @@ extension ECG {
         @Option(help: "Untimed warm-up runs per case (and at least one second of them).")
         var warmup = 5
 
+        @Option(help: """
+            GEMM kernel sets to run each case with, comma-separated (avx512, avx2, portable; each must be one \
+            this CPU can run). Default: the one picked at start ($ECG_KERNELS, else the best the CPU supports).
+            """)
+        var kernels: String?
+
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
@@ -34,26 +41,56 @@ extension ECG {
             guard batches.split(separator: ",").allSatisfy({ (Int($0) ?? 0) > 0 }) else {
                 throw ValidationError("--batches must be positive integers")
             }
+            _ = try kernelSets()
+        }
+
+        /// The kernel sets to run with, from `--kernels` or the one in use.
+        func kernelSets() throws -> [KernelSet] {
+            do {
+                _ = try KernelSet.fromEnvironment()
+            } catch {
+                throw ValidationError(error.description)
+            }
+            guard let kernels else { return [KernelSet.current] }
+            return try kernels.split(separator: ",").map { name in
+                guard let set = KernelSet(rawValue: String(name)) else {
+                    throw ValidationError("--kernels: '\(name)' is not one of \(KernelSet.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard set.isSupported else {
+                    throw ValidationError("--kernels: this CPU cannot run \(set) (it has: \(KernelSet.cpuFeatureNames))")
+                }
+                return set
+            }
         }
 
         func run() throws {
             var results: [Benchmark.Result] = []
-            if !json { print(Benchmark.header("median ms     min ms   images/s  peak RSS MB")) }
+            let sets = try kernelSets()
+            if !json {
+                print("CPU features: \(KernelSet.cpuFeatureNames); GEMM kernels: \(sets.map(\.rawValue).joined(separator: ", "))"
+                      + " (best here: \(KernelSet.best))")
+                print(Benchmark.header("median ms     min ms   images/s  peak RSS MB  kernels"))
+            }
             for architecture in architectures.architectures {
                 let network = try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4)
                 for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
-                    let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
-                    Benchmark.resetPeakMemory()
-                    let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
-                        _ = try network.probabilities(input)
-                    }
-                    let result = Benchmark.Result(
-                        architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
-                        images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: Benchmark.peakMemoryMegabytes())
-                    results.append(result)
-                    if !json {
-                        print(String(format: "%-12@ %6d %10.2f %10.2f %10.1f %12.0f", architecture.rawValue as NSString,
-                                     batch, result.median_ms, result.min_ms, result.images_per_second, result.peak_rss_mb ?? 0))
+                    for set in sets {
+                        KernelSet.current = set
+                        let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
+                        Benchmark.resetPeakMemory()
+                        let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
+                            _ = try network.probabilities(input)
+                        }
+                        let result = Benchmark.Result(
+                            architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
+                            images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: Benchmark.peakMemoryMegabytes(),
+                            kernels: set.rawValue)
+                        results.append(result)
+                        if !json {
+                            print(String(format: "%-12@ %6d %10.2f %10.2f %10.1f %12.0f  %@", architecture.rawValue as NSString,
+                                         batch, result.median_ms, result.min_ms, result.images_per_second, result.peak_rss_mb ?? 0,
+                                         set.rawValue as NSString))
+                        }
                     }
                 }
             }

@@ -14,6 +14,8 @@ enum Benchmark {
         let median_ms: Double, min_ms: Double, images_per_second: Double
         /// Peak resident memory during the case; nil where not measured.
         let peak_rss_mb: Double?
+        /// The GEMM kernel set (`KernelSet`) the case ran with; nil where not recorded (training).
+        var kernels: String? = nil
     }
 
     /// A batch of `batch` random `side x side` RGB images with values in 0...1, the same for a seed.

@@ -1,0 +1,39 @@
+// The GEMM micro-kernels, one set per instruction-set level, and the CPU feature detection
+// that picks among them at run time (Sources/Kernels/KernelSet.swift).
+//
+// Every set computes the same tile: C[12 x W] (+)= A · B, W = 32 or 16, from a packed A panel
+// (a[p * 12 + r] is row r, column p) and a packed B panel (b[p * W + j] is row p, column j), so the
+// packing code is shared and the sets can be swapped at any tile. The whole tile of C is read
+// (when accumulating) and written; rows of C are `ldc` floats apart.
+//
+// This file is compiled for the baseline CPU; the AVX2 and AVX-512 functions carry their own
+// `target` attributes, so one binary holds all three and calls only what the CPU can run.
+#ifndef ECG_CKERNELS_H
+#define ECG_CKERNELS_H
+
+#include <stdint.h>
+
+/// Feature bits returned by `ecg_cpu_features`.
+enum {
+    ECG_CPU_AVX2_FMA = 1 << 0,    ///< AVX2 and FMA3, with the OS saving ymm state.
+    ECG_CPU_AVX512F = 1 << 1,     ///< AVX-512 F/VL/DQ/BW, with the OS saving zmm state.
+    ECG_CPU_AVX512_BF16 = 1 << 2, ///< AVX-512 BF16 (reported only; no kernel uses it yet).
+    ECG_CPU_AVX512_VNNI = 1 << 3, ///< AVX-512 VNNI (reported only; no kernel uses it yet).
+    ECG_CPU_NEON = 1 << 4,        ///< arm64 Advanced SIMD (always present on arm64).
+};
+
+/// The CPU's features (cpuid and xgetbv on x86-64; NEON on arm64), as `ECG_CPU_*` bits.
+int32_t ecg_cpu_features(void);
+
+/// Portable C: plain loops the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
+void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+/// AVX2 + FMA: 6 x 16 register tiles (12 ymm accumulators), four (or two) per 12 x 32 (12 x 16) tile.
+/// Only call when `ecg_cpu_features()` has ECG_CPU_AVX2_FMA.
+void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+/// AVX-512: the 12 x 32 tile in 24 zmm accumulators. Only call when ECG_CPU_AVX512F is set.
+void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+
+#endif

@@ -1,0 +1,57 @@
+// The AVX2 + FMA micro-kernel (see CKernels.h). A 6 x 16 register tile: 12 ymm accumulators,
+// two ymm for a row of B and one broadcast of A, 15 of the 16 ymm registers, so nothing spills
+// (the SIMD16 Swift kernel, written for AVX-512's 32 zmm, needed 48 ymm here and spilled).
+// A 12 x 32 tile is four such tiles, a 12 x 16 tile two.
+#include "CKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define ECG_AVX2 __attribute__((target("avx2,fma")))
+
+/// C[6 x 16] (+)= A · B, A rows `r0..<r0+6` of a 12-row panel, B 16 columns of a panel `ldb` wide.
+ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float *b, int64_t ldb, float *c,
+                                     int64_t ldc, int32_t accumulate) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int64_t p = 0; p < depth; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 s;
+        s = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(s, b0, c00); c01 = _mm256_fmadd_ps(s, b1, c01);
+        s = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(s, b0, c10); c11 = _mm256_fmadd_ps(s, b1, c11);
+        s = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(s, b0, c20); c21 = _mm256_fmadd_ps(s, b1, c21);
+        s = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(s, b0, c30); c31 = _mm256_fmadd_ps(s, b1, c31);
+        s = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(s, b0, c40); c41 = _mm256_fmadd_ps(s, b1, c41);
+        s = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(s, b0, c50); c51 = _mm256_fmadd_ps(s, b1, c51);
+        a += 12;
+        b += ldb;
+    }
+#define ECG_WRITE(row, v0, v1)                                                                  \
+    do {                                                                                        \
+        float *q = c + (row) * ldc;                                                             \
+        if (accumulate) {                                                                       \
+            _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), v0));                         \
+            _mm256_storeu_ps(q + 8, _mm256_add_ps(_mm256_loadu_ps(q + 8), v1));                 \
+        } else {                                                                                \
+            _mm256_storeu_ps(q, v0);                                                            \
+            _mm256_storeu_ps(q + 8, v1);                                                        \
+        }                                                                                       \
+    } while (0)
+    ECG_WRITE(0, c00, c01); ECG_WRITE(1, c10, c11); ECG_WRITE(2, c20, c21);
+    ECG_WRITE(3, c30, c31); ECG_WRITE(4, c40, c41); ECG_WRITE(5, c50, c51);
+#undef ECG_WRITE
+}
+
+ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile6x16(depth, a, b, 32, c, ldc, accumulate);
+    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate);
+    tile6x16(depth, a + 6, b, 32, c + 6 * ldc, ldc, accumulate);
+    tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate);
+}
+
+ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
+    tile6x16(depth, a, b, 16, c, ldc, accumulate);
+    tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate);
+}
+#endif  // x86-64; elsewhere tile_portable.c defines these names

@@ -1,0 +1,55 @@
+// The AVX-512 micro-kernel (see CKernels.h): the 12 x 32 tile in 24 zmm accumulators, two zmm
+// for a row of B and a broadcast of A, 27 of the 32 zmm registers.
+#include "CKernels.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#define ECG_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
+
+ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                     int32_t accumulate) {
+    __m512 acc[12][2];
+    for (int r = 0; r < 12; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    for (int64_t p = 0; p < depth; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) {
+            const __m512 s = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);
+        }
+        a += 12;
+        b += 32;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) {
+        float *q = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r][0]);
+            acc[r][1] = _mm512_add_ps(_mm512_loadu_ps(q + 16), acc[r][1]);
+        }
+        _mm512_storeu_ps(q, acc[r][0]);
+        _mm512_storeu_ps(q + 16, acc[r][1]);
+    }
+}
+
+ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                     int32_t accumulate) {
+    __m512 acc[12];
+    for (int r = 0; r < 12; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < depth; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
+        a += 12;
+        b += 16;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) {
+        float *q = c + r * ldc;
+        if (accumulate) acc[r] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r]);
+        _mm512_storeu_ps(q, acc[r]);
+    }
+}
+#endif  // x86-64; elsewhere tile_portable.c defines these names

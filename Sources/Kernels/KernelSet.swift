@@ -1,0 +1,131 @@
+import CKernels
+import Foundation
+
+/// Which compiled set of GEMM micro-kernels (Sources/CKernels) the convolutions run on.
+///
+/// One binary holds every set; the best one the CPU supports is picked once, at first use, from
+/// cpuid (`ecg_cpu_features`). `ECG_KERNELS=avx512|avx2|portable` overrides the pick, so that a
+/// slower path can be tested and benchmarked on a faster CPU; a set the CPU cannot run is refused,
+/// since it would stop the process with an illegal instruction. All sets share the packed layouts
+/// (12-row A panels, 32- or 16-column B panels), so the choice affects speed, not the packing.
+public enum KernelSet: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// AVX-512 F/VL/DQ/BW: a 12 x 32 register tile, 24 zmm accumulators.
+    case avx512
+    /// AVX2 + FMA: 6 x 16 register tiles, 12 ymm accumulators.
+    case avx2
+    /// Plain C for the baseline CPU (SSE2 on x86-64, NEON on arm64).
+    case portable
+
+    /// The CPU's feature bits (`ECG_CPU_*`), read once.
+    public static let cpuFeatures: Int32 = ecg_cpu_features()
+
+    /// Whether this CPU can run the set.
+    public var isSupported: Bool {
+        switch self {
+        case .avx512: Self.cpuFeatures & Int32(ECG_CPU_AVX512F) != 0
+        case .avx2: Self.cpuFeatures & Int32(ECG_CPU_AVX2_FMA) != 0
+        case .portable: true
+        }
+    }
+
+    /// The sets this CPU can run, fastest first.
+    public static var supported: [KernelSet] { allCases.filter(\.isSupported) }
+
+    /// The fastest set this CPU can run.
+    public static var best: KernelSet { supported[0] }
+
+    public var description: String { rawValue }
+
+    /// The CPU features, as names, for `ecg bench` and the logs: e.g. `avx2+fma avx512 avx512-vnni avx512-bf16`.
+    public static var cpuFeatureNames: String {
+        let names: [(Int32, String)] = [
+            (Int32(ECG_CPU_AVX2_FMA), "avx2+fma"), (Int32(ECG_CPU_AVX512F), "avx512"),
+            (Int32(ECG_CPU_AVX512_VNNI), "avx512-vnni"), (Int32(ECG_CPU_AVX512_BF16), "avx512-bf16"),
+            (Int32(ECG_CPU_NEON), "neon"),
+        ]
+        let present = names.filter { cpuFeatures & $0.0 != 0 }.map(\.1)
+        return present.isEmpty ? "baseline only" : present.joined(separator: " ")
+    }
+
+    /// The set `ECG_KERNELS` asks for, or nil when it is unset or empty.
+    /// - Throws: `KernelSetError` when it names no set, or one this CPU cannot run.
+    public static func fromEnvironment() throws(KernelSetError) -> KernelSet? {
+        guard let text = ProcessInfo.processInfo.environment["ECG_KERNELS"], !text.isEmpty else { return nil }
+        guard let set = KernelSet(rawValue: text.lowercased()) else { throw .unknown(text) }
+        guard set.isSupported else { throw .unsupported(set) }
+        return set
+    }
+
+    /// The set in use: `ECG_KERNELS` when valid, else `best`. An invalid `ECG_KERNELS` is reported
+    /// once on standard error and ignored here; the CLI checks it first and refuses to start.
+    public static var current: KernelSet {
+        get { lock.withLock { selected } }
+        set {
+            precondition(newValue.isSupported, "kernel set \(newValue) is not supported by this CPU")
+            lock.withLock {
+                selected = newValue
+                activeTiles = Tiles(newValue)
+            }
+        }
+    }
+
+    /// Runs `body` with `set` in use, then restores the previous set (tests, benchmarks).
+    /// The set is process-wide: other threads' convolutions use it meanwhile too.
+    public static func with<T>(_ set: KernelSet, _ body: () throws -> T) rethrows -> T {
+        let previous = current
+        current = set
+        defer { current = previous }
+        return try body()
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var selected = initial
+    /// The set picked at start: `ECG_KERNELS`, else `best`.
+    static let initial = initialSet()
+
+    private static func initialSet() -> KernelSet {
+        do {
+            return try fromEnvironment() ?? best
+        } catch {
+            FileHandle.standardError.write(Data("warning: \(error.description); using \(best)\n".utf8))
+            return best
+        }
+    }
+}
+
+/// An `ECG_KERNELS` value that cannot be honoured.
+public enum KernelSetError: Error, CustomStringConvertible, Equatable {
+    /// Not the name of a kernel set.
+    case unknown(String)
+    /// A set this CPU cannot run.
+    case unsupported(KernelSet)
+
+    public var description: String {
+        switch self {
+        case .unknown(let text):
+            "ECG_KERNELS=\(text) names no kernel set (expected one of: \(KernelSet.allCases.map(\.rawValue).joined(separator: ", ")))"
+        case .unsupported(let set):
+            "ECG_KERNELS=\(set.rawValue): this CPU cannot run it (it has: \(KernelSet.cpuFeatureNames))"
+        }
+    }
+}
+
+/// The two tile functions of one set, as C function pointers: read once per tile, without a lock.
+struct Tiles: Sendable {
+    typealias Function = @convention(c) (Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                         UnsafeMutablePointer<Float>?, Int64, Int32) -> Void
+    let wide: Function
+    let narrow: Function
+
+    init(_ set: KernelSet) {
+        switch set {
+        case .avx512: (wide, narrow) = (ecg_tile12x32_avx512, ecg_tile12x16_avx512)
+        case .avx2: (wide, narrow) = (ecg_tile12x32_avx2, ecg_tile12x16_avx2)
+        case .portable: (wide, narrow) = (ecg_tile12x32_portable, ecg_tile12x16_portable)
+        }
+    }
+}
+
+/// The tile functions of `KernelSet.current`. Written only when the set changes (a whole struct of
+/// two pointers to functions that all compute the same tile), read by every micro-tile.
+nonisolated(unsafe) var activeTiles = Tiles(KernelSet.initial)

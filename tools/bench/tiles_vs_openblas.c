@@ -1,0 +1,75 @@
+// GEMM throughput, one thread: each CKernels micro-kernel set against OpenBLAS's own sgemm, for
+// convolution-shaped products (M output pixels x N output channels x K patch values, from the
+// models' layers). The tiles get A and B already packed, as conv2dForward gives them (B packed
+// at load time, A by im2col, which an OpenBLAS route would need as well); sgemm packs internally.
+// Each figure is the best of many short runs, so that a loaded machine still shows peak rates.
+//
+// Build and run from the repository root (Debian: libopenblas-dev):
+//   clang -O2 -ISources/CKernels/include tools/bench/tiles_vs_openblas.c Sources/CKernels/*.c -lopenblas -o tiles_vs_openblas
+//   ./tiles_vs_openblas                              # OpenBLAS's kernel for this CPU
+//   OPENBLAS_CORETYPE=Haswell ./tiles_vs_openblas    # OpenBLAS's AVX2 kernel, to compare with avx2
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "CKernels.h"
+
+typedef void (*tile_fn)(int64_t, const float *, const float *, float *, int64_t, int32_t);
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/// C = A · B from 12-row A panels and 32-column B panels, in 512-deep slices as conv2dForward does.
+static void tiled(tile_fn f, int m, int n, int k, const float *a, const float *b, float *c) {
+    for (int k0 = 0; k0 < k; k0 += 512) {
+        const int depth = k - k0 < 512 ? k - k0 : 512;
+        for (int j = 0; j < n / 32; j++)
+            for (int i = 0; i < m / 12; i++)
+                f(depth, a + (size_t)i * 12 * k + (size_t)k0 * 12, b + (size_t)j * k * 32 + (size_t)k0 * 32,
+                  c + (size_t)i * 12 * n + j * 32, n, k0 > 0);
+    }
+}
+
+int main(void) {
+    openblas_set_num_threads(1);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    // MobileNetV2 pointwise/expansion layers, small_cnn and VGG16-like 3x3 layers.
+    const int shapes[][3] = {{3136, 144, 24}, {3136, 24, 144}, {784, 192, 32}, {196, 384, 64}, {196, 64, 384},
+                             {49, 1280, 320}, {22188, 32, 288}, {5329, 64, 576}, {3136, 256, 2304}, {196, 512, 4608}};
+    const int features = ecg_cpu_features();
+    const tile_fn sets[3] = {ecg_tile12x32_avx512, ecg_tile12x32_avx2, ecg_tile12x32_portable};
+    const char *names[4] = {"avx512", "avx2", "portable", "openblas"};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int m = (shapes[s][0] + 11) / 12 * 12, n = (shapes[s][1] + 31) / 32 * 32, k = shapes[s][2];
+        float *a = aligned_alloc(64, (size_t)m * k * 4), *b = aligned_alloc(64, (size_t)k * n * 4);
+        float *c = aligned_alloc(64, (size_t)m * n * 4);
+        for (size_t i = 0; i < (size_t)m * k; i++) a[i] = (rand() % 100) / 100.f;
+        for (size_t i = 0; i < (size_t)k * n; i++) b[i] = (rand() % 100) / 100.f;
+        const double flops = 2.0 * m * n * k;
+        const int reps = (int)(4e7 / flops) + 1;
+        double best[4] = {1e9, 1e9, 1e9, 1e9};
+        for (int round = 0; round < 40; round++) {
+            for (int v = 0; v < 4; v++) {
+                if ((v == 0 && !(features & ECG_CPU_AVX512F)) || (v == 1 && !(features & ECG_CPU_AVX2_FMA))) continue;
+                if (v == 2 && round >= 10) continue;  // slow; ten rounds are enough
+                const double start = seconds();
+                for (int r = 0; r < reps; r++) {
+                    if (v < 3) tiled(sets[v], m, n, k, a, b, c);
+                    else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, a, k, b, n, 0, c, n);
+                }
+                const double t = (seconds() - start) / reps;
+                if (t < best[v]) best[v] = t;
+            }
+        }
+        printf("M=%6d N=%5d K=%5d  GFLOP/s:", shapes[s][0], shapes[s][1], k);
+        for (int v = 0; v < 4; v++) best[v] < 1e9 ? printf(" %s %6.1f", names[v], flops / best[v] / 1e9) : printf(" %s -", names[v]);
+        printf("\n");
+        free(a);
+        free(b);
+        free(c);
+    }
+}
