@@ -19,14 +19,14 @@ public final class Explainer: @unchecked Sendable {  // `network` is used under 
     public let architecture: Architecture
     public let classes: [String]
     /// How a page becomes the network's input, the crop box included.
-    public let input: InputTransform
+    public let input: InputSpec
     /// False for randomly initialised weights: the explanation of a meaningless answer.
     public let trained: Bool
     private let network: any TrainableNetwork
     private let lock = NSLock()
 
     /// An explainer for any traceable network (a test's tiny one, say).
-    public init(key: String, displayName: String, architecture: Architecture, classes: [String], input: InputTransform,
+    public init(key: String, displayName: String, architecture: Architecture, classes: [String], input: InputSpec,
                 trained: Bool, network: any TrainableNetwork) {
         self.key = key
         self.displayName = displayName

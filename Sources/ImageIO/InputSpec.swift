@@ -104,7 +104,3 @@ public struct InputSpec: Codable, Hashable, Sendable {
         }
     }
 }
-
-/// The input contract's former name, kept while branches that still use it are merged.
-@available(*, deprecated, renamed: "InputSpec")
-public typealias InputTransform = InputSpec

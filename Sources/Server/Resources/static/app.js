@@ -57,6 +57,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const explain = form.querySelector("input[name=explain]:checked");
     if (explain) data.append("explain", explain.value);
     if (form.querySelector("input[name=measure]:checked")) data.append("measure", "1");
+    if (form.querySelector("input[name=gate]:checked")) data.append("gate", "0");
     const submitter = event.submitter;
     if (submitter && submitter.name === "sample") {
       data.append("sample", submitter.value);
