@@ -81,6 +81,24 @@ public enum ImageDecoder {
         return try result.get()
     }
 
+    /// The checks of ``decode(_:limits:)`` that need no decoding: the header's size against
+    /// `maxPixels` and, for a JPEG, its scans (one `memchr` pass). A pixel or scan bomb is refused
+    /// here, in microseconds, before it waits for a decoder behind other uploads.
+    /// - Throws: ``ImageDecodingError``: a bad header, `.tooManyPixels`, `.tooManyScans`.
+    public static func checkLimits(_ data: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) {
+        let (width, height) = try dimensions(data)
+        let result = data.withUnsafeBytes { bytes in
+            Result { () throws(ImageDecodingError) in
+                if bytes.starts(with: JPEGDecoder.magic) {
+                    try JPEGDecoder.checkWork(bytes, width: width, height: height, limits: limits)
+                } else {
+                    try checkPixelCount(width: width, height: height, limit: limits.maxPixels)
+                }
+            }
+        }
+        try result.get()
+    }
+
     private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits) throws(ImageDecodingError) -> RGBImage {
         guard !bytes.isEmpty else { throw .empty }
         if bytes.starts(with: JPEGDecoder.magic) {

@@ -30,17 +30,7 @@ enum JPEGDecoder {
         case TJCS_YCCK.rawValue: throw .unsupportedColorSpace("YCCK")
         default: break
         }
-        try ImageDecoder.checkPixelCount(width: Int(width), height: Int(height), limit: limits.maxPixels)
-        // TurboJPEG 2.1 (Debian 12) has no scan limit (tj3's TJPARAM_SCANLIMIT came in 3.0), so
-        // the scans are counted in the bytes, a cheap pass, before libjpeg-turbo decodes them.
-        let pixelCount = Int(width) * Int(height)
-        let scans = scanCount(bytes, stoppingAfter: limits.maxScans)
-        guard scans <= limits.maxScans else {
-            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScans) scans")
-        }
-        guard pixelCount.multipliedReportingOverflow(by: scans).partialValue <= limits.maxScanPixels else {
-            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScanPixels) pixels x scans")
-        }
+        try checkWork(bytes, width: Int(width), height: Int(height), limits: limits)
 
         let count = Int(width) * Int(height) * 3
         var error: ImageDecodingError?
@@ -57,6 +47,21 @@ enum JPEGDecoder {
         }
         if let error { throw error }
         return RGBImage(width: Int(width), height: Int(height), pixels: pixels)
+    }
+
+    /// Throws unless decoding a `width` x `height` stream fits `limits`: its pixels, its scans and
+    /// pixels x scans. TurboJPEG 2.1 (Debian 12) has no scan limit (tj3's TJPARAM_SCANLIMIT came
+    /// in 3.0), so the scans are counted in the bytes, a cheap pass, before libjpeg-turbo decodes them.
+    static func checkWork(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, limits: ImageDecoder.Limits) throws(ImageDecodingError) {
+        try ImageDecoder.checkPixelCount(width: width, height: height, limit: limits.maxPixels)
+        let pixelCount = width * height
+        let scans = scanCount(bytes, stoppingAfter: limits.maxScans)
+        guard scans <= limits.maxScans else {
+            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScans) scans")
+        }
+        guard pixelCount.multipliedReportingOverflow(by: scans).partialValue <= limits.maxScanPixels else {
+            throw .tooManyScans(scans: scans, pixels: pixelCount, limit: "\(limits.maxScanPixels) pixels x scans")
+        }
     }
 
     /// The width and height in the header, without decoding.

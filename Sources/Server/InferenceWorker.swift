@@ -113,14 +113,15 @@ public final class InferenceWorker: @unchecked Sendable {
     ///   - isAbandoned: Whether the client has gone; checked before decoding, so that work nobody
     ///     waits for is dropped (it then fails with ``APIError/clientClosed``).
     /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
-    ///   images; ``NotAnECGPage`` when `enforceGate` is set and the page check or the model's
+    ///   images (a pixel or scan bomb at once, from its header, before it queues); ``NotAnECGPage`` when `enforceGate` is set and the page check or the model's
     ///   novelty check refuses the image;
     ///   the loader's error when the model cannot be loaded.
     public func submit(
         _ data: [UInt8], keepPreview: Bool = false, enforceGate: Bool = true,
         isAbandoned: @escaping @Sendable () -> Bool = { false }
     ) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        try ImageDecoder.checkLimits(data, limits: limits)
+        return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
             guard !stopped, queue.count < capacity else {

@@ -79,6 +79,46 @@ struct InferenceWorkerTests {
         }
     }
 
+    @Test("A pixel bomb is refused from its header at once, without waiting behind the model's work")
+    func bombRefusedBeforeQueueing() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 4, maxBatch: 1) { model }
+            async let first = worker.submit(Fixture.png())
+            await wait(for: model.started)  // the model is busy, and stays so until released
+            let page = RGBImage(width: 16, height: 16, pixels: [UInt8](repeating: 90, count: 16 * 16 * 3))
+            var jpeg = Array(try ImageEncoder.jpeg(page))
+            let sof = (0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 }!
+            jpeg.replaceSubrange((sof + 5)...(sof + 8), with: [0x1B, 0x58, 0x1B, 0x58])  // 7000 x 7000
+            let bomb = jpeg
+            // The refusal must come while the model is still busy; after 5 s the model is let go,
+            // so that a bomb which did queue finishes (and the test fails instead of hanging).
+            let refusedWhileBusy = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    do {
+                        _ = try await worker.submit(bomb)
+                        return false
+                    } catch let error as ImageDecodingError {
+                        if case .tooManyPixels(7000, 7000, _) = error { return true }
+                        return false
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(5))
+                    model.release(2)
+                    return false
+                }
+                let first = try await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            #expect(refusedWhileBusy, "a 7000x7000 header waited for the model instead of being refused at once")
+            model.release()
+            _ = try await first
+            worker.stop()
+        }
+    }
+
     @Test("A full queue refuses at once with busy (503, Retry-After) instead of waiting")
     func fullQueue() async throws {
         try await withFixture { fixture in
