@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Threads of the server's own for the HTTP side: request handlers, form parsing, answers.
 ///
@@ -8,7 +9,7 @@ import Foundation
 /// the compute threads get (``ComputePriority``). Measured under 8 parallel 20 MB uploads on a
 /// 2-core VM with a load average of 18 from other builds: `/health` p50 33 ms, worst 290-380 ms
 /// on these threads, against p50 130-180 ms, worst 840 ms on the default executor. The handlers
-/// run here through a task executor preference (``serveOnRequestThreads(_:)``); heavy request
+/// run here through a task executor preference (``serveOnRequestThreads(eventLoops:_:)``); heavy request
 /// work (splitting a 20 MB form) is handed back to the compute pool (``offloaded(_:)``).
 public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     /// The process's request threads: two, enough for the light work left on them.
@@ -56,9 +57,14 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// Runs `body` (the HTTP server) with its tasks, and every child task it starts, on a
-/// ``RequestExecutor/shared``, away from the pool that decodes and classifies images.
-public func serveOnRequestThreads(_ body: () async throws -> Void) async throws {
+/// Runs `body` (the HTTP server) with its tasks, and every child task it starts, on
+/// ``RequestExecutor/shared``, away from the pool that decodes and classifies images; the event
+/// loops that read the requests' bytes (`eventLoops`, the application's) are raised to the request
+/// threads' priority too.
+public func serveOnRequestThreads(eventLoops: (any EventLoopGroup)? = nil, _ body: () async throws -> Void) async throws {
+    for eventLoop in eventLoops?.makeIterator() ?? EventLoopIterator([]) {
+        try await eventLoop.submit { ComputePriority.raiseCurrentThread() }.get()
+    }
     if #available(macOS 15, *) {
         try await withTaskExecutorPreference(RequestExecutor.shared) { try await body() }
     } else {

@@ -85,7 +85,7 @@ final class RawConnection: @unchecked Sendable {
 func withLiveServer(_ server: ECGServer, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
     let app = buildApplication(server, host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
     // As `ecg serve` runs it: the HTTP side on the request threads.
-    try await serveOnRequestThreads {
+    try await serveOnRequestThreads(eventLoops: app.eventLoopGroup) {
         try await app.test(.live) { client in try await body(try #require(client.port)) }
     }
     server.catalog.stop()

@@ -106,7 +106,7 @@ extension ECG {
                 let milliseconds = DispatchTime.now().milliseconds(since: started)
                 logger.notice("ECGLens serving on http://\(host):\(boundPort) (started in \(Int(milliseconds)) ms)")
             }
-            try await serveOnRequestThreads { try await app.runService() }
+            try await serveOnRequestThreads(eventLoops: app.eventLoopGroup) { try await app.runService() }
             server.catalog.stop()
         }
     }
