@@ -25,7 +25,7 @@ What "training mode" means here, identically on both sides:
 
 Gradients are stored per trainable parameter, in the framework's layout (which is ECGLens's):
 its L2 norm (float64 over the float32 values) and the values at 16 flat indices
-round(k * (n - 1) / 15), k = 0..15; for small_cnn (38k values) every value too.
+round(k * (n - 1) / 15), k = 0..15, and every value of each tensor of up to FULL_LIMIT values.
 
 Usage (from the repo root, in the reference venv; see tools/reference/README.md):
     python tools/reference/make_training_goldens.py [--only ARCH] [--out-dir DIR]
@@ -54,11 +54,15 @@ LABELS = [1, 3]
 DROPOUT_SEED = 7
 AUXILIARY_LOSS_WEIGHT = 0.4
 SAMPLES = 16
-# Input sides: the smallest that keep every layer meaningful (MobileNetV2 ends at 2x2 rather
-# than 1x1, so its last batch norm still sees several values per channel; InceptionV3's
-# auxiliary head, which training always runs, needs Mixed_6e at 17x17, i.e. 299).
-SIZES = {"small_cnn": 64, "mobilenetv2": 64, "vgg16": 32, "inceptionv3": 299}
-FULL = {"small_cnn"}   # architectures whose every gradient value is stored
+# Input sides. Small where the architecture allows, but large enough for the backward kernels'
+# tiled branch (Kernels/ConvBackward.swift: tiles of 2^20 / patch-size output pixels; the
+# small CNN's first convolution at its own 299 px has 89,401 pixels per image for tiles of
+# 38,836, and its softmax is not saturated there, unlike at 160-200 px) and, with the batch
+# of 2, their threaded one. MobileNetV2 ends at 2x2 rather than 1x1, so its last batch norm
+# still sees several values per channel; InceptionV3's auxiliary head, which training always
+# runs, needs Mixed_6e at 17x17, i.e. 299 (its Conv2d_2a/2b tile too).
+SIZES = {"small_cnn": 299, "mobilenetv2": 64, "vgg16": 32, "inceptionv3": 299}
+FULL_LIMIT = 50_000    # the small CNN's tensors up to this many values have every gradient value stored
 ARCHS = tuple(SIZES)
 MASK64 = (1 << 64) - 1
 
@@ -285,7 +289,7 @@ def main() -> int:
         probs /= probs.sum(1, keepdims=True)
         print(f"[{arch}] {size}px loss={r['loss']:.8f} float32 {r32['loss']:.8f} (main-head CE {check:.6f}) "
               f"max prob per image={probs.max(1).round(3).tolist()}")
-        gradients = [gradient_record(n, g, g32, arch in FULL)
+        gradients = [gradient_record(n, g, g32, arch == "small_cnn" and np.size(g) <= FULL_LIMIT)
                      for (n, g), (_, g32) in zip(r["gradients"], r32["gradients"])]
         rel = [g["float32_error_norm"] / g["norm"] for g in gradients if g["norm"] > 0]
         print(f"    framework float32 vs float64, |error|/|gradient| per tensor: median {np.median(rel):.2e}, "
