@@ -67,7 +67,8 @@ struct TrainingGolden: Decodable {
 /// The networks with batch normalisation in training mode are ill-conditioned at these weights
 /// (the gradient grows ~800-fold from the head to the first convolution): there the
 /// framework's own float32 gradients are 1e-2 (median) to 3e-2 off the exact ones, and ECGLens's
-/// up to 4.5e-2 (MobileNetV2), so `relative` is 0.1 for them; 1e-4 for the small CNN and VGG16.
+/// up to 4.5e-2 (MobileNetV2), so `relative` is 0.1 for their gradients; 1e-4 for the small CNN
+/// and VGG16, and for every loss.
 enum GradientTolerance {
     static func relative(_ architecture: Architecture) -> Double {
         switch architecture {
@@ -107,7 +108,8 @@ func compareWithFramework(_ architecture: Architecture, perturb: Bool = false) t
     var result = GradientComparison()
     let (tr, factor) = (GradientTolerance.relative(architecture), GradientTolerance.float32Factor)
     result.lossDifference = abs(Double(step.loss) - golden.loss)
-    result.check("loss", result.lossDifference, allowed: tr * abs(golden.loss) + factor * abs(golden.float32_loss - golden.loss))
+    // The loss is a forward quantity, well conditioned for all four: 1e-4 everywhere.
+    result.check("loss", result.lossDifference, allowed: 1e-4 * abs(golden.loss) + factor * abs(golden.float32_loss - golden.loss))
 
     let trainable = network.parameters.filter(\.isTrainable)
     let names = golden.gradients.map { FormulaParameterSource.layerName($0.name) }

@@ -46,8 +46,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_OUT = os.path.join(REPO, "Tests", "TrainingTests", "Fixtures")
 sys.path.insert(0, HERE)
 
-from make_model_goldens import (GENERATOR, build_specs, f32, formula_input, formula_tensor,  # noqa: E402
-                                load_scales, versions_keras, versions_torch)
+from make_model_goldens import (GENERATOR, build_specs, dumps, f32, formula_input,  # noqa: E402
+                                formula_tensor, load_scales, versions_keras, versions_torch)
 
 BATCH = 2
 LABELS = [1, 3]
@@ -248,27 +248,6 @@ def torch_step(arch: str, size: int, dtype: str):
 
 # --------------------------------------------------------------------------
 
-def dumps(doc: dict) -> str:
-    """Compact JSON: one parameter / one gradient per line."""
-    def j(v):
-        return json.dumps(v, separators=(", ", ": "))
-    lines = ["{"]
-    keys = list(doc)
-    for k_i, k in enumerate(keys):
-        comma = "," if k_i < len(keys) - 1 else ""
-        v = doc[k]
-        if k in ("parameters", "gradients"):
-            lines.append(f'  "{k}": [')
-            for p_i, p in enumerate(v):
-                p = {kk: vv for kk, vv in p.items() if not kk.startswith("_")}
-                lines.append("    " + j(p) + ("," if p_i < len(v) - 1 else ""))
-            lines.append("  ]" + comma)
-        else:
-            lines.append(f"  {j(k)}: {j(v)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=ARCHS, action="append", help="architecture(s) to generate")
@@ -313,7 +292,7 @@ def main() -> int:
             "ignored": r["ignored"],
             "gradients": gradients,
         }
-        text = dumps(doc)
+        text = dumps(doc, lists=("parameters", "gradients"), tables=())
         json.loads(text)
         if not args.dry_run:
             os.makedirs(args.out_dir, exist_ok=True)
