@@ -105,14 +105,18 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
 
+        // The reference scripts' formula weights and inputs (tools/reference), for the golden-file tests only.
+        .target(name: "GoldenSupport", dependencies: ["Tensors", "NN"], path: "Tests/GoldenSupport"),
         .testTarget(name: "KernelTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN"]),
         .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Determinism", "Tensors", "Checkpoints"]),
-        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "Inference"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "Inference", "GoldenSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "ImportTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "WeightImport", "Inference"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO",
-                                                         "Datasets", "Training"]),
+                                                         "Datasets", "Training", "GoldenSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "SynthTests", dependencies: ["Determinism", "ImageIO", "Datasets", "ReportFormat", "Synth"]),
         .testTarget(name: "DigitiseTests", dependencies: ["Digitise", "Synth", "ImageIO", "ReportFormat"]),
         .testTarget(name: "DatasetTests", dependencies: ["Determinism", "Tensors", "ImageIO", "Datasets"]),

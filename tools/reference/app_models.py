@@ -7,9 +7,10 @@ and vgg16, layer names as ECGLens's key maps expect them.
 NUM_CLASSES = 4
 
 
-def keras_model(arch: str, input_size: int = 299):
+def keras_model(arch: str, input_size: int | None = None):
     """small_cnn or mobilenetv2 as the app built them in Keras (softmax outputs); `input_size`
-    sets the small CNN's input (its dense layer's width follows it)."""
+    sets the input side (default: the app's, 299 and 224). The small CNN's dense layer's width
+    follows it; MobileNetV2's parameter shapes do not depend on it."""
     import keras
     from keras import layers
     if arch == "small_cnn":
@@ -17,7 +18,7 @@ def keras_model(arch: str, input_size: int = 299):
         # the model name ("sequential/conv2d/kernel"), which would otherwise become
         # "sequential_1" if another Sequential existed first.
         return keras.Sequential([
-            keras.Input((input_size, input_size, 3)),
+            keras.Input((input_size or 299, input_size or 299, 3)),
             layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2d"),
             layers.MaxPooling2D(4, name="max_pooling2d"),
             layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2d_1"),
@@ -28,7 +29,8 @@ def keras_model(arch: str, input_size: int = 299):
             layers.Dense(NUM_CLASSES, activation="softmax", name="dense_1"),
         ], name="sequential")
     if arch == "mobilenetv2":
-        base = keras.applications.MobileNetV2(input_shape=(224, 224, 3), alpha=1.0,
+        side = input_size or 224
+        base = keras.applications.MobileNetV2(input_shape=(side, side, 3), alpha=1.0,
                                               include_top=False, weights=None)
         x = layers.GlobalAveragePooling2D(name="global_average_pooling2d")(base.output)
         x = layers.Dense(128, activation="relu", name="dense")(x)

@@ -472,7 +472,9 @@ def calibrate(adapter, arch: str, passes: int = 2) -> dict[str, float]:
 # JSON output (compact: one parameter / one stage per line)
 # --------------------------------------------------------------------------
 
-def dumps(doc: dict) -> str:
+def dumps(doc: dict, lists=("parameters",), tables=("outputs", "stages")) -> str:
+    """JSON with one item per line for the keys in `lists` (lists of objects; keys starting
+    with "_" dropped) and one entry per line for those in `tables` (objects)."""
     def j(v):
         return json.dumps(v, separators=(", ", ": "))
 
@@ -481,13 +483,13 @@ def dumps(doc: dict) -> str:
     for k_i, k in enumerate(keys):
         v = doc[k]
         comma = "," if k_i < len(keys) - 1 else ""
-        if k == "parameters":
-            lines.append(f'  "parameters": [')
+        if k in lists:
+            lines.append(f'  "{k}": [')
             for p_i, p in enumerate(v):
                 p = {kk: vv for kk, vv in p.items() if not kk.startswith("_")}
                 lines.append("    " + j(p) + ("," if p_i < len(v) - 1 else ""))
             lines.append("  ]" + comma)
-        elif k in ("outputs", "stages"):
+        elif k in tables:
             lines.append(f'  "{k}": {{')
             sub = list(v)
             for s_i, s in enumerate(sub):
