@@ -1,5 +1,4 @@
 import Dispatch
-import Explain
 import Foundation
 import Hummingbird
 import ImageIO
