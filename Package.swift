@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "WeightImport", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "CZlib"], swiftSettings: vectorisedSettings),
         .target(name: "ReportFormat"),  // the printed report page's geometry, which Synth draws and Digitise reads
         .target(name: "Digitise", dependencies: ["ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport", "Digitise"],
+        .target(name: "Inference", dependencies: ["Determinism", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport", "Digitise"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Determinism", "ImageIO", "Inference", "Synth", "Server",
+                "Determinism", "Checkpoints", "Tensors", "ImageIO", "Inference", "Synth", "Server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Inference
 import Training
 
 /// One way of fitting a linear head on cached features: the pooling, the penalty and the image
@@ -112,15 +113,9 @@ extension HeadCrossValidation {
     /// that every fused prediction is still one no fitted head saw.
     public static func fuse(_ a: [ImageResult], _ b: [ImageResult], weight: Double) -> [ImageResult] {
         precondition(a.count == b.count && zip(a, b).allSatisfy { $0.file == $1.file }, "the same rows in the same order")
-        precondition((0...1).contains(weight), "a weight in 0...1")
         return zip(a, b).map { x, y in
-            let logs = zip(x.probabilities, y.probabilities).map { p, q in
-                weight * log(max(Double(p), 1e-12)) + (1 - weight) * log(max(Double(q), 1e-12))
-            }
-            let top = logs.max() ?? 0
-            let exps = logs.map { exp($0 - top) }
-            let total = exps.reduce(0, +)
-            return ImageResult(file: x.file, label: x.label, probabilities: exps.map { Float($0 / total) }, image: x.image)
+            ImageResult(file: x.file, label: x.label, probabilities: TraceFusion.fuse(image: x.probabilities, trace: y.probabilities, weight: weight),
+                        image: x.image)
         }
     }
 

@@ -97,8 +97,8 @@ public struct BatchScorer: Sendable {
                             item = .init(index: index, values: .failure(refusal),
                                          decodeMilliseconds: decoded.milliseconds(since: begin), preprocessMilliseconds: 0)
                         } else {
-                            let values = classifier.prepare(examined.image)
-                            item = .init(index: index, values: .success((values, examined.verdict)),
+                            let page = classifier.prepare(examined.image)
+                            item = .init(index: index, values: .success((page, examined.verdict)),
                                          decodeMilliseconds: decoded.milliseconds(since: begin),
                                          preprocessMilliseconds: DispatchTime.now().milliseconds(since: decoded))
                         }
@@ -120,12 +120,12 @@ public struct BatchScorer: Sendable {
         var statistics = Statistics()
         while let (items, waited) = queue.take(upTo: batchSize) {
             statistics.starvedSeconds += waited
-            var pages: [[Float]] = [], pageItems: [(item: PreparedQueue.Item, verdict: InputGate.Verdict)] = []
+            var pages: [Classifier.PreparedPage] = [], pageItems: [(item: PreparedQueue.Item, verdict: InputGate.Verdict)] = []
             for item in items {
                 statistics.files += 1
                 statistics.decodeSeconds += (item.decodeMilliseconds + item.preprocessMilliseconds) / 1000
                 switch item.values {
-                case .success(let (values, verdict)): pages.append(values); pageItems.append((item, verdict))
+                case .success(let (page, verdict)): pages.append(page); pageItems.append((item, verdict))
                 case .failure(let failure):
                     statistics.failures += 1
                     try handle(Outcome(index: item.index, result: .failure(failure)))
@@ -159,7 +159,7 @@ private final class PreparedQueue: @unchecked Sendable {
     struct Item {
         let index: Int
         /// The prepared network input and the page check's verdict, or why the page was not prepared.
-        let values: Result<([Float], InputGate.Verdict), BatchScorer.Failure>
+        let values: Result<(Classifier.PreparedPage, InputGate.Verdict), BatchScorer.Failure>
         let decodeMilliseconds: Double
         let preprocessMilliseconds: Double
     }

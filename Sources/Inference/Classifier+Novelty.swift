@@ -22,13 +22,17 @@ extension Classifier {
         guard !images.isEmpty else { return [] }
         let start = DispatchTime.now()
         let batch = inputBatch(images)
+        // A fused model also reads the trace off each page (the digitiser), timed as preprocessing.
+        let traces = fusion.map { _ in TraceRow.rows(images) }
         return try checked(batch, count: images.count,
-                           preprocessMilliseconds: DispatchTime.now().milliseconds(since: start) / Double(images.count))
+                           preprocessMilliseconds: DispatchTime.now().milliseconds(since: start) / Double(images.count),
+                           traces: traces)
     }
 
-    /// The forward pass every way of classifying shares: probabilities calibrated by
-    /// ``temperature``, and novelty scores when there is a novelty check.
-    func checked(_ batch: Tensor, count: Int, preprocessMilliseconds: Double) throws -> [Checked] {
+    /// The forward pass every way of classifying shares: the network's probabilities, fused with
+    /// the trace head's where the model has one and the page was read (`traces`, one per page),
+    /// calibrated by ``temperature``, and novelty scores when there is a novelty check.
+    func checked(_ batch: Tensor, count: Int, preprocessMilliseconds: Double, traces: [TraceRow?]? = nil) throws -> [Checked] {
         let start = DispatchTime.now()
         let output: Tensor, features: [Float]?
         if novelty != nil, let penultimate = network.penultimate {
@@ -46,9 +50,16 @@ extension Classifier {
             preprocessMilliseconds: preprocessMilliseconds,
             inferenceMilliseconds: DispatchTime.now().milliseconds(since: start) / Double(count))
         return (0..<count).map { index in
-            let row = TemperatureScaling.apply(
-                Array(values[(index * classes.count)..<((index + 1) * classes.count)]), temperature: temperature)
-            return Checked(prediction: Prediction(classes: classes, probabilities: row, timings: timings), novelty: scores?[index])
+            let network = Array(values[(index * classes.count)..<((index + 1) * classes.count)])
+            var evidence: FusionEvidence?, answer = network
+            if let fusion, let trace = traces?[index] ?? nil {
+                let fused = fusion.apply(image: network, trace: trace, classes: classes, temperature: temperature)
+                (answer, evidence) = (fused.probabilities, fused.evidence)
+            }
+            let row = TemperatureScaling.apply(answer, temperature: temperature)
+            var prediction = Prediction(classes: classes, probabilities: row, timings: timings)
+            prediction.fusion = evidence
+            return Checked(prediction: prediction, novelty: scores?[index])
         }
     }
 

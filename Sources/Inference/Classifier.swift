@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import ImageIO
 import Models
+import NN
 import Tensors
 
 /// A model ready to classify images: its network, and everything needed to turn an image into
@@ -27,12 +28,16 @@ public struct Classifier: Sendable {
     /// The novelty check fitted on this model's features (`ecg fit-gate`); nil when none was.
     /// Settable, so `ecg fit-gate` can measure a model it has just fitted.
     public var novelty: NoveltyModel?
+    /// The trace head fused with the network's answer (`ecglens`); nil for an image-only model.
+    /// Settable, so `ecg evaluate` and `ecg calibrate` can measure the image head alone.
+    public var fusion: TraceFusion?
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
     ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture;
     ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted;
-    ///   `NoveltyModelError` naming the novelty sidecar when it is unreadable or fitted on other weights.
+    ///   `NoveltyModelError` naming the novelty sidecar when it is unreadable or fitted on other weights;
+    ///   `TraceFusionError` naming the weights file when its trace head does not fit this ECGLens.
     /// - Parameter loadingNovelty: Read the novelty sidecar next to the weights (false: leave
     ///   ``novelty`` nil, as `ecg fit-gate` does before refitting it).
     public init(entry: ModelEntry, registry: ModelRegistry, loadingNovelty: Bool = true) throws {
@@ -46,8 +51,21 @@ public struct Classifier: Sendable {
         let classes = entry.classes ?? metadata.classes
         let input = entry.inputSpec(metadata: metadata)
         let options = NetworkOptions(transformInput: entry.transformInput ?? metadata.options.transformInput)
+        var parameters: ParameterSource = file
+        if let backboneURL = registry.backboneURL(entry) {
+            guard FileManager.default.fileExists(atPath: backboneURL.path) else {
+                throw RegistryError.notInstalled(key: entry.key, path: backboneURL.path)
+            }
+            let backbone = try SafetensorsFile(contentsOf: backboneURL)
+            try BackboneCheck.verify(head: file, backbone: backbone)
+            parameters = FallbackParameterSource(file: file, fallback: backbone)
+        }
         network = try entry.architecture.build(
-            parameters: file, classes: classes.count, inputSize: input.inputSize, options: options)
+            parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options)
+        fusion = try TraceFusion(file: file)
+        if let fusion, fusion.classCount != classes.count {
+            throw TraceFusionError.file(path: file.path, reason: "its trace head has \(fusion.classCount) classes, the model \(classes.count)")
+        }
         key = entry.key
         displayName = entry.name ?? entry.architecture.displayName
         self.classes = classes
@@ -111,6 +129,8 @@ public struct Prediction: Sendable, Codable, Equatable {
     /// One probability per class, summing to 1.
     public let probabilities: [Float]
     public let timings: Timings
+    /// What the image and the trace each said, for a fused model (``TraceFusion``); else nil.
+    public var fusion: FusionEvidence? = nil
 
     public init(classes: [String], probabilities: [Float], timings: Timings) {
         self.classes = classes

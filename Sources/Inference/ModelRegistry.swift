@@ -17,6 +17,10 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var architecture: Architecture
     /// Path of the weights file, relative to the registry file.
     public var weights: String
+    /// Path of a weights file that supplies every tensor `weights` lacks, relative to the registry
+    /// file: a model that is another model's frozen backbone with a head of its own (`ecglens`
+    /// reuses `mobilenetv2`'s backbone), so the backbone is stored once.
+    public var backbone: String?
     public var inputSize: Int?
     public var preprocessing: Preprocessing?
     public var resize: ResizeFilter?
@@ -37,7 +41,7 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var train: String?
 
     enum CodingKeys: String, CodingKey {
-        case key, name, architecture, weights, preprocessing, resize, classes, description, crop
+        case key, name, architecture, weights, backbone, preprocessing, resize, classes, description, crop
         case evaluation, dataset, card, train
         case inputSize = "input_size", transformInput = "transform_input"
     }
@@ -143,6 +147,11 @@ public struct ModelRegistry: Sendable {
     public func weightsURL(_ entry: ModelEntry) -> URL {
         entry.weights.hasPrefix("/") ? URL(fileURLWithPath: entry.weights)
             : baseDirectory.appendingPathComponent(entry.weights)
+    }
+
+    /// Where `entry`'s backbone weights file is, when it names one.
+    public func backboneURL(_ entry: ModelEntry) -> URL? {
+        entry.backbone.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
     }
 
     /// The ECGLens safetensors file to load for `entry`: its weights file, or, when that is a

@@ -45,18 +45,21 @@ public struct PredictionAnswer: Sendable, Codable, Equatable {
     // MARK: Extension point: optional fields added by other features.
     // Each is an optional `var` with a nil default (so every initialiser keeps working and an
     // answer without it is unchanged), one `CodingKeys` case, and one property in openapi.yaml's
-    // `Prediction` schema. Here: `explanation` (Grad-CAM) and `measurements` (the digitised trace).
+    // `Prediction` schema. Here: `explanation` (Grad-CAM), `measurements` (the digitised trace) and
+    // `fusion` (a fused model's two heads).
 
     /// Where on the page the evidence for the answer lay (Grad-CAM), when `explain=1` asked for it.
     public var explanation: ExplanationJSON? = nil
     /// The trace read off the page and measured, with `measure=1`.
     public var measurements: MeasurementsResponse? = nil
+    /// What the page's image and its trace each said, for a fused model (`ecglens`).
+    public var fusion: FusionEvidence? = nil
 
     enum CodingKeys: String, CodingKey {
         case model, trained, prediction, probabilities, sample, image, notice, confidence, page
         case modelName = "model_name", timingsMilliseconds = "timings_ms", leadingClasses = "leading_classes"
         // Extension point: the added fields' keys.
-        case explanation, measurements
+        case explanation, measurements, fusion
     }
 
     /// The answer of a model (its key, name, trained flag and calibrated uncertainty threshold) for one image.
@@ -76,6 +79,7 @@ public struct PredictionAnswer: Sendable, Codable, Equatable {
         self.image = image
         notice = researchNotice
         self.page = page
+        fusion = prediction.fusion
     }
 }
 

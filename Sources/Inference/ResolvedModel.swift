@@ -16,11 +16,13 @@ public struct ResolvedModel: Sendable {
     /// Reads `entry`'s weights metadata.
     public init(entry: ModelEntry, registry: ModelRegistry) {
         self.entry = entry
-        let url = registry.weightsURL(entry)
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        // The weights file, and the backbone file it completes when it names one.
+        for url in [registry.weightsURL(entry)] + (registry.backboneURL(entry).map { [$0] } ?? [])
+        where !FileManager.default.fileExists(atPath: url.path) {
             (status, metadata) = (.notInstalled(reason: String(describing: RegistryError.notInstalled(key: entry.key, path: url.path))), nil)
             return
         }
+        let url = registry.weightsURL(entry)
         do {
             let metadata = try WeightsMetadata(file: SafetensorsFile(contentsOf: registry.loadableWeightsURL(entry)))
             guard metadata.architecture == entry.architecture else {

@@ -145,10 +145,13 @@ struct ResultView {
     let explanation: ExplanationView?
     /// The trace's measurements, when the form asked for them.
     let measurements: MeasurementsView?
+    /// What a fused model's two readers said, and the measurements that weighed most.
+    let fusion: FusionView?
 
     init(_ result: Predictor.Result) {
         let response = result.response
         measurements = response.measurements.map(MeasurementsView.init)
+        fusion = response.fusion.map { FusionView($0, classes: result.classes.map(\.name)) }
         predictionLabel = Conditions.label(response.prediction)
         modelName = response.modelName
         untrained = !response.trained

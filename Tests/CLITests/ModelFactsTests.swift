@@ -12,7 +12,10 @@ struct ModelFactsTests {
             let evaluation = try #require(entry.evaluation, "\(entry.key)")
             let dataset = try #require(entry.dataset.flatMap { registry.datasets[$0] }, "\(entry.key)")
             #expect(dataset.license == "CC BY 4.0" && dataset.citation.contains("10.17632/gwbz3fsgp8.2"))
-            #expect(entry.description?.isEmpty == false && entry.train?.hasPrefix("ecg train \(entry.key)") == true)
+            // A model of its own weights trains with `ecg train KEY`; one that completes another's backbone
+            // with heads fitted on its features (ecglens), with `ecg fit-fusion`.
+            let trainCommand = entry.backbone == nil ? "ecg train \(entry.key)" : "ecg fit-fusion"
+            #expect(entry.description?.isEmpty == false && entry.train?.hasPrefix(trainCommand) == true, "\(entry.key)")
             #expect(!(entry.train ?? "").contains("/work/") && !(entry.train ?? "").contains("/tmp/"))
             let card = try String(contentsOf: try #require(registry.cardURL(entry)), encoding: .utf8)
             // The card's headline, as its author wrote it: "macro-F1 **76.6 %** (63.4–86.1)".
@@ -27,7 +30,7 @@ struct ModelFactsTests {
     @Test("The committed trained weights record no absolute paths and carry a calibration where a held-out split allows one")
     func committedWeights() throws {
         let registry = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
-        for key in ["small_cnn", "mobilenetv2"] {
+        for key in ["ecglens", "small_cnn", "mobilenetv2"] {
             let classifier = try Classifier(entry: registry.entry(key), registry: registry)
             #expect(!classifier.provenance.contains("/work/") && !classifier.provenance.contains("/tmp/") && !classifier.provenance.contains("/home/"))
         }
@@ -36,5 +39,8 @@ struct ModelFactsTests {
         // out-of-fold predictions. The small CNN was trained on the training split only.
         let smallCNN = try Classifier(entry: registry.entry("small_cnn"), registry: registry)
         #expect(smallCNN.temperature != 1 && smallCNN.uncertainBelow != nil, "small_cnn is calibrated")
+        // ecglens's temperature is fitted on out-of-fold fused predictions of its fitting pages.
+        let fused = try Classifier(entry: registry.entry("ecglens"), registry: registry)
+        #expect(fused.temperature != 1 && fused.uncertainBelow != nil, "ecglens is calibrated")
     }
 }

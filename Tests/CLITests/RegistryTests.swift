@@ -46,16 +46,20 @@ struct RegistryTests {
         }
     }
 
-    @Test("The committed models/models.json lists the four architectures")
+    @Test("The committed models/models.json lists the four architectures and the fused ecglens model")
     func committedRegistry() throws {
         let registry = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
         #expect(Set(registry.entries.map(\.architecture)) == Set(Architecture.allCases))
-        #expect(registry.entries.count == 4)
+        #expect(registry.entries.map(\.key) == ["ecglens", "small_cnn", "mobilenetv2", "inceptionv3", "vgg16"])
         #expect(registry.entries.map(\.key).contains(registry.defaultKey))
         for entry in registry.entries {
             #expect(entry.classes == nil || entry.classes == ecgClasses, "\(entry.key)")
-            #expect(registry.weightsURL(entry).path.hasPrefix(repositoryRoot.appendingPathComponent("models").path))
+            for url in [registry.weightsURL(entry)] + (registry.backboneURL(entry).map { [$0] } ?? []) {
+                #expect(url.path.hasPrefix(repositoryRoot.appendingPathComponent("models").path))
+            }
         }
+        // ecglens reuses MobileNetV2's committed backbone instead of a second copy of it.
+        #expect(try registry.entry("ecglens").backbone == registry.entry("mobilenetv2").weights)
     }
 
     @Test("A missing registry file is unreadable")

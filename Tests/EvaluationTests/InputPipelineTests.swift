@@ -49,7 +49,7 @@ struct InputPipelineTests {
         // Serving: the bytes decoded, then the classifier's batch (classify) and prepared (batch scoring) inputs.
         let decoded = try ImageDecoder.decode(Data(contentsOf: file))
         let served = classifier.inputBatch([decoded]).scalars
-        #expect(classifier.prepare(decoded) == served)
+        #expect(classifier.prepare(decoded).values == served)
         // Training and evaluation: the batch loader, reading the file itself.
         let folder = try ImageFolder(directory: root.appendingPathComponent("data"), classes: classes)
         let loader = BatchLoader(files: folder.files, transform: classifier.input, batchSize: 1, shuffle: false)

@@ -97,7 +97,7 @@ struct Fixture {
     /// `maxPixels`) and a shared pixel budget as `ecg serve` makes.
     func server(
         uploadLimit: Int = 2_000_000, maxPixels: Int = ImageDecoder.defaultMaxPixels, capacity: Int = 16, maxBatch: Int = 4,
-        budget: RequestBudget? = nil, allowUntrained: Bool = true,
+        budget: RequestBudget? = nil, allowUntrained: Bool = true, registry: ModelRegistry? = nil,
         load: (@Sendable (ModelEntry, ModelRegistry) throws -> any BatchClassifying)? = nil
     ) async throws -> ECGServer {
         let budget = budget ?? {
@@ -108,7 +108,7 @@ struct Fixture {
         }()
         let metrics = ServerMetrics()
         let catalog = ModelCatalog(
-            registry: registry, capacity: capacity, maxBatch: maxBatch, limits: budget.image,
+            registry: registry ?? self.registry, capacity: capacity, maxBatch: maxBatch, limits: budget.image,
             pixelBudget: PixelBudget(capacity: max(budget.maxDecodingPixels, budget.image.maxPixels)), metrics: metrics, load: load)
         return try await ECGServer(
             catalog: catalog, gallery: SampleGallery(directory: samplesURL), metrics: metrics, budget: budget,

@@ -124,22 +124,10 @@ extension ECG {
                     }
                     return try parts.dropFirst().reduce(parts[0]) { try $0.concatenated(with: $1) }
                 }
-                // The groups `ecg split` keeps on one side, from the fingerprints the cache stored.
-                let groups = try manifest.map { path in
-                    (path: path, column: groupColumn,
-                     values: try Manifest(contentsOf: URL(fileURLWithPath: path)).values(of: groupColumn, path: path))
-                }
-                let grouping = DatasetSplit(folder: folder, fingerprints: caches[0].fingerprints,
-                                            fractions: SplitFractions(validation: 0, test: 0)!, seed: seed, manifest: groups)
-                let rows = try participatingRows(paths)
-                let folds = CrossValidationFolds(
-                    groupOfFile: rows.map { grouping.files[$0].group }, imageOfFile: rows.map { grouping.files[$0].image },
-                    labelOfFile: rows.map { folder.files[$0].label }, classCount: folder.classes.count, k: folds, seed: seed)
-                let imageOfRow = grouping.files.map(\.image)
-                note("\(folds.k) folds of \(Set(rows.map { imageOfRow[$0] }).count) distinct images (\(rows.count) files)"
-                     + (excludeTest.map { ", test files of \($0) left out" } ?? "") + "; distinct images per fold and class: "
-                     + folds.imagesPerFold.map { $0.map(String.init).joined(separator: "/") }.joined(separator: ", "))
-
+                let grouped = try GroupedFolds(folder: folder, fingerprints: caches[0].fingerprints, manifest: manifest,
+                                               groupColumn: groupColumn, rows: try participatingRows(paths), k: folds, seed: seed)
+                let (rows, folds, imageOfRow) = (grouped.rows, grouped.folds, grouped.imageOfRow)
+                note(grouped.summary + (excludeTest.map { "; test files of \($0) left out" } ?? ""))
                 // Each recipe's predictions: out of fold, or (--final-test) of the test files by a head fitted on the rest.
                 let split = try finalTest.map { try splitRecord($0, paths: paths) }
                 if let split, let finalTest {
@@ -222,15 +210,7 @@ extension ECG {
 
         /// The rows of a split record's training and validation files, and of its test files.
         private func splitRecord(_ path: String, paths: [String]) throws -> (training: [Int], test: [Int]) {
-            let url = URL(fileURLWithPath: path)
-            guard let bytes = try? Data(contentsOf: url), let split = try? JSONDecoder().decode(DatasetSplit.self, from: bytes) else {
-                throw CLIError("\(path) is not a split record written by `ecg split`")
-            }
-            let test = Set(split.files(in: .test).map(\.path))
-            guard Set(split.files.map(\.path)) == Set(paths) else {
-                throw CLIError("\(path) does not list exactly the files of \(data)")
-            }
-            return (paths.indices.filter { !test.contains(paths[$0]) }, paths.indices.filter { test.contains(paths[$0]) })
+            try GroupedFolds.splitRows(path, paths: paths, data: data)
         }
 
         private func write(_ outcomes: [CrossValidationOutcome]) throws {

@@ -92,9 +92,19 @@ extension ECG {
                 let bar = String(repeating: "█", count: Int((p * 30).rounded()))
                 lines.append("  \(name.padding(toLength: 30, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", p * 100)) \(bar)")
             }
+            if let fusion = prediction.fusion { lines += fusionLines(fusion) }
             lines.append(String(format: "  (%.1f ms preprocessing, %.1f ms inference)",
                                 prediction.timings.preprocessMilliseconds, prediction.timings.inferenceMilliseconds))
             return lines.joined(separator: "\n")
+        }
+
+        /// A fused model's evidence: whether the trace was read, and the measurements that weighed most.
+        private func fusionLines(_ fusion: FusionEvidence) -> [String] {
+            guard fusion.traceRead else { return ["  trace not read (\(fusion.refusal ?? "refused")): the picture alone answered"] }
+            return ["  measurements that weighed most (value; + for, - against the answer):"]
+                + fusion.measurements.map { m in
+                    "    \(m.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%9.3f  %+.2f", m.value, m.contribution))"
+                }
         }
 
         /// What the page check did, when it did anything worth saying: turned the page, or let

@@ -1,51 +1,20 @@
 import Datasets
-import Digitise
 import Foundation
 import ImageIO
+import Inference
 import Training
 
-/// Trace-measurement features of report pages: the digitiser's `Measurements.featureVector`
-/// (rate, RR variability, ectopic beats, intervals, axis, and per lead ST deviation, Q depth and
-/// width, R, S and T amplitudes) behind two columns saying how well the page was read, stored as
-/// a `FeatureCache` so that `ecg cv` and `ecg fit-head` use them like a backbone's features.
+/// Caching `TraceFeatures` (Inference) for every page of a folder, as a `FeatureCache` that
+/// `ecg cv`, `ecg fit-head` and `ecg fit-fusion` read like a backbone's features.
 ///
-/// Layout (`featureNames`, the same for every page): `digitised` (1, or 0 for a page the
-/// digitiser refused), `readable_fraction` (the share of the 13 traces read with enough coverage),
-/// then `Measurements.featureNames`. A refused page is all zeros (its `digitised` 0 is the
-/// missing-value indicator; the measurements' own missing values are 0 with an indicator too).
-///
-/// Lives in the CLI because `Training` sits below `Digitise` in the layer order.
-enum TraceFeatures {
-    /// The method name stored as the cache's `architecture`.
-    static let method = "digitise"
-    /// Bump when the columns or their meaning change.
-    static let version = "trace-features/1"
-
-    /// The column names, in order.
-    static let featureNames = ["digitised", "readable_fraction"] + Measurements.featureNames
-
+/// Lives in the CLI because `Training` (the cache) and `Inference` (the features) sit side by side
+/// in the layer order.
+extension TraceFeatures {
     /// A page that the digitiser refused, and why.
     struct Refusal: Codable, Equatable {
         let file: String
         let reason: String
     }
-
-    /// The features of one decoded page, or the refused-page row and the reason.
-    static func row(_ image: RGBImage) -> (values: [Float], refusal: String?) {
-        do {
-            let ecg = try Digitiser.digitise(image)
-            let traces = ecg.leads + [ecg.rhythm]
-            let readable = Double(traces.filter(\.readable).count) / Double(traces.count)
-            let values = [1, readable] + Measurements(ecg).featureVector
-            // A non-finite measurement would poison the standardisation: count it as missing (0).
-            return (values.map { $0.isFinite ? Float($0) : 0 }, nil)
-        } catch {
-            return (refusedRow, error.description)
-        }
-    }
-
-    /// What a refused page contributes: zeros, `digitised` 0.
-    static var refusedRow: [Float] { [Float](repeating: 0, count: featureNames.count) }
 
     /// Digitises and measures every file of `folder` once per distinct file content (copies are
     /// read once).
