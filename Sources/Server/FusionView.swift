@@ -59,6 +59,9 @@ struct FusionView {
     /// The value in its unit: millivolts for amplitudes, milliseconds for intervals.
     static func format(_ name: String, _ value: Float) -> String {
         if name == "heart_rate" { return String(format: "%.0f /min", value) }
+        if ["beat_count", "ectopic_count", "digitised", "p_wave_present", "intervals_present"].contains(name) {
+            return String(format: "%.0f", value)
+        }
         if ["pr_interval", "qrs_duration", "qt_interval", "qtc_interval", "rr_sdnn", "rr_rmssd"].contains(name) || name.hasPrefix("q_width") {
             return String(format: "%.0f ms", value * 1000)
         }
