@@ -73,7 +73,8 @@ let package = Package(
         .target(name: "WeightImport", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "CZlib"], swiftSettings: vectorisedSettings),
         .target(name: "ReportFormat"),  // the printed report page's geometry, which Synth draws and Digitise reads
         .target(name: "Digitise", dependencies: ["ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Determinism", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport", "Digitise"],
+        .target(name: "Inference", dependencies: ["Determinism", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport",
+                                                 "ReportFormat", "Digitise"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
         .target(name: "Training", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "Datasets"],

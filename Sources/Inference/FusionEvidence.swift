@@ -12,6 +12,12 @@ public struct FusionEvidence: Sendable, Codable, Equatable {
         public var contribution: Float
     }
 
+    /// One lead's summed contribution (its ST, Q, R, S and T measurements) to the predicted class.
+    public struct Lead: Sendable, Codable, Equatable {
+        public var lead: String
+        public var contribution: Float
+    }
+
     /// False when the digitiser refused the page: the answer is then the image head's alone.
     public var traceRead: Bool
     /// Why the digitiser refused the page.
@@ -24,12 +30,15 @@ public struct FusionEvidence: Sendable, Codable, Equatable {
     public var trace: [String: Float]?
     /// The largest contributions to the predicted class, largest magnitude first (at most ``shown``).
     public var measurements: [Measurement]
+    /// Every lead's summed contribution to the predicted class, largest magnitude first: which
+    /// leads drove the answer (empty when the trace was not read).
+    public var leads: [Lead]
 
     /// How many measurements an answer lists.
     public static let shown = 8
 
     enum CodingKeys: String, CodingKey {
-        case refusal, image, trace, measurements
+        case refusal, image, trace, measurements, leads
         case traceRead = "trace_read", imageWeight = "image_weight"
     }
 }
@@ -45,14 +54,15 @@ extension TraceFusion {
         }
         guard trace.refusal == nil else {
             return (image, FusionEvidence(traceRead: false, refusal: trace.refusal, imageWeight: imageWeight,
-                                          image: named(image), trace: nil, measurements: []))
+                                          image: named(image), trace: nil, measurements: [], leads: []))
         }
         let traceProbabilities = traceProbabilities(trace.values)
         let fused = Self.fuse(image: image, trace: traceProbabilities, weight: imageWeight)
         let predicted = fused.indices.max { fused[$0] < fused[$1] } ?? 0
         let measurements = contributions(trace.values, class: predicted).prefix(FusionEvidence.shown)
             .map { FusionEvidence.Measurement(name: $0.name, value: $0.value, contribution: $0.contribution) }
+        let leads = leadContributions(trace.values, class: predicted).map { FusionEvidence.Lead(lead: $0.lead, contribution: $0.contribution) }
         return (fused, FusionEvidence(traceRead: true, refusal: nil, imageWeight: imageWeight, image: named(image),
-                                      trace: named(traceProbabilities), measurements: measurements))
+                                      trace: named(traceProbabilities), measurements: measurements, leads: leads))
     }
 }

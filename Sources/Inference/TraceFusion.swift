@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import ReportFormat
 import Tensors
 
 /// The second half of ECGLens's own model (`ecglens`): a linear head on the page's trace
@@ -79,6 +80,18 @@ public struct TraceFusion: Sendable, Equatable {
         return (0..<width).map { j in (featureNames[j], row[j], weights[c * width + j] * (row[j] - mean[j])) }
             .filter { $0.2 != 0 }
             .sorted { abs($0.2) > abs($1.2) }
+    }
+
+    /// ``contributions(_:class:)`` of the per-lead measurements (ST, Q, R, S and T of `st_V2`,
+    /// `q_depth_V2`...) summed per lead, largest magnitude first: which leads drove the answer.
+    public func leadContributions(_ row: [Float], class c: Int) -> [(lead: String, contribution: Float)] {
+        var sums: [String: Float] = [:]
+        for item in contributions(row, class: c) {
+            guard let cut = item.name.lastIndex(of: "_") else { continue }
+            let lead = String(item.name[item.name.index(after: cut)...])
+            if ReportGeometry.leads.contains(lead) { sums[lead, default: 0] += item.contribution }
+        }
+        return ReportGeometry.leads.compactMap { lead in sums[lead].map { (lead, $0) } }.sorted { abs($0.1) > abs($1.1) }
     }
 }
 

@@ -24,6 +24,8 @@ struct FusionView {
     let parts: [Part]
     let drivers: [Driver]
     let hasDrivers: Bool
+    /// The three leads that weighed most, in words: "V2 (for), V3 (for), aVR (against)".
+    let leads: String?
 
     init(_ evidence: FusionEvidence, classes: [String]) {
         traceRead = evidence.traceRead
@@ -38,6 +40,8 @@ struct FusionView {
                    direction: m.contribution > 0 ? "towards" : "against", towards: m.contribution > 0)
         }
         hasDrivers = !drivers.isEmpty
+        let top = evidence.leads.prefix(3).map { "\($0.lead) (\($0.contribution > 0 ? "for" : "against"))" }
+        leads = top.isEmpty ? nil : top.joined(separator: ", ")
     }
 
     /// `q_depth_V2` → "Q-wave depth in V2", `heart_rate` → "Heart rate".

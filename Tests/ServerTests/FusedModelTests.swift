@@ -52,6 +52,12 @@ struct FusedModelTests {
         let magnitudes = evidence.measurements.map { abs($0.contribution) }
         #expect(magnitudes == magnitudes.sorted(by: >))
         #expect(Set(evidence.image.keys) == Set(classifier.classes) && evidence.trace?.count == classifier.classes.count)
+        // Per lead: the sums of that lead's measurements' contributions.
+        #expect(Set(evidence.leads.map(\.lead)).isSubset(of: ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]))
+        if let first = evidence.leads.first {
+            let sum = contributions.filter { $0.name.hasSuffix("_\(first.lead)") }.map(\.contribution).reduce(0, +)
+            #expect(abs(sum - first.contribution) < 1e-5)
+        }
 
         // Batch scoring's prepared pages answer the same.
         let prepared = try classifier.classify(prepared: [classifier.prepare(image)])[0]
@@ -66,6 +72,7 @@ struct FusedModelTests {
         let prediction = try classifier.classify([blank])[0]
         let evidence = try #require(prediction.fusion)
         #expect(!evidence.traceRead && evidence.refusal?.isEmpty == false && evidence.trace == nil && evidence.measurements.isEmpty)
+        #expect(evidence.leads.isEmpty)
         var imageOnly = classifier
         imageOnly.fusion = nil
         #expect(try imageOnly.classify([blank])[0].probabilities == prediction.probabilities)
@@ -133,6 +140,7 @@ struct FusedModelTests {
                 #expect((fusion["image"] as? [String: Double])?.count == 4 && (fusion["trace"] as? [String: Double])?.count == 4)
                 let measurements = try #require(fusion["measurements"] as? [[String: Any]])
                 #expect(!measurements.isEmpty && measurements.allSatisfy { $0["name"] is String && $0["contribution"] is Double })
+                #expect((fusion["leads"] as? [[String: Any]])?.isEmpty == false)
                 // An image-only model answers without it.
                 let plain = try await client.post("/api/v1/predict", form: Multipart.form(model: "small_cnn", image: Array(page.file)))
                 #expect(plain.status == .ok && plain.json["fusion"] == nil)
