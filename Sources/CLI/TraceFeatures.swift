@@ -19,7 +19,7 @@ enum TraceFeatures {
     /// The method name stored as the cache's `architecture`.
     static let method = "digitise"
     /// Bump when the columns or their meaning change.
-    static let version = "trace-features/1"
+    static let version = "trace-features/2"
 
     /// The column names, in order.
     static let featureNames = ["digitised", "readable_fraction"] + Measurements.featureNames
