@@ -273,7 +273,7 @@ extension FeatureCache {
         }
         var subset = source
         subset.featureNames = kept.map { names[$0] }
-        subset.label = "\(source.summary) without /\(pattern)/ (\(kept.count) columns)"
+        subset.label = "\(source.summary), \(kept.count) of \(names.count) columns"  // no pattern: its "|" would split a table row
         return FeatureCache(files: files, labels: labels, classes: classes, fingerprints: fingerprints, source: subset,
                             channels: kept.count, average: select(average), maximum: select(maximum))
     }
