@@ -3,6 +3,9 @@ import ReportFormat
 
 /// The measurements as a fixed-length numeric feature vector for classifiers.
 ///
+/// Layout: rate, rhythm and intervals (14), per lead in `ReportGeometry.leads` order ST, Q depth and
+/// width, R, S and T (72), then the per-territory summaries of `TerritoryFindings` (40).
+///
 /// Missing values become 0 with an indicator beside them (`p_wave_present`, `intervals_present`),
 /// so that every page yields the same `featureNames.count` numbers. Units: seconds, mV, degrees
 /// (the axis as its sine and cosine, which have no wrap-around), beats per minute.
@@ -15,7 +18,7 @@ extension Measurements {
         for lead in ReportGeometry.leads {
             names += ["st_\(lead)", "q_depth_\(lead)", "q_width_\(lead)", "r_amplitude_\(lead)", "s_amplitude_\(lead)", "t_amplitude_\(lead)"]
         }
-        return names
+        return names + TerritoryFindings.featureNames
     }()
 
     /// The feature values, in `featureNames` order.
@@ -34,6 +37,6 @@ extension Measurements {
                 values += [0, 0, 0, 0, 0, 0]
             }
         }
-        return values
+        return values + TerritoryFindings(leads).featureVector
     }
 }

@@ -13,6 +13,17 @@ public struct LeadMeasurements: Codable, Equatable, Sendable {
     /// The T wave's peak deflection (signed mV) and polarity: 1 upright, -1 inverted, 0 flat (under 0.05 mV).
     public let tAmplitude: Double
     public let tPolarity: Int
+
+    /// A lead's measurements; the T polarity follows from `tAmplitude` (flat under 0.05 mV).
+    public init(lead: String, stDeviation: Double, qDepth: Double = 0, qWidth: Double = 0, rAmplitude: Double,
+                sAmplitude: Double = 0, tAmplitude: Double) {
+        self.lead = lead
+        self.stDeviation = stDeviation
+        (self.qDepth, self.qWidth) = (qDepth, qWidth)
+        (self.rAmplitude, self.sAmplitude) = (rAmplitude, sAmplitude)
+        self.tAmplitude = tAmplitude
+        tPolarity = abs(tAmplitude) < 0.05 ? 0 : (tAmplitude > 0 ? 1 : -1)
+    }
 }
 
 /// Clinical measurements read from a digitised ECG: rate and rhythm from the 10-s rhythm strip,

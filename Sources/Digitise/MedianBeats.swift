@@ -76,7 +76,7 @@ struct MedianBeats {
             return LeadMeasurements(
                 lead: name, stDeviation: d[j60], qDepth: qDepth, qWidth: qWidth,
                 rAmplitude: max(0, qrs.max() ?? 0), sAmplitude: max(0, -(qrs.min() ?? 0)),
-                tAmplitude: t, tPolarity: abs(t) < 0.05 ? 0 : (t > 0 ? 1 : -1))
+                tAmplitude: t)
         }
     }
 

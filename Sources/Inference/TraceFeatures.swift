@@ -16,7 +16,7 @@ public enum TraceFeatures {
     /// The method name stored as a feature cache's `architecture`.
     public static let method = "digitise"
     /// Bump when the columns or their meaning change: a fused model fitted on other columns is refused.
-    public static let version = "trace-features/1"
+    public static let version = "trace-features/2"
 
     /// The column names, in order.
     public static let featureNames = ["digitised", "readable_fraction"] + Measurements.featureNames

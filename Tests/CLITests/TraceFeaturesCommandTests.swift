@@ -39,22 +39,23 @@ struct TraceFeaturesCommandTests {
                     && run.stdout.contains("Normal 0/2"), "\(run.stdout)")
             #expect(run.stdout.contains("Abnormal_Heartbeat/blank.png: "))
 
-            // The cache `ecg cv` reads: 4 files x 88 columns, the names in its source.
+            // The cache `ecg cv` reads: 4 files x 128 columns, the names in its source.
             let file = try SafetensorsFile(contentsOf: out)
-            #expect(file.info("average")?.shape == [4, 88] && file.info("maximum")?.shape == [4, 88])
+            #expect(file.info("average")?.shape == [4, 128] && file.info("maximum")?.shape == [4, 128])
             let source = try #require(try JSONSerialization.jsonObject(with: Data((file.metadata["source"] ?? "").utf8)) as? [String: Any])
             let names = try #require(source["feature_names"] as? [String])
-            #expect(names.count == 88 && Array(names.prefix(4)) == ["digitised", "readable_fraction", "heart_rate", "rr_sdnn"])
-            #expect(names.contains("st_V2") && names.contains("q_depth_III") && names.last == "t_amplitude_V6")
+            #expect(names.count == 128 && Array(names.prefix(4)) == ["digitised", "readable_fraction", "heart_rate", "rr_sdnn"])
+            #expect(names.contains("st_V2") && names.contains("q_depth_III") && names[87] == "t_amplitude_V6")
+            #expect(names.contains("anterior_st_second") && names.last == "t_inverted_leads")
 
             let csv = rows(try String(contentsOf: out.deletingPathExtension().appendingPathExtension("csv"), encoding: .utf8))
             #expect(csv.header == names)
             let blank = try #require(csv.values["Abnormal_Heartbeat/blank.png"])
-            #expect(blank.count == 88 && blank.allSatisfy { $0 == 0 })
+            #expect(blank.count == 128 && blank.allSatisfy { $0 == 0 })
             // The sidecars' true rates: 95.2 (MI) and 67.1 (Normal) beats per minute.
             for (page, rate) in [("Myocardial_Infarction/page.png", 95.2), ("Normal/page.png", 67.1)] {
                 let values = try #require(csv.values[page])
-                #expect(values.count == 88 && values.allSatisfy(\.isFinite))
+                #expect(values.count == 128 && values.allSatisfy(\.isFinite))
                 #expect(values[0] == 1 && values[1] > 0.5, "\(page) read")
                 #expect(abs(values[2] - rate) < 4, "\(page): heart rate \(values[2]), true \(rate)")
             }
@@ -67,6 +68,7 @@ struct TraceFeaturesCommandTests {
         (["--features", "a", "--features", "b", "--late-fusion", "--fusion-weights", "1.5"], "--fusion-weights takes numbers in 0...1"),
         (["--features", "a", "--final-test", "s.json", "--l2", "0.1,1"], "--final-test evaluates one recipe"),
         (["--features", "a", "--final-test", "s.json", "--exclude-test", "s.json", "--l2", "1", "--pooling", "avg"], "not both"),
+        (["--features", "a", "--drop-columns", "st_("], "--drop-columns takes a regular expression"),
     ])
     func cvOptions(arguments: [String], message: String) throws {
         let run = try runECG(["cv", "--data", "samples"] + arguments)

@@ -70,6 +70,9 @@ extension ECG {
         @Option(help: ArgumentHelp("Instead of cross-validating, fit the one recipe given on the training and validation files of this `ecg split` record and report its test files, once: the last word on a recipe chosen by CV.", valueName: "file"))
         var finalTest: String?
 
+        @Option(help: ArgumentHelp("Leave out the named columns (of caches that name them, as --kind trace's do) matching this regular expression: what a feature group adds, by its absence.", valueName: "regex"))
+        var dropColumns: String?
+
         @Option(help: ArgumentHelp("Bootstrap resamples for the intervals.", valueName: "n"))
         var bootstrap = 1000
 
@@ -93,6 +96,9 @@ extension ECG {
                 guard poolings.count == 1, penalties.count == 1, !lateFusion || (latePenalties.count == 1 && weights.count == 1) else {
                     throw ValidationError("--final-test evaluates one recipe: give one --pooling and one --l2 (and one --late-l2 and --fusion-weights)")
                 }
+            }
+            if let dropColumns, (try? NSRegularExpression(pattern: dropColumns)) == nil {
+                throw ValidationError("--drop-columns takes a regular expression; \(dropColumns) is not one")
             }
             guard bootstrap >= 0 else { throw ValidationError("--bootstrap must not be negative") }
             guard !poolings.isEmpty, poolings.count == pooling.split(separator: ",").count else {
@@ -120,7 +126,7 @@ extension ECG {
                         guard cache.files == paths, cache.classes == folder.classes else {
                             throw CLIError("\(path) was not computed from \(data)'s files (rerun `ecg features`)")
                         }
-                        return cache
+                        return try dropColumns.map { try cache.dropping(columnsMatching: $0, path: path) } ?? cache
                     }
                     return try parts.dropFirst().reduce(parts[0]) { try $0.concatenated(with: $1) }
                 }
@@ -229,5 +235,26 @@ extension ECG {
             print("best: \(best.line)")
             print("wrote cv.json, cv.md and best/ to \(directory.path)")
         }
+    }
+}
+
+extension FeatureCache {
+    /// The cache without its named columns that match `pattern` (`ecg cv --drop-columns`); a cache
+    /// without column names is returned as it is.
+    ///
+    /// - Throws: `CLIError` naming `path` when the pattern would leave no column.
+    func dropping(columnsMatching pattern: String, path: String) throws -> FeatureCache {
+        guard let names = source.featureNames else { return self }
+        let kept = names.indices.filter { names[$0].range(of: pattern, options: .regularExpression) == nil }
+        guard !kept.isEmpty else { throw CLIError("--drop-columns \(pattern) leaves no column of \(path)") }
+        guard kept.count < names.count else { return self }
+        func select(_ values: [Float]) -> [Float] {
+            files.indices.flatMap { row in kept.map { values[row * channels + $0] } }
+        }
+        var subset = source
+        subset.featureNames = kept.map { names[$0] }
+        subset.label = "\(source.summary), \(kept.count) of \(names.count) columns"  // no pattern: its "|" would split a table row
+        return FeatureCache(files: files, labels: labels, classes: classes, fingerprints: fingerprints, source: subset,
+                            channels: kept.count, average: select(average), maximum: select(maximum))
     }
 }

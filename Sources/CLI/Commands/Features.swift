@@ -20,7 +20,8 @@ extension ECG {
                 heads on such files in seconds and `ecg fit-head` writes one into the model. Only mobilenetv2 \
                 has a backbone feature map so far. --kind trace instead digitises every page (`ecg digitise`) \
                 and stores its measurements (digitised and readable_fraction, then rate, RR variability, \
-                ectopic beats, intervals, axis, per-lead ST, Q, R, S and T: docs/accuracy.md), by default in \
+                ectopic beats, intervals, axis, per-lead ST, Q, R, S and T, per-territory ST, Q and T findings: \
+                docs/accuracy.md), by default in \
                 cache/features/trace.safetensors plus a CSV beside it; refused pages get zeros and digitised 0, \
                 and are counted per class.
                 """)
