@@ -52,14 +52,14 @@ extension ECG {
         @Option(help: "Fold seed.")
         var seed: UInt64 = 0
 
-        @Option(help: "L2 penalty of the image head (on standardised features; choose it with `ecg cv`).")
-        var imageL2 = 1.0
+        @Option(help: "L2 penalty of the image head (on standardised features; the default is the recipe chosen by `ecg cv` on the training and validation images).")
+        var imageL2 = 0.3
 
         @Option(help: "L2 penalty of the trace head.")
         var traceL2 = 0.1
 
         @Option(help: "The image head's weight w in the fused probabilities (the trace head's is 1 - w).")
-        var imageWeight = 0.5
+        var imageWeight = 0.2
 
         @Option(help: ArgumentHelp("The MobileNetV2 weights whose backbone computed --image-features.", valueName: "file"))
         var backbone = "models/trained/mobilenetv2.safetensors"
