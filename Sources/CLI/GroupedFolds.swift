@@ -1,3 +1,4 @@
+import ArgumentParser
 import Datasets
 import Foundation
 
@@ -50,5 +51,30 @@ struct GroupedFolds {
             throw CLIError("\(path) does not list exactly the files of \(data)")
         }
         return (paths.indices.filter { !test.contains(paths[$0]) }, paths.indices.filter { test.contains(paths[$0]) })
+    }
+}
+
+/// `--manifest`, `--group-column`, `--folds` and `--seed`, as `ecg cv` and `ecg fit-fusion` take them.
+struct FoldOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A CSV with cls and file columns (the shared manifest.csv), for the folds' groups.", valueName: "csv"))
+    var manifest: String?
+
+    @Option(help: ArgumentHelp("The manifest column whose equal values stay in one fold.", valueName: "name"))
+    var groupColumn = "header_id"
+
+    @Option(help: "Folds.")
+    var folds = 5
+
+    @Option(help: "Orders equally sized groups when assigning folds; the same seed gives the same folds.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard (2...50).contains(folds) else { throw ValidationError("--folds must be 2-50") }
+    }
+
+    /// The folds over `rows` of `folder` (whose files a cache fingerprinted).
+    func grouped(folder: ImageFolder, fingerprints: [ImageFingerprint], rows: [Int]) throws -> GroupedFolds {
+        try GroupedFolds(folder: folder, fingerprints: fingerprints, manifest: manifest, groupColumn: groupColumn,
+                         rows: rows, k: folds, seed: seed)
     }
 }

@@ -43,17 +43,7 @@ extension ECG {
         @Option(help: ArgumentHelp("Weights of the first head's log-probabilities under --late-fusion (the second gets 1 - w), comma-separated.", valueName: "list"))
         var fusionWeights = "0.5"
 
-        @Option(help: ArgumentHelp("A CSV with cls and file columns (the shared manifest.csv).", valueName: "csv"))
-        var manifest: String?
-
-        @Option(help: ArgumentHelp("The manifest column whose equal values stay in one fold.", valueName: "name"))
-        var groupColumn = "header_id"
-
-        @Option(help: "Folds.")
-        var folds = 5
-
-        @Option(help: "Orders equally sized groups when assigning folds; the same seed gives the same folds.")
-        var seed: UInt64 = 0
+        @OptionGroup var foldOptions: FoldOptions
 
         @Option(help: ArgumentHelp("Poolings to try, comma-separated: avg, max, avg+max.", valueName: "list"))
         var pooling = "avg,avg+max"
@@ -81,7 +71,6 @@ extension ECG {
 
         func validate() throws {
             guard !features.isEmpty else { throw ValidationError("give at least one --features cache (made by `ecg features`)") }
-            guard (2...50).contains(folds) else { throw ValidationError("--folds must be 2-50") }
             if lateFusion {
                 guard features.count == 2 else { throw ValidationError("--late-fusion takes exactly two --features caches") }
                 guard !latePenalties.isEmpty, latePenalties.count == lateL2.split(separator: ",").count, latePenalties.allSatisfy({ $0 > 0 }) else {
@@ -130,8 +119,8 @@ extension ECG {
                     }
                     return try parts.dropFirst().reduce(parts[0]) { try $0.concatenated(with: $1) }
                 }
-                let grouped = try GroupedFolds(folder: folder, fingerprints: caches[0].fingerprints, manifest: manifest,
-                                               groupColumn: groupColumn, rows: try participatingRows(paths), k: folds, seed: seed)
+                let grouped = try foldOptions.grouped(folder: folder, fingerprints: caches[0].fingerprints,
+                                                      rows: try participatingRows(paths))
                 let (rows, folds, imageOfRow) = (grouped.rows, grouped.folds, grouped.imageOfRow)
                 note(grouped.summary + (excludeTest.map { "; test files of \($0) left out" } ?? ""))
                 // Each recipe's predictions: out of fold, or (--final-test) of the test files by a head fitted on the rest.
@@ -164,7 +153,7 @@ extension ECG {
                             let start = Date()
                             let report = HeadCrossValidation.report(
                                 source: cache.source, classes: cache.classes, recipe: recipe, folds: folds,
-                                results: predict(cache, recipe), bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
+                                results: predict(cache, recipe), bootstrap: Bootstrap(resamples: bootstrap, seed: foldOptions.seed),
                                 seconds: Date().timeIntervalSince(start), notice: researchNotice, finalTest: split != nil)
                             record(CrossValidationOutcome(features: cache.source, recipe: recipe, report: report))
                         }
@@ -198,7 +187,7 @@ extension ECG {
                             let report = HeadCrossValidation.report(
                                 source: source, classes: first.classes, recipe: recipe, folds: folds,
                                 results: HeadCrossValidation.fuse(firstResults, secondResults, weight: weight),
-                                bootstrap: Bootstrap(resamples: bootstrap, seed: seed),
+                                bootstrap: Bootstrap(resamples: bootstrap, seed: foldOptions.seed),
                                 seconds: Date().timeIntervalSince(start), notice: researchNotice, finalTest: finalTest)
                             outcomes.append(CrossValidationOutcome(features: source, recipe: recipe, report: report))
                         }

@@ -40,17 +40,8 @@ extension ECG {
         @Option(help: ArgumentHelp("The `ecg split` record (split.json) whose training and validation files to fit on.", valueName: "file"))
         var split: String
 
-        @Option(help: ArgumentHelp("A CSV with cls and file columns (the shared manifest.csv), for the folds' groups.", valueName: "csv"))
-        var manifest: String?
-
-        @Option(help: ArgumentHelp("The manifest column whose equal values stay in one fold.", valueName: "name"))
-        var groupColumn = "header_id"
-
-        @Option(help: "Folds for the out-of-fold predictions the temperature is fitted on.")
-        var folds = 5
-
-        @Option(help: "Fold seed.")
-        var seed: UInt64 = 0
+        /// The folds of the out-of-fold predictions the temperature is fitted on.
+        @OptionGroup var foldOptions: FoldOptions
 
         @Option(help: "L2 penalty of the image head (on standardised features; the default is the recipe chosen by `ecg cv` on the training and validation images).")
         var imageL2 = 0.3
@@ -73,7 +64,6 @@ extension ECG {
         func validate() throws {
             guard imageL2 > 0, traceL2 > 0 else { throw ValidationError("--image-l2 and --trace-l2 must be positive") }
             guard (0...1).contains(imageWeight) else { throw ValidationError("--image-weight must be in 0...1") }
-            guard (2...50).contains(folds) else { throw ValidationError("--folds must be 2-50") }
         }
 
         func run() throws {
@@ -97,8 +87,7 @@ extension ECG {
                     throw CLIError("\(imageFeatures) was computed from other weights than \(backbone); rerun `ecg features`")
                 }
                 let training = try GroupedFolds.splitRows(split, paths: paths, data: data).training
-                let grouped = try GroupedFolds(folder: folder, fingerprints: image.fingerprints, manifest: manifest,
-                                               groupColumn: groupColumn, rows: training, k: folds, seed: seed)
+                let grouped = try foldOptions.grouped(folder: folder, fingerprints: image.fingerprints, rows: training)
                 note(grouped.summary + "; test files of \(split) left out")
 
                 let start = Date()
@@ -116,7 +105,7 @@ extension ECG {
                 let calibrated = fit.outOfFold.map { $0.scaled(by: fit.calibration.temperature) }
                 let evaluation = HeadCrossValidation.report(
                     source: source, classes: folder.classes, recipe: imageRecipe, folds: grouped.folds, results: calibrated,
-                    bootstrap: Bootstrap(resamples: 1000, seed: seed), seconds: Date().timeIntervalSince(start), notice: researchNotice)
+                    bootstrap: Bootstrap(resamples: 1000, seed: foldOptions.seed), seconds: Date().timeIntervalSince(start), notice: researchNotice)
                 let directory = URL(fileURLWithPath: report)
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try evaluation.json().write(to: directory.appendingPathComponent("evaluation.json"), options: .atomic)
@@ -158,7 +147,7 @@ extension ECG {
             metadata.provenance = "ECGLens ecg fit-fusion: image head (avg, l2 \(imageL2)) on frozen MobileNetV2 features "
                 + "and trace head (l2 \(traceL2)) on \(TraceFeatures.version) measurements, fused with image weight \(imageWeight), "
                 + "fitted on the train and validation files of \(URL(fileURLWithPath: split).lastPathComponent) (\(files) files, "
-                + "\(images) distinct images); temperature from \(folds)-fold out-of-fold predictions; command: \(command)"
+                + "\(images) distinct images); temperature from \(foldOptions.folds)-fold out-of-fold predictions; command: \(command)"
             metadata.trained = true
             metadata.temperature = fit.calibration.temperature
             metadata.uncertainBelow = fit.calibration.uncertainBelow
