@@ -51,25 +51,44 @@ struct FusionView {
         if let cut = name.lastIndex(of: "_"), let measure = perLead[String(name[..<cut])] {
             return "\(measure) in \(name[name.index(after: cut)...])"
         }
+        // The per-territory findings (`anterior_q_count`...).
+        let territoryMeasures = [
+            "st_max": "largest ST deviation", "st_second": "second-largest ST deviation", "st_elevated": "leads with ST elevation",
+            "reciprocal_st": "reciprocal ST (opposite leads)", "injury_pattern": "ST elevation with reciprocal depression",
+            "st_to_qrs": "ST against QRS size", "q_count": "leads with Q waves", "q_max": "deepest Q wave",
+            "t_inverted": "leads with inverted T", "t_min": "lowest T wave", "t_to_qrs": "T against QRS size",
+        ]
+        for territory in ["anterior", "inferior", "lateral"] where name.hasPrefix(territory + "_") {
+            if let measure = territoryMeasures[String(name.dropFirst(territory.count + 1))] {
+                return "\(territory.prefix(1).uppercased() + territory.dropFirst()) wall: \(measure)"
+            }
+        }
         let plain = ["heart_rate": "Heart rate", "rr_sdnn": "RR variability (SDNN)", "rr_rmssd": "RR variability (RMSSD)",
                      "beat_count": "Beats on the rhythm strip", "ectopic_count": "Ectopic beats", "ectopic_fraction": "Share of ectopic beats",
                      "p_wave_present": "P wave found", "pr_interval": "PR interval", "intervals_present": "Intervals measured",
                      "qrs_duration": "QRS duration", "qt_interval": "QT interval", "qtc_interval": "QTc interval",
                      "qrs_axis_cos": "QRS axis (cosine)", "qrs_axis_sin": "QRS axis (sine)", "digitised": "Trace read",
-                     "readable_fraction": "Share of leads read"]
+                     "readable_fraction": "Share of leads read", "st_elevated_leads": "Leads with ST elevation",
+                     "st_depressed_leads": "Leads with ST depression", "st_range": "ST range across leads",
+                     "territories_elevated": "Walls with ST elevation", "injury_contrast": "ST elevation against reciprocal depression",
+                     "q_leads": "Leads with Q waves", "t_inverted_leads": "Leads with inverted T"]
         return plain[name] ?? name.replacingOccurrences(of: "_", with: " ")
     }
 
     /// The value in its unit: millivolts for amplitudes, milliseconds for intervals.
     static func format(_ name: String, _ value: Float) -> String {
         if name == "heart_rate" { return String(format: "%.0f /min", value) }
-        if ["beat_count", "ectopic_count", "digitised", "p_wave_present", "intervals_present"].contains(name) {
+        let counts = ["_st_elevated", "_q_count", "_t_inverted", "_injury_pattern", "_leads", "territories_elevated"]
+        if ["beat_count", "ectopic_count", "digitised", "p_wave_present", "intervals_present"].contains(name)
+            || counts.contains(where: name.hasSuffix) {
             return String(format: "%.0f", value)
         }
         if ["pr_interval", "qrs_duration", "qt_interval", "qtc_interval", "rr_sdnn", "rr_rmssd"].contains(name) || name.hasPrefix("q_width") {
             return String(format: "%.0f ms", value * 1000)
         }
-        if ["st_", "q_depth_", "r_amplitude_", "s_amplitude_", "t_amplitude_"].contains(where: name.hasPrefix) {
+        let millivolts = ["_st_max", "_st_second", "_reciprocal_st", "_q_max", "_t_min", "st_range", "injury_contrast"]
+        if ["st_", "q_depth_", "r_amplitude_", "s_amplitude_", "t_amplitude_"].contains(where: name.hasPrefix)
+            || millivolts.contains(where: name.hasSuffix) {
             return String(format: "%.2f mV", value)
         }
         return String(format: "%.2f", value)

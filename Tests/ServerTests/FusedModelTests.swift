@@ -141,6 +141,13 @@ struct FusedModelTests {
                 let measurements = try #require(fusion["measurements"] as? [[String: Any]])
                 #expect(!measurements.isEmpty && measurements.allSatisfy { $0["name"] is String && $0["contribution"] is Double })
                 #expect((fusion["leads"] as? [[String: Any]])?.isEmpty == false)
+                // The result page shows it in words: no raw column names.
+                let result = try await client.post("/predict", form: Multipart.form(model: "ecglens", image: Array(page.file)))
+                let html = result.text
+                #expect(result.status == .ok && html.contains("Why this answer") && html.contains("Leads that weighed most"))
+                let drivers = try #require(html.range(of: "<ol class=\"fusion-drivers\">").map { html[$0.upperBound...] })
+                let list = drivers[..<(drivers.range(of: "</ol>")?.lowerBound ?? drivers.endIndex)]
+                #expect(list.contains("<li>") && !list.contains("_"), "\(list)")
                 // An image-only model answers without it.
                 let plain = try await client.post("/api/v1/predict", form: Multipart.form(model: "small_cnn", image: Array(page.file)))
                 #expect(plain.status == .ok && plain.json["fusion"] == nil)
