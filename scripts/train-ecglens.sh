@@ -7,7 +7,8 @@
 # 4. the two heads, their fusion and its temperature (`ecg fit-fusion`), written to
 #    models/trained/ecglens.safetensors, with the out-of-fold figures in evaluation/ecglens-fit/;
 # 5. the novelty check on its features (`ecg fit-gate`), models/trained/ecglens.gate.safetensors.
-# About 10-20 minutes on a 2-core machine (docs/accuracy.md §7, models/cards/ecglens.md).
+# About 5 minutes on a 2-core machine once built (4 min 52 s with a debug build under load), and it
+# rewrites the committed weights byte for byte (docs/accuracy.md §7, models/cards/ecglens.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-../shared/data/ecg-khan-2021}"
@@ -18,5 +19,5 @@ ecg="${ECG:-.build/release/ecg}"
 "$ecg" features "$data" --kind trace
 "$ecg" fit-fusion --data "$data" --image-features cache/features/mobilenetv2-224-full-page.safetensors \
     --trace-features cache/features/trace.safetensors --split Data/split.json --manifest "$data/manifest.csv" \
-    --out models/trained/ecglens.safetensors
+    --image-l2 0.3 --trace-l2 0.1 --image-weight 0.2 --out models/trained/ecglens.safetensors
 "$ecg" fit-gate ecglens --data Data
