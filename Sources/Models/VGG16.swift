@@ -61,12 +61,18 @@ public enum VGG16: ArchitectureFamily {
             ]
         }
 
-        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
-        where Ops.Conv == Conv, Ops.Linear == Linear {
+        /// The `features` stack alone: the backbone a feature cache stores.
+        public func featureMap<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
             var x = input                                                      // N x 224 x 224 x 3
             for layer in features {
                 x = try layer.map { try ops.conv(x, $0) } ?? ops.maxPool(x, kernel: (2, 2), stride: (2, 2))
-            }                                                                  // N x 7 x 7 x 512
+            }
+            return x                                                           // N x 7 x 7 x 512
+        }
+
+        public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
+        where Ops.Conv == Conv, Ops.Linear == Linear {
+            var x = try featureMap(input, ops)                                 // N x 7 x 7 x 512
             x = try ops.adaptiveAvgPool(x, height: 7, width: 7)                // N x 7 x 7 x 512
             x = try ops.flatten(x, order: .channelsFirst)                      // N x 25088, PyTorch's C-H-W order
             for layer in classifier.dropLast() { x = ops.dropout(try ops.dense(x, layer), rate: 0.5) }  // N x 512

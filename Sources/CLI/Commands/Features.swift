@@ -17,8 +17,10 @@ extension ECG {
                 data set, say) and stores each image's global-average and global-max pooled feature map, its \
                 class and its fingerprint (for grouping duplicates) in a safetensors file, by default \
                 cache/features/MODEL-SIZE-full-page.safetensors (or -crop). `ecg cv` cross-validates linear \
-                heads on such files in seconds and `ecg fit-head` writes one into the model. Only mobilenetv2 \
-                has a backbone feature map so far. --kind trace instead digitises every page (`ecg digitise`) \
+                heads on such files in seconds and `ecg fit-head` writes one into the model. mobilenetv2 and \
+                vgg16 have a backbone feature map; --init reads the backbone from a file that may hold the \
+                backbone alone (../shared/pretrained/vgg16_features_imagenet.pth, say) instead of the \
+                registry's weights. --kind trace instead digitises every page (`ecg digitise`) \
                 and stores its measurements (digitised and readable_fraction, then rate, RR variability, \
                 ectopic beats, intervals, axis, per-lead ST, Q, R, S and T, per-territory ST, Q and T findings: \
                 docs/accuracy.md), by default in \
@@ -40,6 +42,14 @@ extension ECG {
 
         @OptionGroup var cropOptions: CropOptions
 
+        @Option(name: .customLong("init"), help: ArgumentHelp(
+            "Backbone weights from this file (Keras, PyTorch or safetensors; a backbone alone will do) instead of the registry's.",
+            valueName: "file"))
+        var initialWeights: String?
+
+        @Option(help: ArgumentHelp("Input preprocessing (default: the model's): \(Preprocessing.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+        var preprocessing: Preprocessing?
+
         @Option(help: "Images per forward pass.")
         var batchSize = 8
 
@@ -51,8 +61,8 @@ extension ECG {
         enum Kind: String, ExpressibleByArgument, CaseIterable { case backbone, trace }
 
         func validate() throws {
-            if kind == .trace, inputSize != nil || cropOptions.box != nil {
-                throw ValidationError("--kind trace reads the whole page at its own size: drop --input-size and --crop")
+            if kind == .trace, inputSize != nil || cropOptions.box != nil || initialWeights != nil || preprocessing != nil {
+                throw ValidationError("--kind trace reads the whole page at its own size: drop --input-size, --crop, --init and --preprocessing")
             }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
             if let inputSize, !(32...1024).contains(inputSize) { throw ValidationError("--input-size must be 32-1024") }
@@ -63,19 +73,19 @@ extension ECG {
             let registry = try registryOptions.registry()
             try failingCleanly {
                 let entry = try registry.entry(model)
-                let classifier = try Classifier(entry: entry, registry: registry)
-                guard let network = classifier.network as? any BackboneFeatures else {
+                let (network, input, classes, weightsURL) = try backbone(entry, registry: registry)
+                guard let network = network as? any BackboneFeatures else {
                     throw FeatureCacheError.notFeatureNetwork(model)
                 }
-                var transform = classifier.input
+                var transform = input
                 transform.inputSize = inputSize ?? transform.inputSize
+                transform.preprocessing = preprocessing ?? transform.preprocessing
                 transform.crop = cropOptions.box  // the whole page unless asked
-                let weightsURL = try registry.loadableWeightsURL(entry)
                 let weightsBytes = try Data(contentsOf: weightsURL)
-                let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
+                let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classes)
                 let source = FeatureCache.Source(
                     weights: weightsURL.lastPathComponent, weightsSHA256: SHA256.hex(weightsBytes),
-                    architecture: classifier.network.architecture.rawValue, transform: transform,
+                    architecture: network.architecture.rawValue, transform: transform,
                     data: folder.directory.standardizedFileURL.lastPathComponent)
                 let bar = CountingProgressBar("features \(model) \(source.summary)", total: folder.files.count, unit: "images")
                 let start = Date()
@@ -86,6 +96,21 @@ extension ECG {
                 try cache.write(to: url)
                 print("wrote \(cache.files.count) x \(cache.channels) average and max features (\(source.summary)) to \(url.path) in \(Int(Date().timeIntervalSince(start))) s")
             }
+        }
+
+        /// The model's network, input contract, classes and weights file: the registry's, or with
+        /// `--init` the entry's architecture built from that file (its head, which features do not
+        /// use, random where the file has none).
+        private func backbone(_ entry: ModelEntry, registry: ModelRegistry) throws -> (any Network, InputSpec, [String], URL) {
+            guard let initialWeights else {
+                let classifier = try Classifier(entry: entry, registry: registry)
+                return (classifier.network, classifier.input, classifier.classes, try registry.loadableWeightsURL(entry))
+            }
+            let architecture = entry.architecture, input = entry.inputSpec(metadata: nil)
+            let parameters = try initialParameters(initialWeights, architecture: architecture, inputSize: input.inputSize, seed: 0).source
+            let classes = entry.classes ?? Architecture.ecgClasses
+            return (try architecture.build(parameters: parameters, classes: classes.count, inputSize: input.inputSize), input, classes,
+                    URL(fileURLWithPath: initialWeights))
         }
 
         /// `--kind trace`: digitise and measure every page (`TraceFeatures`), report the refused pages per class.

@@ -195,16 +195,10 @@ extension ECG {
         /// Where the network's first parameters come from: `--init`'s file, with random
         /// parameters (seeded) for whatever it lacks, or random parameters throughout.
         private func parameterSource(_ architecture: Architecture, transform: InputSpec) throws -> ParameterSource {
-            let random = RandomParameterSource(seed: seed, initialiser: architecture.weightInitialiser)
-            guard let initialWeights else { return random }
-            let url = URL(fileURLWithPath: initialWeights)
-            if url.pathExtension == "safetensors" {
-                return FallbackParameterSource(file: try SafetensorsFile(contentsOf: url), fallback: random)
-            }
-            let imported = try openWeights(url, architecture: architecture, inputSize: transform.inputSize)
-            let missing = try imported.missingNames(inputSize: transform.inputSize)
+            guard let initialWeights else { return RandomParameterSource(seed: seed, initialiser: architecture.weightInitialiser) }
+            let (source, missing) = try initialParameters(initialWeights, architecture: architecture, inputSize: transform.inputSize, seed: seed)
             if !missing.isEmpty { note("\(initialWeights): \(missing.count) parameters not in the file start random (\(missing.prefix(4).joined(separator: ", "))\(missing.count > 4 ? ", ..." : ""))") }
-            return FallbackParameterSource(imported: imported, fallback: random)
+            return source
         }
 
         /// What the weights' metadata says about their origin.

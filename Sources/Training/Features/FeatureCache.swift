@@ -25,7 +25,7 @@ public enum FeatureCacheError: Error, Equatable, Sendable, CustomStringConvertib
         switch self {
         case .unreadableImage(let path, let reason): "\(path): \(reason)"
         case .notACache(let path, let reason): "\(path) is not a usable feature cache: \(reason)"
-        case .notFeatureNetwork(let name): "\(name) has no backbone feature map to cache (only mobilenetv2 has one so far)"
+        case .notFeatureNetwork(let name): "\(name) has no backbone feature map to cache (mobilenetv2 and vgg16 have one)"
         }
     }
 }
