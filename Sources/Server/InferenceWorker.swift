@@ -152,6 +152,7 @@ public final class InferenceWorker: @unchecked Sendable {
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
                 let thread = Thread { [self] in
+                    ComputePriority.nameCurrentThread("infer-\(key)")
                     ComputePriority.lowerCurrentThread()
                     run()
                 }

@@ -7,53 +7,76 @@ import NIOHTTPTypes
 /// passing the rest of the body to the router to be drained.
 ///
 /// Hummingbird keeps such a connection open and reads the unread body through to its end, part
-/// by part, through the async channel and the request threads, to reuse the connection. Under
-/// `tools/load/attack.sh` that was most of the server's CPU: 16 clients sending 20 MB uploads
-/// that were refused at once still had every byte carried to a handler that threw it away (the
-/// event loops used 16.6 s of CPU in a 30 s run, more than decoding and inference together).
-/// Here the answer says `Connection: close`, the rest of the body is dropped as it is parsed,
-/// and the connection is closed once the client has sent its body (so that the client reads the
-/// answer rather than a reset), after `lingerSeconds`, or after `limit` more bytes, whichever
-/// comes first.
+/// by part, through the HTTP decoder, the async channel and the request threads, to reuse the
+/// connection. Under `tools/load/attack.sh` that was most of the server's CPU: 16 clients
+/// sending 20 MB uploads that were refused at once still had every byte parsed and carried to a
+/// handler that threw it away (the event loops used 16.6 s of CPU in a 30 s run, more than
+/// decoding and inference together). Here the answer says `Connection: close`, the rest of the
+/// body is dropped as raw bytes before the HTTP decoder sees them, and the connection is closed
+/// once the client has sent all it declared (so that it reads the answer rather than a reset),
+/// after `lingerSeconds`, or after `limit` more bytes, whichever comes first.
 final class UnreadBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// Drops a connection's raw bytes, ahead of the HTTP decoder, once its answer is made.
+    final class RawDiscarder: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        /// Told the count of each read dropped; nil while bytes pass.
+        var dropped: ((Int) -> Void)?
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard let dropped else { return context.fireChannelRead(data) }
+            dropped(unwrapInboundIn(data).readableBytes)
+        }
+    }
+
     /// The most body bytes dropped before the connection is closed anyway.
     private let limit: Int
     private let lingerSeconds: Int64
+    private let discarder = RawDiscarder()
     /// Requests whose answer has not ended; the oldest is the one being answered.
     private var unanswered = 0
     /// Whether the newest request's body is still arriving.
     private var bodyOpen = false
-    /// Whether the rest of the body is being dropped (its answer was made).
+    /// The newest request's declared body length, and the bytes of its body come so far.
+    private var declared: Int?
+    private var received = 0
+    /// Whether the rest of the body is being dropped (its answer was made), and how much has been.
     private var dropping = false
     private var dropped = 0
+    /// Whether all of the body came, and whether the answer has been sent.
+    private var complete = false
+    private var sent = false
 
-    init(limit: Int, lingerSeconds: Int64 = 2) {
+    init(limit: Int, lingerSeconds: Int64 = 10) {
         self.limit = limit
         self.lingerSeconds = lingerSeconds
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        try? context.pipeline.syncOperations.addHandler(discarder, position: .first)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             if dropping { return }
             unanswered += 1
             bodyOpen = true
+            declared = head.headerFields[.contentLength].flatMap(Int.init)
+            received = 0
         case .body(let buffer):
-            if dropping {
-                dropped += buffer.readableBytes
-                if dropped > limit { context.close(promise: nil) }
-                return
-            }
+            if dropping { return drop(buffer.readableBytes, channel: context.channel) }
+            received += buffer.readableBytes
         case .end:
             bodyOpen = false
             if dropping {
-                context.close(promise: nil)
-                return
+                complete = true
+                return drop(0, channel: context.channel)
             }
         }
         context.fireChannelRead(data)
@@ -66,21 +89,33 @@ final class UnreadBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapOutboundIn(data) {
         case .head(var response) where early && response.status.kind != .informational:
             response.headerFields[.connection] = "close"
-            context.write(wrapOutboundOut(.head(response)), promise: promise)
-            return
+            return context.write(wrapOutboundOut(.head(response)), promise: promise)
         case .end:
             unanswered = max(0, unanswered - 1)
-            if early {
-                dropping = true
-                let channel = context.channel
-                let linger = TimeAmount.seconds(lingerSeconds)
-                context.write(data, promise: promise)
-                context.eventLoop.scheduleTask(in: linger) { channel.close(promise: nil) }
-                return
+            guard early else { break }
+            dropping = true
+            let channel = context.channel
+            discarder.dropped = { [weak self] count in self?.drop(count, channel: channel) }
+            context.eventLoop.scheduleTask(in: .seconds(lingerSeconds)) { channel.close(promise: nil) }
+            // Closed only once the answer is out (it is flushed after this write).
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { [weak self] _ in
+                self?.sent = true
+                self?.drop(0, channel: channel)
             }
+            written.futureResult.cascade(to: promise)
+            return context.write(data, promise: written)
         default:
             break
         }
         context.write(data, promise: promise)
+    }
+
+    /// Counts `count` more bytes of the unread body dropped; once the answer is out, closes when
+    /// the client has sent all it declared, or too much.
+    private func drop(_ count: Int, channel: any Channel) {
+        dropped += count
+        if let declared, received + dropped >= declared { complete = true }
+        if sent, complete || dropped > limit { channel.close(promise: nil) }
     }
 }

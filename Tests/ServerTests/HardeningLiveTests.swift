@@ -135,6 +135,37 @@ struct HardeningLiveTests {
                 let health = try #require(answers.range(of: #"{"status":"ok"}"#))
                 #expect(models.lowerBound < health.lowerBound)
                 #expect(answers.components(separatedBy: "HTTP/1.1 200").count == 3)
+                // The first request was read to its end: its connection stays open for the next.
+                #expect(!answers[..<models.lowerBound].lowercased().contains("connection: close"))
+            }
+        }
+    }
+
+    @Test("An upload refused before its body is read says Connection: close, and the connection ends once the body is sent")
+    func refusedUploadIsClosedNotDrained() async throws {
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server(uploadLimit: 100_000)) { port in
+                let connection = try RawConnection(port: port, timeoutSeconds: 20)
+                connection.send(Array("""
+                    POST /api/v1/predict HTTP/1.1\r
+                    Host: x\r
+                    Content-Type: \(Multipart.contentType)\r
+                    Content-Length: 300000\r
+                    \r
+
+                    """.utf8))
+                let answer = await connection.readResponse()
+                #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
+                #expect(answer.lowercased().contains("connection: close"))
+                // The client sends the body anyway (as Python's http.client does) and then reads:
+                // the server drops the bytes and closes once all 300,000 have come, well before the
+                // 10 s it waits at most.
+                let clock = ContinuousClock()
+                let sent = clock.now
+                connection.send([UInt8](repeating: 0x61, count: 300_000))
+                let rest = await connection.read(until: "")
+                #expect(rest.isEmpty)
+                #expect(clock.now - sent < .seconds(8), "the connection was not closed after the body")
             }
         }
     }

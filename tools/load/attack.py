@@ -156,6 +156,7 @@ def main():
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--image", default="Sources/Server/Resources/static/example-ecg.png")
+    parser.add_argument("--quiet", action="store_true", help="only the /health probes: the machine's baseline")
     arguments = parser.parse_args()
     page = open(arguments.image, "rb").read()
     models = [b"small_cnn", b"mobilenetv2", b"inceptionv3", b"vgg16"]
@@ -227,9 +228,9 @@ def main():
 
     results = multiprocessing.Queue()
     prober = multiprocessing.Process(target=probe_health, args=(run.port, arguments.seconds, results))
-    threads = [threading.Thread(target=loop, args=(run, normal)) for _ in range(2)]
+    threads = [] if arguments.quiet else [threading.Thread(target=loop, args=(run, normal)) for _ in range(2)]
     for name, attack in attacks.items():
-        threads += [threading.Thread(target=loop, args=(run, attack, 0.1)) for _ in range(parallel[name])]
+        threads += [threading.Thread(target=loop, args=(run, attack, 0.1)) for _ in range(0 if arguments.quiet else parallel[name])]
     load_before = os.getloadavg()
     threads_before = threads_of(arguments.pid)
     began = time.monotonic()
