@@ -49,12 +49,13 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let limit = server.uploadLimit
     let headerLimit = server.budget.maxHeaderBytes
+    let discardRate = server.discardRate
     return Application(
         router: buildRouter(server),
         server: .http1(configuration: .init(
             additionalChannelHandlers: [
                 HTTPParseErrorHandler(), ExpectContinueHandler(uploadLimit: limit), ProbeHandler(server: server),
-                UnreadBodyHandler(limit: limit),
+                UnreadBodyHandler(limit: limit, rate: discardRate),
             ], idleTimeout: .seconds(75),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit, maxHeaderFieldCount: 100))),
         configuration: .init(address: .hostname(host, port: port), serverName: "ECGLens"),

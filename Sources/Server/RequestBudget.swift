@@ -17,6 +17,13 @@ public struct RequestBudget: Sendable, Equatable {
     /// The most bytes of request bodies held in memory at once, across all requests: an upload
     /// that would pass it is refused before its body is read (503 `server_busy`).
     public var maxBufferedBytes = 100_000_000
+    /// The most bytes per second, across all connections, of refused requests' bodies (answered
+    /// before the body was read: 413, 503) read and dropped so that clients that send the whole
+    /// body before reading still read the answer. A connection whose bytes find the rate spent is
+    /// closed, and its client sees a reset (clients that send `Expect: 100-continue` get the
+    /// answer before sending). A lone refused 20 MB upload is read in full; a flood of them is
+    /// not, as every byte read costs the event loops CPU (``UnreadBodyHandler``).
+    public var maxDiscardedBytesPerSecond = 32_000_000
     /// The most uploads read at once (503 `server_busy`).
     public var maxConcurrentUploads = 32
     /// The largest url-encoded body: such a form only names a sample (413 `payload_too_large`).

@@ -43,6 +43,9 @@ extension ECG {
         @Option(help: "The most bytes of uploads held at once, in MB (503 server_busy past it).")
         var bufferLimitMB = RequestBudget().maxBufferedBytes / 1_000_000
 
+        @Option(help: "The most MB per second of refused uploads read and dropped (past it their connections close).")
+        var discardMBPerSecond = Double(RequestBudget().maxDiscardedBytesPerSecond) / 1e6
+
         @Option(help: "The most uploads read or classified at once (503 server_busy past it).")
         var maxUploads = RequestBudget().maxConcurrentUploads
 
@@ -100,6 +103,7 @@ extension ECG {
             configuration.budget.maxBodyBytes = uploadLimitMB * 1_000_000
             configuration.budget.maxBufferedBytes = bufferLimitMB * 1_000_000
             configuration.budget.maxConcurrentUploads = maxUploads
+            configuration.budget.maxDiscardedBytesPerSecond = Int(max(0, discardMBPerSecond) * 1e6)
             configuration.budget.image.maxPixels = Int(maxMegapixels * 1e6)
             configuration.budget.image.maxScans = maxScans
             configuration.budget.maxDecodingPixels = Int(decodingMegapixels * 1e6)
