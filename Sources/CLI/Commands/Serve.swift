@@ -80,7 +80,9 @@ extension ECG {
             if uploadLimitMB < 1 { throw ValidationError("--upload-limit-mb must be at least 1") }
             if queueSize < 1 || maxBatch < 1 { throw ValidationError("--queue-size and --max-batch must be at least 1") }
             if bufferLimitMB < uploadLimitMB { throw ValidationError("--buffer-limit-mb must be at least --upload-limit-mb") }
-            if maxUploads < 1 || maxScans < 1 || maxLargeImages < 1 { throw ValidationError("--max-uploads, --max-scans and --max-large-images must be at least 1") }
+            if maxUploads < 1 || maxScans < 1 || maxLargeImages < 1 {
+                throw ValidationError("--max-uploads, --max-scans and --max-large-images must be at least 1")
+            }
             if !(maxMegapixels > 0) || !(decodingMegapixels >= maxMegapixels) {
                 throw ValidationError("--max-megapixels must be positive and at most --decoding-megapixels")
             }
