@@ -44,14 +44,7 @@ struct HardeningFairnessTests {
 
             let busy = Task { try await worker.submit(small, enforceGate: false) }
             await wait(for: model.started)  // the model is busy with the first page
-            var tasks: [Task<Void, any Error>] = []
-            for (name, image) in [("large 1", large), ("large 2", large), ("page 1", small), ("page 2", small)] {
-                tasks.append(Task {
-                    _ = try await worker.submit(image, enforceGate: false)
-                    order.append(name)
-                })
-                try await eventually { worker.queueDepth == tasks.count }
-            }
+            let tasks = try await order.queue([("large 1", large), ("large 2", large), ("page 1", small), ("page 2", small)], on: worker)
             #expect(worker.queueDepth == 4)
             // A third large image finds both places taken: refused before it queues.
             await #expect(throws: APIError.self) { try await worker.submit(large, enforceGate: false) }
@@ -87,14 +80,7 @@ struct HardeningFairnessTests {
 
             let busy = Task { try await worker.submit(small, enforceGate: false) }
             await wait(for: model.started)
-            var tasks: [Task<Void, any Error>] = []
-            for (name, image) in [("page 1", small), ("large", large), ("page 2", small), ("page 3", small)] {
-                tasks.append(Task {
-                    _ = try await worker.submit(image, enforceGate: false)
-                    order.append(name)
-                })
-                try await eventually { worker.queueDepth == tasks.count }
-            }
+            let tasks = try await order.queue([("page 1", small), ("large", large), ("page 2", small), ("page 3", small)], on: worker)
             model.release()
             _ = try await busy.value
             for index in 0..<3 {
@@ -108,11 +94,25 @@ struct HardeningFairnessTests {
     }
 }
 
-/// The order in which tasks finished.
+/// The order in which submissions finished.
 private final class Order: @unchecked Sendable {
     private let lock = NSLock()
     private var finished: [String] = []
 
     func append(_ name: String) { lock.withLock { finished.append(name) } }
     var names: [String] { lock.withLock { finished } }
+
+    /// Submits each named image to `worker` in turn, each once the one before is queued; each
+    /// task notes its name here when its answer comes.
+    func queue(_ images: [(String, [UInt8])], on worker: InferenceWorker) async throws -> [Task<Void, any Error>] {
+        var tasks: [Task<Void, any Error>] = []
+        for (name, image) in images {
+            tasks.append(Task {
+                _ = try await worker.submit(image, enforceGate: false)
+                self.append(name)
+            })
+            try await eventually { worker.queueDepth == tasks.count }
+        }
+        return tasks
+    }
 }
