@@ -119,8 +119,9 @@ final class UnreadBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
-    /// Counts `count` more bytes of the unread body dropped; once the answer is out, closes when
-    /// the client has sent all it declared, or too much.
+    /// Counts `count` more bytes of the unread body dropped. Closes at once when the shared rate
+    /// has no room for them; otherwise, once the answer is out, when the client has sent all it
+    /// declared or more than `limit`.
     private func drop(_ count: Int, channel: any Channel) {
         dropped += count
         if let declared, received + dropped >= declared { complete = true }
