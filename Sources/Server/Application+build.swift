@@ -39,18 +39,24 @@ public func buildRouter(_ server: ECGServer) -> Router<AppRequestContext> {
     return router
 }
 
-/// The HTTP/1.1 server for `server`, with `Expect: 100-continue` answered at once and HTTP
-/// parse errors answered as JSON.
+/// The HTTP/1.1 server for `server`, with `Expect: 100-continue` answered at once, HTTP parse
+/// errors answered as JSON, `/health` and `/ready` answered on the event loop
+/// (``ProbeHandler``), and a connection whose request was answered before its body arrived
+/// closed rather than drained (``UnreadBodyHandler``).
 public func buildApplication(
     _ server: ECGServer, host: String, port: Int, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let limit = server.uploadLimit
     let headerLimit = server.budget.maxHeaderBytes
+    let discardRate = server.discardRate
     return Application(
         router: buildRouter(server),
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [HTTPParseErrorHandler(), ExpectContinueHandler(uploadLimit: limit)], idleTimeout: .seconds(75),
+            additionalChannelHandlers: [
+                HTTPParseErrorHandler(), ExpectContinueHandler(uploadLimit: limit), ProbeHandler(server: server),
+                UnreadBodyHandler(limit: limit, rate: discardRate),
+            ], idleTimeout: .seconds(75),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit, maxHeaderFieldCount: 100))),
         configuration: .init(address: .hostname(host, port: port), serverName: "ECGLens"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
@@ -66,7 +72,7 @@ public func makeServer(_ configuration: ServerConfiguration, logger: Logger) asy
     let budget = configuration.budget
     let catalog = ModelCatalog(
         registry: registry, capacity: configuration.queueCapacity, maxBatch: configuration.maxBatch, limits: budget.image,
-        pixelBudget: PixelBudget(capacity: max(budget.maxDecodingPixels, budget.image.maxPixels)), metrics: metrics)
+        pixelBudget: PixelBudget(budget), metrics: metrics)
     var gallery = SampleGallery()
     if let samples = configuration.samples {
         do {

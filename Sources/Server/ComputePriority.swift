@@ -25,6 +25,20 @@ public enum ComputePriority {
     /// Raises the calling thread to ``requestNice`` where permitted.
     public static func raiseCurrentThread() { setCurrentThreadNice(requestNice) }
 
+    /// Names the calling thread (at most 15 bytes are kept) for `top -H`, `perf` and
+    /// `/proc/PID/task/*/comm`. Foundation names a `Thread` on Linux only when the name is set
+    /// from inside it; otherwise every thread shows its creator's name (`…root.default-qos`).
+    public static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        // `pthread_setname_np` is not in Swift's Glibc module; the kernel takes the name here too.
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        #endif
+    }
+
     /// The calling thread's nice value (Linux), or nil where threads have none of their own.
     public static func currentThreadNice() -> Int32? {
         #if os(Linux)

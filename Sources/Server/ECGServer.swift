@@ -12,6 +12,8 @@ public struct ECGServer: Sendable {
     public let budget: RequestBudget
     /// The uploads being read or classified, against the budget's shared bounds.
     public let uploadGate: UploadGate
+    /// The bytes of refused bodies read and dropped, across connections, against the budget's rate.
+    let discardRate: ByteRate
     /// Whether models with untrained (random) weights may classify; a developer's setting.
     public let allowUntrained: Bool
     let pages: Pages
@@ -34,6 +36,7 @@ public struct ECGServer: Sendable {
         self.metrics = metrics
         self.budget = budget
         uploadGate = UploadGate(maxUploads: budget.maxConcurrentUploads, maxBytes: budget.maxBufferedBytes)
+        discardRate = ByteRate(bytesPerSecond: budget.maxDiscardedBytesPerSecond)
         pages = try await Pages()
         assets = try StaticAssets()
         predictor = Predictor(catalog: catalog, gallery: gallery, metrics: metrics, allowUntrained: allowUntrained,

@@ -11,6 +11,12 @@ import Inference
 /// classified as one batch of up to `maxBatch` images, so concurrent requests share a forward
 /// pass without anyone waiting for a batch to fill. The model is loaded on first use (or by
 /// ``preload()``) and kept.
+///
+/// Small images go first: a large image (over ``PixelBudget/largeImagePixels``, more than an
+/// ECG page needs) is classified alone, and while small ones wait it gets every other batch, so
+/// a page waits behind at most one large decode and large images are never starved. How many
+/// large images may wait or decode at once, across all models, is bounded by the shared
+/// ``PixelBudget`` (503 `server_busy` past it, before queueing).
 public final class InferenceWorker: @unchecked Sendable {
     /// One classified upload.
     public struct Outcome: Sendable {
@@ -29,6 +35,11 @@ public final class InferenceWorker: @unchecked Sendable {
 
     private struct Job {
         let data: [UInt8]
+        /// Its pixels, from the header (at most the pixel limit).
+        let pixels: Int
+        /// The large image's place in the shared budget (nil for a small image), given back
+        /// when the job is done.
+        let admission: LargeImageAdmission?
         let keepPreview: Bool
         /// Whether the client has gone (its connection closed): its image is then not decoded.
         let isAbandoned: @Sendable () -> Bool
@@ -57,6 +68,8 @@ public final class InferenceWorker: @unchecked Sendable {
     private var thread: Thread?
     private var model: (any BatchClassifying)?
     private var loadFailure: String?
+    /// Whether the next batch goes to a waiting large image (set after a batch of small ones).
+    private var largeTurn = false
 
     /// - Parameters:
     ///   - key: The model's key, for errors and metrics.
@@ -112,7 +125,8 @@ public final class InferenceWorker: @unchecked Sendable {
     ///   - enforceGate: Refuse images that do not look like a 12-lead ECG page.
     ///   - isAbandoned: Whether the client has gone; checked before decoding, so that work nobody
     ///     waits for is dropped (it then fails with ``APIError/clientClosed``).
-    /// - Throws: ``APIError/busy(model:)`` when the queue is full; `ImageDecodingError` for bad
+    /// - Throws: ``APIError/busy(model:)`` when the queue is full; ``APIError/serverBusy(_:)``
+    ///   for a large image when the budget's large images are all taken; `ImageDecodingError` for bad
     ///   images (a pixel or scan bomb at once, from its header, before it queues); ``NotAnECGPage`` when `enforceGate` is set and the page check or the model's
     ///   novelty check refuses the image;
     ///   the loader's error when the model cannot be loaded.
@@ -121,6 +135,10 @@ public final class InferenceWorker: @unchecked Sendable {
         isAbandoned: @escaping @Sendable () -> Bool = { false }
     ) async throws -> Outcome {
         try ImageDecoder.checkLimits(data, limits: limits)
+        let size = try ImageDecoder.dimensions(data)
+        let (area, overflow) = size.width.multipliedReportingOverflow(by: size.height)
+        let pixels = overflow ? limits.maxPixels : min(area, limits.maxPixels)
+        let admission = try pixelBudget?.admit(pixels: pixels)
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
@@ -129,11 +147,12 @@ public final class InferenceWorker: @unchecked Sendable {
                 return
             }
             queue.append(Job(
-                data: data, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
+                data: data, pixels: pixels, admission: admission, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
                 enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
             if thread == nil {
                 let thread = Thread { [self] in
+                    ComputePriority.nameCurrentThread("infer-\(key)")
                     ComputePriority.lowerCurrentThread()
                     run()
                 }
@@ -164,8 +183,7 @@ public final class InferenceWorker: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let batch = Array(queue.prefix(maxBatch))
-            queue.removeFirst(batch.count)
+            let batch = nextBatch()
             metrics?.setQueueDepth(queue.count, model: key)
             condition.unlock()
             switch Result(catching: { try loadedModel() }) {
@@ -173,6 +191,25 @@ public final class InferenceWorker: @unchecked Sendable {
             case .failure(let error): batch.forEach { $0.continuation.resume(throwing: error) }
             }
         }
+    }
+
+    /// Takes the next batch from the queue (the caller holds the lock): up to `maxBatch` small
+    /// images, oldest first, or one large image when it is its turn or nothing else waits.
+    private func nextBatch() -> [Job] {
+        let largeThreshold = pixelBudget?.largeImagePixels ?? Int.max
+        let large = queue.firstIndex { $0.pixels > largeThreshold }
+        if let large, largeTurn || queue.allSatisfy({ $0.pixels > largeThreshold }) {
+            largeTurn = false
+            return [queue.remove(at: large)]
+        }
+        var batch: [Job] = []
+        var kept: [Job] = []
+        for job in queue {
+            if batch.count < maxBatch, job.pixels <= largeThreshold { batch.append(job) } else { kept.append(job) }
+        }
+        queue = kept
+        largeTurn = large != nil
+        return batch
     }
 
     /// The model, loaded now if need be. Loading runs outside the lock, so submissions never
@@ -203,11 +240,7 @@ public final class InferenceWorker: @unchecked Sendable {
         // Reserve the batch's pixels (from the headers) in the budget shared by all models, at
         // once so that no worker holds part of it while waiting for more; released when the
         // batch is classified.
-        let pixels = batch.reduce(0) { total, job in
-            let size = try? ImageDecoder.dimensions(job.data)
-            let (count, overflow) = (size?.width ?? 0).multipliedReportingOverflow(by: size?.height ?? 0)
-            return total + (overflow ? limits.maxPixels : min(count, limits.maxPixels))
-        }
+        let pixels = batch.reduce(0) { $0 + $1.pixels }
         pixelBudget?.acquire(pixels)
         defer { pixelBudget?.release(pixels) }
         // Decode and check the batch's images in parallel (decoding a page costs more than a small CNN).

@@ -17,6 +17,13 @@ public struct RequestBudget: Sendable, Equatable {
     /// The most bytes of request bodies held in memory at once, across all requests: an upload
     /// that would pass it is refused before its body is read (503 `server_busy`).
     public var maxBufferedBytes = 100_000_000
+    /// The most bytes per second, across all connections, of refused requests' bodies (answered
+    /// before the body was read: 413, 503) read and dropped so that clients that send the whole
+    /// body before reading still read the answer. A connection whose bytes find the rate spent is
+    /// closed, and its client sees a reset (clients that send `Expect: 100-continue` get the
+    /// answer before sending). A lone refused 20 MB upload is read in full; a flood of them is
+    /// not, as every byte read costs the event loops CPU (``UnreadBodyHandler``).
+    public var maxDiscardedBytesPerSecond = 32_000_000
     /// The most uploads read at once (503 `server_busy`).
     public var maxConcurrentUploads = 32
     /// The largest url-encoded body: such a form only names a sample (413 `payload_too_large`).
@@ -32,6 +39,14 @@ public struct RequestBudget: Sendable, Equatable {
     /// bytes a pixel at the peak): an image whose decoding would pass it waits for others to
     /// finish. Never below `image.maxPixels`, so that one image of the largest size still fits.
     public var maxDecodingPixels = 48_000_000
+    /// An image over this many pixels is large: more than an ECG page needs (about 3.5 MP; a
+    /// 300-dpi letter scan is 8.4 MP, a phone photo 12). Large images are classified one at a
+    /// time, after the small ones waiting with them.
+    public var largeImagePixels = 6_000_000
+    /// The most large images waiting or decoding at once, across all models (503 `server_busy`
+    /// past it, before the image queues). Two of the largest size take 32 MP of
+    /// ``maxDecodingPixels``' 48, so pages always find room to decode.
+    public var maxLargeImages = 2
 
     public init() {}
 }
@@ -91,17 +106,58 @@ public final class UploadReservation: Sendable {
 }
 
 /// The pixels being decoded at once across every model's worker, against
-/// ``RequestBudget/maxDecodingPixels``. Workers run on threads of their own, so waiting here
+/// ``RequestBudget/maxDecodingPixels``, and the large images admitted, against
+/// ``RequestBudget/maxLargeImages``. Workers run on threads of their own, so waiting here
 /// blocks neither the event loops nor Swift's cooperative pool.
 public final class PixelBudget: @unchecked Sendable {
     private let condition = NSCondition()
     public let capacity: Int
+    /// Images over this many pixels are large (see ``RequestBudget/largeImagePixels``).
+    public let largeImagePixels: Int
+    /// The most large images admitted at once.
+    public let maxLargeImages: Int
     // Guarded by `condition`:
     private var used = 0
+    private var largeImages = 0
 
-    public init(capacity: Int) {
+    /// - Parameters:
+    ///   - capacity: The most pixels decoded at once.
+    ///   - largeImagePixels: Images over this many pixels are large; by default none is.
+    ///   - maxLargeImages: The most large images admitted at once.
+    public init(capacity: Int, largeImagePixels: Int = .max, maxLargeImages: Int = .max) {
         self.capacity = capacity
+        self.largeImagePixels = largeImagePixels
+        self.maxLargeImages = maxLargeImages
     }
+
+    /// The budget `budget` describes.
+    public convenience init(_ budget: RequestBudget) {
+        self.init(
+            capacity: max(budget.maxDecodingPixels, budget.image.maxPixels), largeImagePixels: budget.largeImagePixels,
+            maxLargeImages: budget.maxLargeImages)
+    }
+
+    /// Admits an image of `pixels` to wait for decoding: nil for a small image (always
+    /// admitted), a place to hold until the image is done for a large one.
+    /// - Throws: ``APIError/serverBusy(_:)`` when `maxLargeImages` large images are admitted already.
+    public func admit(pixels: Int) throws(APIError) -> LargeImageAdmission? {
+        guard pixels > largeImagePixels else { return nil }
+        condition.lock()
+        defer { condition.unlock() }
+        guard largeImages < maxLargeImages else {
+            let megapixels = String(format: "%g", Double(largeImagePixels) / 1e6)
+            throw .serverBusy("\(maxLargeImages) images over \(megapixels) MP are being classified; send a smaller one or retry")
+        }
+        largeImages += 1
+        return LargeImageAdmission(budget: self)
+    }
+
+    fileprivate func dismiss() {
+        condition.withLock { largeImages -= 1 }
+    }
+
+    /// Large images admitted now.
+    public var largeImagesAdmitted: Int { condition.withLock { largeImages } }
 
     /// Waits until `pixels` (at most the capacity) fit, then takes them.
     public func acquire(_ pixels: Int) {
@@ -121,4 +177,16 @@ public final class PixelBudget: @unchecked Sendable {
 
     /// Pixels taken now.
     public var inUse: Int { condition.withLock { used } }
+}
+
+/// A large image's place in a ``PixelBudget``, given back when the last reference goes (the
+/// worker's job holds it until the image is classified or refused).
+public final class LargeImageAdmission: Sendable {
+    private let budget: PixelBudget
+
+    fileprivate init(budget: PixelBudget) {
+        self.budget = budget
+    }
+
+    deinit { budget.dismiss() }
 }

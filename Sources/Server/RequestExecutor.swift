@@ -25,6 +25,7 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         precondition(threads > 0, "an executor needs a thread")
         for index in 0..<threads {
             let thread = Thread { [unowned self] in
+                ComputePriority.nameCurrentThread("ecg-http-\(index)")
                 ComputePriority.raiseCurrentThread()
                 run()
             }

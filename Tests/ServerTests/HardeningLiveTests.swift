@@ -76,6 +76,100 @@ struct HardeningLiveTests {
         }
     }
 
+    @Test("/health and /ready are answered on the event loop while both request threads are blocked")
+    func probesNeedNoRequestThread() async throws {
+        guard #available(macOS 15, *) else { return }
+        try await withFixture { fixture in
+            let server = try await fixture.server()
+            try await withLiveServer(server) { port in
+                let started = DispatchSemaphore(value: 0)
+                let release = DispatchSemaphore(value: 0)
+                // Both request threads (the routed handlers' only threads) held until the probes
+                // are answered, 30 s at most: a routed probe could not be answered meanwhile.
+                let blockers = (0..<2).map { _ in
+                    Task(executorPreference: RequestExecutor.shared) {
+                        started.signal()
+                        _ = release.wait(timeout: .now() + 30)
+                    }
+                }
+                let answers = await Task.detached { () -> [String] in
+                    for _ in 0..<2 { _ = started.wait(timeout: .now() + 30) }
+                    defer { for _ in 0..<2 { release.signal() } }
+                    var answers: [String] = []
+                    for path in ["/health", "/ready"] {
+                        guard let connection = try? RawConnection(port: port, timeoutSeconds: 20) else { return answers }
+                        connection.send(Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                        answers.append(await connection.readResponse())
+                    }
+                    return answers
+                }.value
+                for blocker in blockers { await blocker.value }
+                try #require(answers.count == 2)
+                #expect(answers[0].hasPrefix("HTTP/1.1 200"), "\(answers[0].prefix(200))")
+                #expect(answers[0].hasSuffix(#"{"status":"ok"}"#))
+                #expect(answers[0].lowercased().contains("x-content-type-options: nosniff"))
+                #expect(answers[1].hasPrefix("HTTP/1.1 200"), "\(answers[1].prefix(200))")
+                #expect(answers[1].contains(#""ready":true"#))
+                #expect(server.metrics.render().contains(#"ecg_http_requests_total{method="GET",route="/health",status="200"} 1"#))
+            }
+        }
+    }
+
+    @Test("A probe pipelined behind a routed request is answered after it, in order")
+    func pipelinedProbeKeepsOrder() async throws {
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server()) { port in
+                let connection = try RawConnection(port: port)
+                connection.send(Array("""
+                    GET /api/v1/models HTTP/1.1\r
+                    Host: x\r
+                    \r
+                    GET /health HTTP/1.1\r
+                    Host: x\r
+                    Connection: close\r
+                    \r
+
+                    """.utf8))
+                let answers = await connection.read(until: #"{"status":"ok"}"#)
+                let models = try #require(answers.range(of: #""models":"#))
+                let health = try #require(answers.range(of: #"{"status":"ok"}"#))
+                #expect(models.lowerBound < health.lowerBound)
+                #expect(answers.components(separatedBy: "HTTP/1.1 200").count == 3)
+                // The first request was read to its end: its connection stays open for the next.
+                #expect(!answers[..<models.lowerBound].lowercased().contains("connection: close"))
+            }
+        }
+    }
+
+    @Test("An upload refused before its body is read says Connection: close, and the connection ends once the body is sent")
+    func refusedUploadIsClosedNotDrained() async throws {
+        try await withFixture { fixture in
+            try await withLiveServer(fixture.server(uploadLimit: 100_000)) { port in
+                let connection = try RawConnection(port: port, timeoutSeconds: 20)
+                connection.send(Array("""
+                    POST /api/v1/predict HTTP/1.1\r
+                    Host: x\r
+                    Content-Type: \(Multipart.contentType)\r
+                    Content-Length: 300000\r
+                    \r
+
+                    """.utf8))
+                let answer = await connection.readResponse()
+                #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
+                #expect(answer.lowercased().contains("connection: close"))
+                // The client sends the body anyway (as Python's http.client does) and then reads:
+                // the server drops the bytes and closes once all 300,000 have come, well before the
+                // 10 s it waits at most.
+                let clock = ContinuousClock()
+                let sent = clock.now
+                connection.send([UInt8](repeating: 0x61, count: 300_000))
+                let rest = await connection.read(until: "")
+                #expect(rest.isEmpty)
+                #expect(clock.now - sent < .seconds(8), "the connection was not closed after the body")
+            }
+        }
+    }
+
     @Test("Compute threads run below the request threads' priority (Linux)")
     func computeRunsAtLowerPriority() async throws {
         #if os(Linux)

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Runs the attacks of issue 17 against a running `ecg serve` on loopback, together with normal
 traffic, for a fixed time, then prints: normal requests' p50/p99, /health's worst latency, the
-server's peak RSS (VmHWM), and every 5xx seen.
+server's peak RSS (VmHWM), every 5xx seen, how long each attack took to be answered, the load
+average, and the server's CPU time and run-queue wait per thread (from /proc/PID/task/*/schedstat).
+
+/health is probed from a separate process: the attack threads share one interpreter lock, and a
+probe among them measured the client's lock as much as the server (payloads are made once, up
+front, for the same reason).
 
     tools/load/attack.py --port PORT --pid SERVER_PID [--seconds 60] [--image PAGE.png]
 
@@ -12,6 +17,7 @@ Loopback only; every attack sends bounded data and the whole run ends after --se
 import argparse
 import http.client
 import io
+import multiprocessing
 import os
 import socket
 import statistics
@@ -37,28 +43,31 @@ class Run:
         self.deadline = time.monotonic() + seconds
         self.lock = threading.Lock()
         self.statuses = {}          # attack name -> {status: count}
+        self.answer_ms = {}         # attack name -> [ms from sending to the answer]
         self.normal_ms = []
-        self.health_ms = []
         self.errors = []            # (name, status, body) of every 5xx
 
     def live(self):
         return time.monotonic() < self.deadline
 
-    def record(self, name, status, body=b""):
+    def record(self, name, status, body=b"", started=None):
         with self.lock:
             counts = self.statuses.setdefault(name, {})
             counts[status] = counts.get(status, 0) + 1
+            if started is not None:
+                self.answer_ms.setdefault(name, []).append((time.monotonic() - started) * 1000)
             if isinstance(status, int) and status >= 500 and status != 503:
                 self.errors.append((name, status, body[:200]))
 
     def post(self, name, body, content_type=None, timeout=30):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        started = time.monotonic()
         try:
             connection.request("POST", "/api/v1/predict", body=body, headers={
                 "Content-Type": content_type or f"multipart/form-data; boundary={BOUNDARY}"})
             response = connection.getresponse()
             data = response.read()
-            self.record(name, response.status, data)
+            self.record(name, response.status, data, started)
             return response.status
         except (OSError, http.client.HTTPException) as error:
             self.record(name, type(error).__name__)
@@ -67,15 +76,19 @@ class Run:
 
     def raw(self, name, data, close_early=False):
         """Sends `data` on a raw connection; records the status line's code (or how it ended)."""
+        started = time.monotonic()
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-                sock.sendall(data)
+                try:
+                    sock.sendall(data)
+                except OSError:
+                    pass  # the server may answer (414, 431) and close before all of it is sent
                 if close_early:
                     self.record(name, "closed early")
                     return
                 answer = sock.recv(4096)
                 code = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else "no answer"
-                self.record(name, code, answer)
+                self.record(name, code, answer, started)
         except OSError as error:
             self.record(name, type(error).__name__)
 
@@ -87,18 +100,69 @@ def loop(run, attack, pause=0.0):
             time.sleep(pause)
 
 
+def probe_health(port, seconds, results):
+    """In a process of its own: GET /health every 50 ms; sends back (offset s, ms, status) each."""
+    begin = time.monotonic()
+    samples = []
+    while time.monotonic() - begin < seconds:
+        start = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/health")
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            status = type(error).__name__
+        finally:
+            connection.close()
+        samples.append((start - begin, (time.monotonic() - start) * 1000, status))
+        time.sleep(0.05)
+    results.put(samples)
+
+
+def threads_of(pid):
+    """{tid: (name, nice, cpu ns, run-queue wait ns)} of the process's threads now."""
+    found = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            nice = int(stat[stat.rindex(")") + 2:].split()[16])
+            cpu, wait, _ = (int(v) for v in open(f"/proc/{pid}/task/{tid}/schedstat").read().split())
+            found[tid] = (name, nice, cpu, wait)
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def thread_report(before, after, seconds):
+    """CPU and run-queue wait per thread group (name and nice) between two `threads_of` samples."""
+    groups = {}
+    for tid, (name, nice, cpu, wait) in after.items():
+        _, _, cpu0, wait0 = before.get(tid, (name, nice, 0, 0))
+        group = (name.rstrip("0123456789-#"), nice)
+        total = groups.setdefault(group, [0, 0, 0])
+        total[0] += 1
+        total[1] += cpu - cpu0
+        total[2] += wait - wait0
+    print(f"server threads over the run (CPU and run-queue wait, seconds; {seconds:.0f} s of wall time):")
+    for (name, nice), (count, cpu, wait) in sorted(groups.items(), key=lambda item: -item[1][1]):
+        if cpu or wait:
+            print(f"  {name:22} nice {nice:3}  x{count:<3} CPU {cpu / 1e9:7.2f}  waiting {wait / 1e9:7.2f}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--pid", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--image", default="Sources/Server/Resources/static/example-ecg.png")
+    parser.add_argument("--quiet", action="store_true", help="only the /health probes: the machine's baseline")
     arguments = parser.parse_args()
-    run = Run(arguments.port, arguments.seconds)
     page = open(arguments.image, "rb").read()
     models = [b"small_cnn", b"mobilenetv2", b"inceptionv3", b"vgg16"]
 
-    # The attack payloads, made once.
+    # The attack payloads, made once (making them per request cost the client more CPU than the
+    # server spent refusing them).
     try:
         from PIL import Image
         buffer = io.BytesIO()
@@ -118,20 +182,30 @@ def main():
     except ImportError:
         print("note: Pillow is not installed: the scan-bomb and large-image attacks are left out")
         scan_bomb = big_png = header_bomb = None
+    scan_bombs = [multipart([("model", m)], scan_bomb) for m in models] if scan_bomb else []
+    large_pngs = [multipart([("model", m)], big_png) for m in models] if big_png else []
+    header_bomb_body = multipart([], header_bomb) if header_bomb else None
+    urlencoded_body = b"a=1&" * 2_000_000
+    long_name_body = multipart([("x" * 19_000_000, b"1")])
+    unknown_bodies = [multipart([("model", os.urandom(8).hex().encode() * 131_072)], page) for _ in range(4)]
+    uploads = [multipart([], b"\xff\xd8\xff" + os.urandom(19_900_000)) for _ in range(2)]
+    normal_body = multipart([("model", b"small_cnn")], page)
+    counter = iter(range(1 << 62))
 
+    run = Run(arguments.port, arguments.seconds)
     attacks = {
         # 1. progressive-JPEG scan bomb, one per model
-        "scan_bomb": lambda: scan_bomb and [run.post("scan_bomb", multipart([("model", m)], scan_bomb)) for m in models],
+        "scan_bomb": lambda: [run.post("scan_bomb", body) for body in scan_bombs],
         # 3. 2-million-field url-encoded body, and a 19 MB field name
-        "urlencoded_fields": lambda: run.post("urlencoded_fields", b"a=1&" * 2_000_000, "application/x-www-form-urlencoded"),
-        "long_field_name": lambda: run.post("long_field_name", multipart([("x" * 19_000_000, b"1")])),
+        "urlencoded_fields": lambda: run.post("urlencoded_fields", urlencoded_body, "application/x-www-form-urlencoded"),
+        "long_field_name": lambda: run.post("long_field_name", long_name_body),
         # 4. unknown model names of 2 MB
-        "unknown_models": lambda: run.post("unknown_models", multipart([("model", os.urandom(8).hex().encode() * 131_072)], page)),
+        "unknown_models": lambda: run.post("unknown_models", unknown_bodies[next(counter) % 4]),
         # 5. large images over the four models, and a 633-byte 7000x7000 header
-        "large_png": lambda: big_png and run.post("large_png", multipart([("model", models[int(time.monotonic()) % 4])], big_png)),
-        "header_bomb": lambda: header_bomb and run.post("header_bomb", multipart([], header_bomb)),
+        "large_png": lambda: large_pngs and run.post("large_png", large_pngs[next(counter) % 4]),
+        "header_bomb": lambda: header_bomb_body and run.post("header_bomb", header_bomb_body),
         # 6. 20 MB uploads
-        "upload_20mb": lambda: run.post("upload_20mb", multipart([], b"\xff\xd8\xff" + os.urandom(19_900_000))),
+        "upload_20mb": lambda: run.post("upload_20mb", uploads[next(counter) % 2]),
         # 7. a body shorter than its Content-Length, then a closed connection
         "aborted_body": lambda: run.raw("aborted_body", (
             f"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
@@ -147,29 +221,20 @@ def main():
 
     def normal():
         start = time.monotonic()
-        status = run.post("normal", multipart([("model", b"small_cnn")], page), timeout=60)
+        status = run.post("normal", normal_body, timeout=60)
         if status == 200:
             with run.lock:
                 run.normal_ms.append((time.monotonic() - start) * 1000)
 
-    def health():
-        start = time.monotonic()
-        connection = http.client.HTTPConnection("127.0.0.1", run.port, timeout=10)
-        try:
-            connection.request("GET", "/health")
-            status = connection.getresponse().status
-        except (OSError, http.client.HTTPException) as error:
-            status = type(error).__name__
-        finally:
-            connection.close()
-        run.record("health", status)
-        with run.lock:
-            run.health_ms.append((time.monotonic() - start) * 1000)
-
-    threads = [threading.Thread(target=loop, args=(run, normal)) for _ in range(2)]
-    threads.append(threading.Thread(target=loop, args=(run, health, 0.05)))
+    results = multiprocessing.Queue()
+    prober = multiprocessing.Process(target=probe_health, args=(run.port, arguments.seconds, results))
+    threads = [] if arguments.quiet else [threading.Thread(target=loop, args=(run, normal)) for _ in range(2)]
     for name, attack in attacks.items():
-        threads += [threading.Thread(target=loop, args=(run, attack, 0.1)) for _ in range(parallel[name])]
+        threads += [threading.Thread(target=loop, args=(run, attack, 0.1)) for _ in range(0 if arguments.quiet else parallel[name])]
+    load_before = os.getloadavg()
+    threads_before = threads_of(arguments.pid)
+    began = time.monotonic()
+    prober.start()
     for thread in threads:
         thread.start()
     rss = []
@@ -180,8 +245,13 @@ def main():
         except (OSError, StopIteration):
             pass
         time.sleep(0.2)
+    threads_after = threads_of(arguments.pid)
+    health = results.get()
+    prober.join()
     for thread in threads:
         thread.join()
+    wall = time.monotonic() - began
+    load_after = os.getloadavg()
     try:
         status = open(f"/proc/{arguments.pid}/status").read()
         peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) // 1024
@@ -191,13 +261,22 @@ def main():
     def percentile(values, p):
         return statistics.quantiles(values, n=100)[p - 1] if len(values) >= 2 else (values[0] if values else float("nan"))
 
-    print(f"duration: {arguments.seconds:.0f} s; machine: {os.cpu_count()} CPUs")
+    print(f"duration: {arguments.seconds:.0f} s; machine: {os.cpu_count()} CPUs; load average "
+          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (1 min)")
+    print("answers (status: count; answer time p50 / worst in ms):")
     for name, counts in sorted(run.statuses.items()):
-        print(f"  {name:18} {dict(sorted(counts.items(), key=str))}")
+        times = run.answer_ms.get(name, [])
+        timing = f"; {percentile(times, 50):.0f} / {max(times):.0f} ms" if times else ""
+        print(f"  {name:18} {dict(sorted(counts.items(), key=str))}{timing}")
     print(f"normal requests: {len(run.normal_ms)} answered 200; p50 {percentile(run.normal_ms, 50):.0f} ms, "
           f"p99 {percentile(run.normal_ms, 99):.0f} ms")
-    print(f"/health: {len(run.health_ms)} probes; p99 {percentile(run.health_ms, 99):.1f} ms, worst {max(run.health_ms or [0]):.1f} ms")
+    health_ms = [ms for _, ms, _ in health]
+    slow = sorted(health, key=lambda sample: -sample[1])[:3]
+    print(f"/health (separate process): {len(health)} probes, statuses {sorted({str(s) for _, _, s in health})}; "
+          f"p50 {percentile(health_ms, 50):.1f} ms, p99 {percentile(health_ms, 99):.1f} ms, worst {max(health_ms or [0]):.1f} ms "
+          f"(at {', '.join(f'{t:.1f} s' for t, _, _ in slow)}); over 50 ms: {sum(ms > 50 for ms in health_ms)}")
     print(f"server RSS: peak {peak} MB (VmHWM), highest sampled {max(rss or [0])} MB, last {rss[-1] if rss else 0} MB")
+    thread_report(threads_before, threads_after, wall)
     print(f"5xx answers other than 503: {len(run.errors)}")
     for name, status, body in run.errors[:10]:
         print(f"  {name}: {status} {body!r}")

@@ -6,16 +6,19 @@
 # uploads and /health probes. Prints normal requests' p50/p99, /health's worst latency, the
 # server's peak RSS and any 5xx; exits non-zero when a 5xx other than 503 was seen.
 #
-#   tools/load/attack.sh [-d SECONDS] [-b debug|release]
+#   tools/load/attack.sh [-d SECONDS] [-b debug|release] [-q] [-s "ECG SERVE OPTIONS"]
+#
+# -q sends no attacks and no uploads, only the /health probes: the baseline that the machine's
+# own load gives. -s passes more options to `ecg serve` (such as "--discard-mb-per-second 1000").
 #
 # Needs a build (swift build [-c release] --product ecg) and python3 (Pillow for two attacks).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-duration=60; configuration=release
-while getopts "d:b:" option; do
+duration=60; configuration=release; quiet=; serve_options=
+while getopts "d:b:qs:" option; do
   case $option in
-    d) duration=$OPTARG ;; b) configuration=$OPTARG ;;
-    *) sed -n '2,11p' "$0"; exit 2 ;;
+    d) duration=$OPTARG ;; b) configuration=$OPTARG ;; q) quiet=1 ;; s) serve_options=$OPTARG ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
 ecg=.build/$configuration/ecg
@@ -30,12 +33,14 @@ sed -E 's#"weights": "[^"]*/([^"/]+)"#"weights": "\1"#' models/models.json > "$w
 $ecg init-weights --all --if-missing --models "$work/models.json" >/dev/null
 
 port=$((20000 + RANDOM % 20000))
-$ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --preload --allow-untrained --log-level error >"$log" 2>&1 &
+# In a session of its own: Linux's autogroup scheduler then shares the CPU between the server and
+# this script's clients as between two programs, as if the clients were on other machines.
+setsid $ecg serve --host 127.0.0.1 --port "$port" --models "$work/models.json" --preload --allow-untrained --log-level error $serve_options >"$log" 2>&1 &
 server=$!
 for _ in $(seq 3000); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { echo "error: the server is not ready"; cat "$log"; exit 1; }
 echo "server: $ecg ($configuration), four models loaded, RSS $(( $(ps -o rss= -p "$server") / 1024 )) MB before the attacks"
 status=0
-"${PYTHON:-python3}" tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" || status=$?
+"${PYTHON:-python3}" tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" ${quiet:+--quiet} || status=$?
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ecg_http_requests_total.*status="5' || echo "/metrics: no 5xx counted"
 exit $status

@@ -43,6 +43,9 @@ extension ECG {
         @Option(help: "The most bytes of uploads held at once, in MB (503 server_busy past it).")
         var bufferLimitMB = RequestBudget().maxBufferedBytes / 1_000_000
 
+        @Option(help: "The most MB per second of refused uploads read and dropped (past it their connections close).")
+        var discardMBPerSecond = Double(RequestBudget().maxDiscardedBytesPerSecond) / 1e6
+
         @Option(help: "The most uploads read or classified at once (503 server_busy past it).")
         var maxUploads = RequestBudget().maxConcurrentUploads
 
@@ -54,6 +57,12 @@ extension ECG {
 
         @Option(help: "The most megapixels decoded at once across all models (later images wait).")
         var decodingMegapixels = Double(RequestBudget().maxDecodingPixels) / 1e6
+
+        @Option(help: "Images over this many megapixels are large: classified one at a time, after pages.")
+        var largeImageMegapixels = Double(RequestBudget().largeImagePixels) / 1e6
+
+        @Option(help: "The most large images waiting or decoding at once (503 server_busy past it).")
+        var maxLargeImages = RequestBudget().maxLargeImages
 
         @Option(help: "Requests that may wait for each model before new ones get 503.")
         var queueSize = 16
@@ -71,10 +80,13 @@ extension ECG {
             if uploadLimitMB < 1 { throw ValidationError("--upload-limit-mb must be at least 1") }
             if queueSize < 1 || maxBatch < 1 { throw ValidationError("--queue-size and --max-batch must be at least 1") }
             if bufferLimitMB < uploadLimitMB { throw ValidationError("--buffer-limit-mb must be at least --upload-limit-mb") }
-            if maxUploads < 1 || maxScans < 1 { throw ValidationError("--max-uploads and --max-scans must be at least 1") }
+            if maxUploads < 1 || maxScans < 1 || maxLargeImages < 1 {
+                throw ValidationError("--max-uploads, --max-scans and --max-large-images must be at least 1")
+            }
             if !(maxMegapixels > 0) || !(decodingMegapixels >= maxMegapixels) {
                 throw ValidationError("--max-megapixels must be positive and at most --decoding-megapixels")
             }
+            if !(largeImageMegapixels > 0) { throw ValidationError("--large-image-megapixels must be positive") }
             if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         }
 
@@ -93,9 +105,12 @@ extension ECG {
             configuration.budget.maxBodyBytes = uploadLimitMB * 1_000_000
             configuration.budget.maxBufferedBytes = bufferLimitMB * 1_000_000
             configuration.budget.maxConcurrentUploads = maxUploads
+            configuration.budget.maxDiscardedBytesPerSecond = Int(max(0, discardMBPerSecond) * 1e6)
             configuration.budget.image.maxPixels = Int(maxMegapixels * 1e6)
             configuration.budget.image.maxScans = maxScans
             configuration.budget.maxDecodingPixels = Int(decodingMegapixels * 1e6)
+            configuration.budget.largeImagePixels = Int(largeImageMegapixels * 1e6)
+            configuration.budget.maxLargeImages = maxLargeImages
             configuration.queueCapacity = queueSize
             configuration.maxBatch = maxBatch
             configuration.preload = preload

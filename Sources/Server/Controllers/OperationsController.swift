@@ -4,28 +4,11 @@ import Hummingbird
 struct OperationsController<Context: RequestContext> {
     let server: ECGServer
 
-    struct Health: ResponseEncodable {
-        let status: String
-    }
-
-    struct Readiness: Encodable {
-        struct Model: Codable {
-            let key: String
-            let status: ModelDescription.State
-            let reason: String?
-        }
-
-        let ready: Bool
-        let defaultModel: String
-        let models: [Model]
-        enum CodingKeys: String, CodingKey { case ready, models, defaultModel = "default" }
-    }
-
     func addRoutes(to router: Router<Context>) {
-        // Liveness: answered on the event loop without touching the models, so it stays fast
-        // while they work.
-        router.get("/health") { _, _ in Health(status: "ok") }
-        router.get("/ready") { _, _ in readiness() }
+        // A live server answers these two in `ProbeHandler`, on the event loop, before the
+        // router; the routes serve in-process tests and list the paths for the error middleware.
+        router.get("/health") { _, _ in response(.health) }
+        router.get("/ready") { _, _ in response(.readiness(server)) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -33,15 +16,9 @@ struct OperationsController<Context: RequestContext> {
         }
     }
 
-    /// 200 when the default model's weights are there, usable and trained (or untrained ones are
-    /// allowed), else 503; lists every model.
-    private func readiness() -> Response {
-        let models = server.catalog.descriptions()
-        let defaultKey = server.catalog.registry.defaultKey
-        let ready = models.contains { $0.key == defaultKey && server.canServe($0) }
-        let body = Readiness(
-            ready: ready, defaultModel: defaultKey,
-            models: models.map { .init(key: $0.key, status: $0.status, reason: $0.reason) })
-        return jsonResponse(body, status: ready ? .ok : .serviceUnavailable)
+    private func response(_ answer: ProbeAnswer) -> Response {
+        Response(
+            status: answer.status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 }

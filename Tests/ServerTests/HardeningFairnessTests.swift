@@ -1,0 +1,118 @@
+import Dispatch
+import Foundation
+import ImageIO
+import Inference
+import Server
+import Testing
+
+/// Issue 17's large-image attack against normal traffic: 16 connections sending 15-megapixel
+/// PNGs made a page wait 30 s. Large images are capped across models and classified one at a
+/// time after the pages waiting with them.
+@Suite("Hardening: pages are not starved by large images")
+struct HardeningFairnessTests {
+    @Test("Large images past the budget's count are refused with 503 server_busy; small ones always pass")
+    func largeImagesAreCapped() throws {
+        let budget = PixelBudget(capacity: 1_000, largeImagePixels: 100, maxLargeImages: 2)
+        #expect(try budget.admit(pixels: 100) == nil)  // at the threshold: small
+        var first = try budget.admit(pixels: 101)
+        let second = try budget.admit(pixels: 1_000)
+        #expect(first != nil && second != nil && budget.largeImagesAdmitted == 2)
+        #expect(throws: APIError.self) { try budget.admit(pixels: 500) }
+        do {
+            _ = try budget.admit(pixels: 500)
+        } catch {
+            #expect(error.code == "server_busy" && error.status == .serviceUnavailable)
+        }
+        #expect(try budget.admit(pixels: 50) == nil)
+        first = nil
+        #expect(first == nil && budget.largeImagesAdmitted == 1)
+        #expect(try budget.admit(pixels: 500) != nil)
+        withExtendedLifetime(second) {}
+        #expect(RequestBudget().largeImagePixels > 3_500_000, "an ECG page (about 3.5 MP) is not large")
+    }
+
+    @Test("Pages queued behind large images are classified first, large ones one at a time, and none is starved")
+    func pagesGoFirst() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let small = Fixture.png()  // 240 x 170 = 40,800 pixels
+            let large = Fixture.png(width: 400, height: 300)  // 120,000 pixels
+            let budget = PixelBudget(capacity: 10_000_000, largeImagePixels: 50_000, maxLargeImages: 2)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 8, maxBatch: 4, pixelBudget: budget) { model }
+            defer { worker.stop() }
+            let order = Order()
+
+            let busy = Task { try await worker.submit(small, enforceGate: false) }
+            await wait(for: model.started)  // the model is busy with the first page
+            let tasks = try await order.queue([("large 1", large), ("large 2", large), ("page 1", small), ("page 2", small)], on: worker)
+            #expect(worker.queueDepth == 4)
+            // A third large image finds both places taken: refused before it queues.
+            await #expect(throws: APIError.self) { try await worker.submit(large, enforceGate: false) }
+            #expect(worker.queueDepth == 4)
+
+            // One forward pass at a time; a task's answer is awaited only once its pass was let go.
+            model.release()
+            _ = try await busy.value
+            model.release()
+            try await tasks[2].value
+            try await tasks[3].value
+            #expect(order.names.sorted() == ["page 1", "page 2"], "the pages before either large image")
+            model.release()
+            try await tasks[0].value
+            #expect(order.names.last == "large 1" && !order.names.contains("large 2"))
+            model.release()
+            try await tasks[1].value
+            #expect(model.batchSizes == [1, 2, 1, 1], "the pages as one batch, then each large image alone")
+            #expect(budget.largeImagesAdmitted == 0)
+        }
+    }
+
+    @Test("A large image waiting behind a stream of pages gets every other batch")
+    func largeImagesAreNotStarved() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let small = Fixture.png()
+            let large = Fixture.png(width: 400, height: 300)
+            let budget = PixelBudget(capacity: 10_000_000, largeImagePixels: 50_000, maxLargeImages: 2)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 16, maxBatch: 1, pixelBudget: budget) { model }
+            defer { worker.stop() }
+            let order = Order()
+
+            let busy = Task { try await worker.submit(small, enforceGate: false) }
+            await wait(for: model.started)
+            let tasks = try await order.queue([("page 1", small), ("large", large), ("page 2", small), ("page 3", small)], on: worker)
+            model.release()
+            _ = try await busy.value
+            for index in 0..<3 {
+                model.release()
+                try await tasks[index].value
+            }
+            #expect(order.names == ["page 1", "large", "page 2"], "the large image after one page, not after all")
+            model.release()
+            try await tasks[3].value
+        }
+    }
+}
+
+/// The order in which submissions finished.
+private final class Order: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished: [String] = []
+
+    func append(_ name: String) { lock.withLock { finished.append(name) } }
+    var names: [String] { lock.withLock { finished } }
+
+    /// Submits each named image to `worker` in turn, each once the one before is queued; each
+    /// task notes its name here when its answer comes.
+    func queue(_ images: [(String, [UInt8])], on worker: InferenceWorker) async throws -> [Task<Void, any Error>] {
+        var tasks: [Task<Void, any Error>] = []
+        for (name, image) in images {
+            tasks.append(Task {
+                _ = try await worker.submit(image, enforceGate: false)
+                self.append(name)
+            })
+            try await eventually { worker.queueDepth == tasks.count }
+        }
+        return tasks
+    }
+}
