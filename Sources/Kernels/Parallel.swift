@@ -10,6 +10,12 @@ public let kernelThreadCount: Int = {
     return max(1, ProcessInfo.processInfo.activeProcessorCount)
 }()
 
+/// The work, in multiply-adds, below which a forward kernel (convolution, depthwise, dense) runs
+/// on the calling thread alone: handing a chunk to a second thread costs 10-20 µs on the 2-core
+/// VMs, about what one core needs for 2^18 multiply-adds. MobileNetV2's 7x7 layers and the
+/// dense heads fall under it.
+let minimumParallelWork = 1 << 18
+
 /// Runs `body` for every index in `0..<count`, spread over `kernelThreadCount` threads in
 /// contiguous chunks. Runs inline when one chunk is enough.
 ///
