@@ -40,7 +40,7 @@ the ECGLens subprocess, and nothing else. The OpenBLAS/OMP/ECG variables the ECG
 command ran under are printed (and stored in --out) either way.
 
 Usage (repo root, after `swift build -c release`):
-    /work/venv/bin/python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
+    python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
         [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--kernels avx512,avx2]
         [--unset-openblas-env] [--out FILE.json]
 
