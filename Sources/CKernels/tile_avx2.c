@@ -3,6 +3,7 @@
 // (the SIMD16 Swift kernel, written for AVX-512's 32 zmm, needed 48 ymm here and spilled).
 // A 12 x 32 tile is four such tiles, a 12 x 16 tile two.
 #include "CKernels.h"
+#include "direct_dispatch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -88,12 +89,7 @@ ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, 
 /// C[6 x 16] = A · B, pixel r's values at `a + r * pixelStride`, B 16 columns of a panel `ldb` wide.
 ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
                                 const float *b, int64_t ldb, float *c, int64_t ldc) {
-    switch (pixelStride) {
-    case 3: ECG_DIRECT_AVX2(3); break;
-    case 6: ECG_DIRECT_AVX2(6); break;
-    case 16: ECG_DIRECT_AVX2(16); break;
-    default: ECG_DIRECT_AVX2(pixelStride); break;
-    }
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX2, pixelStride)
 }
 #undef ECG_DIRECT_AVX2
 

@@ -1,6 +1,7 @@
 // The AVX-512 micro-kernel (see CKernels.h): the 12 x 32 tile in 24 zmm accumulators, two zmm
 // for a row of B and a broadcast of A, 27 of the 32 zmm registers.
 #include "CKernels.h"
+#include "direct_dispatch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -55,7 +56,7 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
 // packed panel. `PS` (the pixel stride) is a compile-time constant in the common cases, so the 12
 // broadcasts are immediate offsets from one pointer.
-#define ECG_DIRECT_AVX512(PS)                                                                          \
+#define ECG_DIRECT_AVX512(PS, WIDE)                                                                        \
     do {                                                                                               \
         __m512 acc[12][WIDE ? 2 : 1];                                                                  \
         for (int r = 0; r < 12; r++) for (int h = 0; h < (WIDE ? 2 : 1); h++) acc[r][h] = _mm512_setzero_ps(); \
@@ -80,28 +81,20 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
         }                                                                                              \
     } while (0)
 
-#define WIDE 1
+#define ECG_DIRECT_AVX512_WIDE(PS) ECG_DIRECT_AVX512(PS, 1)
+#define ECG_DIRECT_AVX512_NARROW(PS) ECG_DIRECT_AVX512(PS, 0)
+
 ECG_AVX512 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
                                        int64_t pixelStride, const float *b, float *c, int64_t ldc) {
-    switch (pixelStride) {
-    case 3: ECG_DIRECT_AVX512(3); break;
-    case 6: ECG_DIRECT_AVX512(6); break;
-    case 16: ECG_DIRECT_AVX512(16); break;
-    default: ECG_DIRECT_AVX512(pixelStride); break;
-    }
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_WIDE, pixelStride)
 }
-#undef WIDE
-#define WIDE 0
+
 ECG_AVX512 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
                                        int64_t pixelStride, const float *b, float *c, int64_t ldc) {
-    switch (pixelStride) {
-    case 3: ECG_DIRECT_AVX512(3); break;
-    case 6: ECG_DIRECT_AVX512(6); break;
-    case 16: ECG_DIRECT_AVX512(16); break;
-    default: ECG_DIRECT_AVX512(pixelStride); break;
-    }
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_NARROW, pixelStride)
 }
-#undef WIDE
+#undef ECG_DIRECT_AVX512_WIDE
+#undef ECG_DIRECT_AVX512_NARROW
 #undef ECG_DIRECT_AVX512
 
 #endif  // x86-64; elsewhere tile_portable.c defines these names
