@@ -34,8 +34,8 @@ public func conv2dForward(
     let groupColumns = g.outputChannels / g.groups
     for group in 0..<g.groups {
         let b = weight.groups[group]
-        // A layer too small to pay for waking a second thread runs on this one.
-        let threads = g.outputPixels * b.rows * b.columns < minimumParallelWork ? 1 : kernelThreadCount
+        // A layer too small to give every thread `minimumParallelWork` runs on this one.
+        let threads = g.outputPixels * b.rows * b.columns < 2 * minimumParallelWork ? 1 : kernelThreadCount
         // Split pixels when each thread gets a couple of row panels, else split channels.
         let (rowChunks, columnChunks) = rowPanels >= 2 * threads || b.panels < 2
             ? (min(threads, rowPanels), 1) : (1, min(threads, b.panels))
