@@ -3,6 +3,7 @@
 // (the SIMD16 Swift kernel, written for AVX-512's 32 zmm, needed 48 ymm here and spilled).
 // A 12 x 32 tile is four such tiles, a 12 x 16 tile two.
 #include "CKernels.h"
+#include "direct_dispatch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -53,5 +54,57 @@ ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, 
 ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
     tile6x16(depth, a, b, 16, c, ldc, accumulate);
     tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate);
+}
+// Direct convolution tiles (see CKernels.h): the same 6 x 16 register tiles, with A read straight
+// from the NHWC input. `PS` (the pixel stride) is a compile-time constant in the common cases, so
+// the six broadcasts are immediate offsets from one pointer.
+#define ECG_DIRECT_AVX2(PS)                                                                            \
+    do {                                                                                               \
+        __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();         \
+        __m256 c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();         \
+        __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps();         \
+        __m256 c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();         \
+        for (int64_t t = 0; t < taps; t++) {                                                           \
+            const float *row = a + t * rowStride;                                                      \
+            for (int64_t q = 0; q < span; q++) {                                                       \
+                const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                     \
+                __m256 s;                                                                              \
+                s = _mm256_broadcast_ss(row + 0 * (PS) + q); c00 = _mm256_fmadd_ps(s, b0, c00); c01 = _mm256_fmadd_ps(s, b1, c01); \
+                s = _mm256_broadcast_ss(row + 1 * (PS) + q); c10 = _mm256_fmadd_ps(s, b0, c10); c11 = _mm256_fmadd_ps(s, b1, c11); \
+                s = _mm256_broadcast_ss(row + 2 * (PS) + q); c20 = _mm256_fmadd_ps(s, b0, c20); c21 = _mm256_fmadd_ps(s, b1, c21); \
+                s = _mm256_broadcast_ss(row + 3 * (PS) + q); c30 = _mm256_fmadd_ps(s, b0, c30); c31 = _mm256_fmadd_ps(s, b1, c31); \
+                s = _mm256_broadcast_ss(row + 4 * (PS) + q); c40 = _mm256_fmadd_ps(s, b0, c40); c41 = _mm256_fmadd_ps(s, b1, c41); \
+                s = _mm256_broadcast_ss(row + 5 * (PS) + q); c50 = _mm256_fmadd_ps(s, b0, c50); c51 = _mm256_fmadd_ps(s, b1, c51); \
+                b += ldb;                                                                              \
+            }                                                                                          \
+        }                                                                                              \
+        _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);                     \
+        _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);                     \
+        _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);                     \
+        _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);                     \
+        _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);                     \
+        _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);                     \
+    } while (0)
+
+/// C[6 x 16] = A · B, pixel r's values at `a + r * pixelStride`, B 16 columns of a panel `ldb` wide.
+ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                const float *b, int64_t ldb, float *c, int64_t ldc) {
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX2, pixelStride)
+}
+#undef ECG_DIRECT_AVX2
+
+ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                   const float *b, float *c, int64_t ldc) {
+    const float *a6 = a + 6 * pixelStride;
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc);
+    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc);
+    direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc);
+    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc);
+}
+
+ECG_AVX2 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                   const float *b, float *c, int64_t ldc) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc);
+    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc);
 }
 #endif  // x86-64; elsewhere tile_portable.c defines these names

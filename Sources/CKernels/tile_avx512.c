@@ -1,6 +1,7 @@
 // The AVX-512 micro-kernel (see CKernels.h): the 12 x 32 tile in 24 zmm accumulators, two zmm
 // for a row of B and a broadcast of A, 27 of the 32 zmm registers.
 #include "CKernels.h"
+#include "direct_dispatch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -52,4 +53,48 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
         _mm512_storeu_ps(q, acc[r]);
     }
 }
+// Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
+// packed panel. `PS` (the pixel stride) is a compile-time constant in the common cases, so the 12
+// broadcasts are immediate offsets from one pointer.
+#define ECG_DIRECT_AVX512(PS, WIDE)                                                                        \
+    do {                                                                                               \
+        __m512 acc[12][WIDE ? 2 : 1];                                                                  \
+        for (int r = 0; r < 12; r++) for (int h = 0; h < (WIDE ? 2 : 1); h++) acc[r][h] = _mm512_setzero_ps(); \
+        for (int64_t t = 0; t < taps; t++) {                                                           \
+            const float *row = a + t * rowStride;                                                      \
+            for (int64_t q = 0; q < span; q++) {                                                       \
+                const __m512 b0 = _mm512_loadu_ps(b);                                                  \
+                const __m512 b1 = WIDE ? _mm512_loadu_ps(b + 16) : b0;                                 \
+                _Pragma("clang loop unroll(full)")                                                     \
+                for (int r = 0; r < 12; r++) {                                                         \
+                    const __m512 s = _mm512_set1_ps(row[r * (PS) + q]);                                \
+                    acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);                                     \
+                    if (WIDE) acc[r][WIDE ? 1 : 0] = _mm512_fmadd_ps(s, b1, acc[r][WIDE ? 1 : 0]);     \
+                }                                                                                      \
+                b += WIDE ? 32 : 16;                                                                   \
+            }                                                                                          \
+        }                                                                                              \
+        _Pragma("clang loop unroll(full)")                                                             \
+        for (int r = 0; r < 12; r++) {                                                                 \
+            _mm512_storeu_ps(c + r * ldc, acc[r][0]);                                                  \
+            if (WIDE) _mm512_storeu_ps(c + r * ldc + 16, acc[r][WIDE ? 1 : 0]);                        \
+        }                                                                                              \
+    } while (0)
+
+#define ECG_DIRECT_AVX512_WIDE(PS) ECG_DIRECT_AVX512(PS, 1)
+#define ECG_DIRECT_AVX512_NARROW(PS) ECG_DIRECT_AVX512(PS, 0)
+
+ECG_AVX512 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
+                                       int64_t pixelStride, const float *b, float *c, int64_t ldc) {
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_WIDE, pixelStride)
+}
+
+ECG_AVX512 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
+                                       int64_t pixelStride, const float *b, float *c, int64_t ldc) {
+    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_NARROW, pixelStride)
+}
+#undef ECG_DIRECT_AVX512_WIDE
+#undef ECG_DIRECT_AVX512_NARROW
+#undef ECG_DIRECT_AVX512
+
 #endif  // x86-64; elsewhere tile_portable.c defines these names

@@ -9,9 +9,11 @@ let packedBlockFloats = 1 << 16
 ///
 /// Implicit GEMM: tiles of output pixels are unrolled (im2col) straight into the micro-kernel's
 /// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
-/// one group at a time. Depthwise convolutions have their own kernel,
-/// `depthwiseConv2dForward`. Work is split over threads by output pixels, or by output
-/// channels when there are few pixels.
+/// one group at a time. Layers with few input channels (`ConvGeometry.prefersDirectTiles`) skip
+/// the unrolling where they can: direct tiles read the input in place (`convolveDirectBlock`).
+/// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
+/// threads by output pixels, or by output channels when there are few pixels, and not at all
+/// below `minimumParallelWork`.
 ///
 /// - Parameters:
 ///   - output: `N x OH x OW x outputPixelStride`; channels `0..<outputChannels` of each pixel are
@@ -32,7 +34,8 @@ public func conv2dForward(
     let groupColumns = g.outputChannels / g.groups
     for group in 0..<g.groups {
         let b = weight.groups[group]
-        let threads = kernelThreadCount
+        // A layer too small to give every thread `minimumParallelWork` runs on this one.
+        let threads = g.outputPixels * b.rows * b.columns < 2 * minimumParallelWork ? 1 : kernelThreadCount
         // Split pixels when each thread gets a couple of row panels, else split channels.
         let (rowChunks, columnChunks) = rowPanels >= 2 * threads || b.panels < 2
             ? (min(threads, rowPanels), 1) : (1, min(threads, b.panels))
@@ -49,13 +52,21 @@ public func conv2dForward(
     }
 }
 
-/// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output.
+/// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
+/// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
+/// the depth at a time. Thin layers go to `convolveDirectBlock` instead.
 private func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation
 ) {
     guard !rowPanels.isEmpty, !columnPanels.isEmpty else { return }
+    if let direct = activeTiles.direct, g.prefersDirectTiles {
+        convolveDirectBlock(
+            output: output, outputPixelStride: ldo, input: input, weight: b, bias: bias, geometry: g,
+            rowPanels: rowPanels, columnPanels: columnPanels, activation: activation, tiles: direct)
+        return
+    }
     let depth = g.patchSize
     let panelFloats = microTileRows * depth
     let blockPanels = max(1, min(rowPanels.count, packedBlockFloats / (microTileRows * min(depth, depthBlock))))

@@ -20,7 +20,8 @@ public func denseForward(
     bias: UnsafePointer<Float>?, batch: Int, inputFeatures: Int, outputFeatures: Int,
     activation: Activation
 ) {
-    parallelChunks(outputFeatures, minimumChunk: 64) { columns in
+    // At least 64 columns, and `minimumParallelWork` multiply-adds, per thread.
+    parallelChunks(outputFeatures, minimumChunk: max(64, minimumParallelWork / max(1, batch * inputFeatures))) { columns in
         let c = output + columns.lowerBound
         if batch <= 2 {
             for row in 0..<batch {

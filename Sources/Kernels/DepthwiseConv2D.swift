@@ -1,8 +1,12 @@
 /// Depthwise 2-D convolution over an NHWC batch (one filter per channel, channel multiplier 1),
 /// with bias and activation fused.
 ///
-/// The inner loop runs over channels, which are contiguous in NHWC, so it vectorises; output rows
-/// are split over threads.
+/// Each output pixel is summed in registers, 16 channels at a time (channels are contiguous in
+/// NHWC, so the loads are vectors): bias, then the window's in-image taps row by row, then the
+/// activation, and one store. The sum runs in the same order as the naive loop (bias, then taps
+/// in window order, each a multiply then an add), so the floats are the same; only the output is
+/// no longer read back from memory once per tap. Output rows are split over threads, and not
+/// split at all when the layer is too small to pay for waking a second thread.
 ///
 /// - Parameters:
 ///   - output: `N x OH x OW x outputPixelStride`; channels `0..<C` of each pixel are written.
@@ -18,39 +22,71 @@ public func depthwiseConv2dForward(
     let channels = g.inputChannels
     precondition(g.groups == channels && g.outputChannels == channels, "not a depthwise geometry")
     let ldo = outputPixelStride
-    parallelChunks(g.batch * g.outputHeight, minimumChunk: 2) { outputRows in
+    let rows = g.batch * g.outputHeight
+    let rowWork = g.outputWidth * channels * g.kernelHeight * g.kernelWidth
+    parallelChunks(rows, minimumChunk: max(2, minimumParallelWork / max(1, rowWork))) { outputRows in
         for outputRow in outputRows {
             let image = outputRow / g.outputHeight
             let oh = outputRow % g.outputHeight
-            let out = output + outputRow * g.outputWidth * ldo
+            let top = oh * g.strideHeight - g.padding.top
+            // Window rows inside the image.
+            let kh0 = max(0, -top), kh1 = max(kh0, min(g.kernelHeight, g.inputHeight - top))
+            let imageInput = input + image * g.inputHeight * g.inputWidth * channels
             for ow in 0..<g.outputWidth {
-                let o = out + ow * ldo
-                if let bias {
-                    for c in 0..<channels { o[c] = bias[c] }
-                } else {
-                    o.update(repeating: 0, count: channels)
-                }
+                let left = ow * g.strideWidth - g.padding.left
+                let kw0 = max(0, -left), kw1 = max(kw0, min(g.kernelWidth, g.inputWidth - left))
+                depthwisePixel(
+                    output: output + (outputRow * g.outputWidth + ow) * ldo, input: imageInput, weight: weight, bias: bias,
+                    channels: channels, rowStride: g.inputWidth * channels, origin: (top, left), rows: kh0..<kh1,
+                    columns: kw0..<kw1, kernelWidth: g.kernelWidth, activation: activation)
             }
-            for kh in 0..<g.kernelHeight {
-                let ih = oh * g.strideHeight - g.padding.top + kh
-                guard ih >= 0 && ih < g.inputHeight else { continue }
-                let inputRow = input + ((image * g.inputHeight + ih) * g.inputWidth) * channels
-                for kw in 0..<g.kernelWidth {
-                    let w = weight + (kh * g.kernelWidth + kw) * channels
-                    // Output columns whose input column `ow * stride - left + kw` is inside the image.
-                    let first = max(0, (g.padding.left - kw + g.strideWidth - 1) / g.strideWidth)
-                    let last = min(g.outputWidth, (g.inputWidth - 1 + g.padding.left - kw + g.strideWidth) / g.strideWidth)
-                    guard first < last else { continue }
-                    for ow in first..<last {
-                        let i = inputRow + (ow * g.strideWidth - g.padding.left + kw) * channels
-                        let o = out + ow * ldo
-                        for c in 0..<channels { o[c] += i[c] * w[c] }
-                    }
-                }
-            }
-            biasActivationForward(
-                values: out, rows: g.outputWidth, columns: channels, rowStride: ldo,
-                bias: nil, activation: activation)
         }
+    }
+}
+
+/// One output pixel of a depthwise convolution, whose in-image window taps are `rows x columns`
+/// of a window with top-left input pixel `origin`: `output[c] = activation(bias[c] + Σ input · weight)`.
+@inline(__always)
+private func depthwisePixel(
+    output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, channels: Int, rowStride: Int, origin: (top: Int, left: Int),
+    rows: Range<Int>, columns: Range<Int>, kernelWidth: Int, activation: Activation
+) {
+    typealias Vector = SIMD16<Float>
+    let width = Vector.scalarCount
+    var c = 0
+    while c + width <= channels {
+        var sum = bias.map { Vector(UnsafeRawPointer($0 + c).loadUnaligned(as: Vector.self)) } ?? Vector()
+        for kh in rows {
+            let inputRow = input + (origin.top + kh) * rowStride + c
+            for kw in columns {
+                let x = UnsafeRawPointer(inputRow + (origin.left + kw) * channels).loadUnaligned(as: Vector.self)
+                let w = UnsafeRawPointer(weight + (kh * kernelWidth + kw) * channels + c).loadUnaligned(as: Vector.self)
+                sum = sum + x * w
+            }
+        }
+        switch activation {
+        case .identity: break
+        case .relu: sum = sum.replacing(with: 0, where: sum .< 0)
+        case .relu6: sum = sum.replacing(with: 0, where: sum .< 0).replacing(with: 6, where: sum .> 6)
+        }
+        UnsafeMutableRawPointer(output + c).storeBytes(of: sum, as: Vector.self)
+        c += width
+    }
+    while c < channels {
+        var sum = bias?[c] ?? 0
+        for kh in rows {
+            for kw in columns {
+                sum = sum + input[(origin.top + kh) * rowStride + (origin.left + kw) * channels + c]
+                    * weight[(kh * kernelWidth + kw) * channels + c]
+            }
+        }
+        switch activation {
+        case .identity: break
+        case .relu: sum = max(sum, 0)
+        case .relu6: sum = min(max(sum, 0), 6)
+        }
+        output[c] = sum
+        c += 1
     }
 }

@@ -110,12 +110,18 @@ public enum KernelSetError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// The two tile functions of one set, as C function pointers: read once per tile, without a lock.
+/// The tile functions of one set, as C function pointers: read once per tile, without a lock.
 struct Tiles: Sendable {
     typealias Function = @convention(c) (Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
                                          UnsafeMutablePointer<Float>?, Int64, Int32) -> Void
+    /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc)` (CKernels.h).
+    typealias DirectFunction = @convention(c) (Int64, Int64, UnsafePointer<Float>?, Int64, Int64,
+                                               UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
     let wide: Function
     let narrow: Function
+    /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
+    /// whose convolutions always pack.
+    let direct: (wide: DirectFunction, narrow: DirectFunction)?
 
     init(_ set: KernelSet) {
         switch set {
@@ -123,9 +129,18 @@ struct Tiles: Sendable {
         case .avx2: (wide, narrow) = (ecg_tile12x32_avx2, ecg_tile12x16_avx2)
         case .portable: (wide, narrow) = (ecg_tile12x32_portable, ecg_tile12x16_portable)
         }
+        #if arch(x86_64)
+        switch set {
+        case .avx512: direct = (ecg_direct12x32_avx512, ecg_direct12x16_avx512)
+        case .avx2: direct = (ecg_direct12x32_avx2, ecg_direct12x16_avx2)
+        case .portable: direct = nil
+        }
+        #else
+        direct = nil
+        #endif
     }
 }
 
 /// The tile functions of `KernelSet.current`. Written only when the set changes (a whole struct of
-/// two pointers to functions that all compute the same tile), read by every micro-tile.
+/// pointers to functions that compute the same tiles), read by every micro-tile.
 nonisolated(unsafe) var activeTiles = Tiles(KernelSet.initial)

@@ -10,6 +10,12 @@ public let kernelThreadCount: Int = {
     return max(1, ProcessInfo.processInfo.activeProcessorCount)
 }()
 
+/// The fewest multiply-adds a forward kernel (convolution, depthwise, dense) hands to each
+/// thread; a layer with less work than that per thread runs on the calling thread alone. Handing a
+/// chunk to a second thread costs 10-20 µs on the 2-core VMs, about what one core needs for 2^18
+/// multiply-adds. MobileNetV2's 7x7 depthwise layers and the dense heads at batch 1 run alone.
+let minimumParallelWork = 1 << 18
+
 /// Runs `body` for every index in `0..<count`, spread over `kernelThreadCount` threads in
 /// contiguous chunks. Runs inline when one chunk is enough.
 ///

@@ -9,8 +9,12 @@ latency in ms of `--runs` timed forward passes after `--warmup` untimed ones:
                  whose stdout JSON is
                  {"results": [{"architecture", "batch", "median_ms", "images_per_second",
                                "peak_rss_mb", ...}, ...]}
-                 `--architectures A,B --batches 1,8 --warmup W` are appended when the
-                 command does not already name them; ECG_THREADS is set to --threads.
+                 `--architectures A,B --batches 1,8 --warmup W` (and `--kernels K1,K2`
+                 with --kernels) are appended when the command does not already name
+                 them; ECG_THREADS is set to --threads. With `--kernels avx512,avx2`
+                 one ECGLens process times every case with each GEMM kernel set in
+                 turn (one table row per set), so an AVX2 machine's kernels can be
+                 compared on an AVX-512 one against the same ORT and framework runs.
   * ONNX Runtime all four. inceptionv3 and vgg16 are the torchvision models with the
                  app's heads, exported with torch.onnx.export (dynamic batch axis).
                  There is no tf2onnx here, so the two Keras models are benchmarked
@@ -36,8 +40,12 @@ the ECGLens subprocess, and nothing else. The OpenBLAS/OMP/ECG variables the ECG
 command ran under are printed (and stored in --out) either way.
 
 Usage (repo root, after `swift build -c release`):
-    /work/venv/bin/python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
-        [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--unset-openblas-env] [--out FILE.json]
+    python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
+        [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--kernels avx512,avx2]
+        [--unset-openblas-env] [--out FILE.json]
+
+The report names the CPU, its vector extensions, the kernel set(s) ECGLens ran with, and the
+load average before and after the run (the machine's load decides how far medians can be trusted).
 
 A full run (4 architectures x batches 1 and 8, ORT + framework, 20 runs each) takes
 about 3-4 minutes on 2 cores plus the ECGLens command's own time.
@@ -268,6 +276,8 @@ def run_ecg(args, archs) -> dict:
         cmd += ["--batches", ",".join(map(str, args.batches))]
     if "--warmup" not in cmd:
         cmd += ["--warmup", str(args.warmup)]
+    if args.kernels and "--kernels" not in cmd:
+        cmd += ["--kernels", ",".join(args.kernels)]
     env = dict(os.environ)
     env["ECG_THREADS"] = str(args.threads)
     removed = []
@@ -332,6 +342,8 @@ def main() -> int:
     ap.add_argument("--ecg", default=".build/release/ecg bench --json --runs 20",
                     help="ECGLens benchmark command (run from the repo root)")
     ap.add_argument("--no-ecg", action="store_true", help="skip ECGLens, frameworks only")
+    ap.add_argument("--kernels", help="GEMM kernel sets for ECGLens, comma-separated (e.g. avx512,avx2): "
+                    "one row per set, all from one `ecg bench --kernels` process (default: the set it picks)")
     ap.add_argument("--ecg-timeout", type=int, default=900)
     ap.add_argument("--unset-openblas-env", action="store_true",
                     help="remove OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the ECGLens subprocess env only")
@@ -347,6 +359,7 @@ def main() -> int:
         if a not in ARCHS:
             ap.error(f"unknown architecture {a} (known: {', '.join(ARCHS)})")
     args.batches = [int(b) for b in args.batches.split(",") if b]
+    args.kernels = [k for k in (args.kernels or "").split(",") if k]
     if args.runs_large is None:
         args.runs_large = args.runs
     if args.runs < 1 or args.runs_large < 1 or args.warmup < 0:
@@ -372,6 +385,7 @@ def main() -> int:
 
     skip = set(s for s in args.skip.split(",") if s)
     busy_before = cpu_busy_fraction()
+    load_before = load_average()
     if busy_before is not None and busy_before > 0.15:
         log(f"WARNING: the CPUs are already {busy_before:.0%} busy before the benchmark starts; "
             "timings will be inflated (check `top`)")
@@ -387,42 +401,49 @@ def main() -> int:
             backends["pytorch"] = run_worker("torch", [a for a in archs if FRAMEWORK[a] == "pytorch"], args, onnx_dir)
             backends["tensorflow"] = run_worker("tf", [a for a in archs if FRAMEWORK[a] == "tensorflow"], args, onnx_dir)
 
-    def lookup(doc, arch, batch, key="median_ms"):
+    def lookup(doc, arch, batch, key="median_ms", kernels=None):
         if not doc:
             return None
         for r in doc["results"]:
-            if r["architecture"] == arch and int(r["batch"]) == batch:
+            if r["architecture"] == arch and int(r["batch"]) == batch and kernels in (None, r.get("kernels")):
                 return r.get(key)
         return None
+
+    # One ECGLens column per kernel set with --kernels; else the one the command picked.
+    ecg_ok = bool(ecg and ecg["ok"])
+    picked = list(dict.fromkeys(r["kernels"] for r in ecg["results"] if r.get("kernels"))) if ecg_ok else []
+    sets = args.kernels or [None]
 
     rows = []
     for arch in archs:
         for batch in args.batches:
-            e = lookup(ecg, arch, batch) if ecg and ecg["ok"] else None
             o = lookup(backends.get("ort"), arch, batch)
             fw = FRAMEWORK[arch]
             f = lookup(backends.get(fw), arch, batch)
-            rows.append({
-                "architecture": arch, "batch": batch,
-                "ecglens_ms": e, "ort_ms": o, "framework": fw, "framework_ms": f,
-                "ratio_ecglens_ort": ratio(e, o), "ratio_ecglens_framework": ratio(e, f),
-                "ecglens_images_per_second": lookup(ecg, arch, batch, "images_per_second") if ecg and ecg["ok"] else None,
-                "ecglens_peak_rss_mb": lookup(ecg, arch, batch, "peak_rss_mb") if ecg and ecg["ok"] else None,
-                "ecglens_min_ms": lookup(ecg, arch, batch, "min_ms") if ecg and ecg["ok"] else None,
-                "ort_min_ms": lookup(backends.get("ort"), arch, batch, "min_ms"),
-                "framework_min_ms": lookup(backends.get(fw), arch, batch, "min_ms"),
-                "ort_model": ORT_SOURCE[arch],
-                "runs": args.runs if batch == 1 else args.runs_large,
-            })
+            for kernels in sets:
+                e = lookup(ecg, arch, batch, kernels=kernels) if ecg_ok else None
+                got = lookup(ecg, arch, batch, "kernels", kernels) if ecg_ok else None
+                rows.append({
+                    "architecture": arch, "batch": batch, "kernels": got,
+                    "ecglens_ms": e, "ort_ms": o, "framework": fw, "framework_ms": f,
+                    "ratio_ecglens_ort": ratio(e, o), "ratio_ecglens_framework": ratio(e, f),
+                    "ecglens_images_per_second": lookup(ecg, arch, batch, "images_per_second", kernels) if ecg_ok else None,
+                    "ecglens_peak_rss_mb": lookup(ecg, arch, batch, "peak_rss_mb", kernels) if ecg_ok else None,
+                    "ecglens_min_ms": lookup(ecg, arch, batch, "min_ms", kernels) if ecg_ok else None,
+                    "ort_min_ms": lookup(backends.get("ort"), arch, batch, "min_ms"),
+                    "framework_min_ms": lookup(backends.get(fw), arch, batch, "min_ms"),
+                    "ort_model": ORT_SOURCE[arch],
+                    "runs": args.runs if batch == 1 else args.runs_large,
+                })
 
     fw_name = {"pytorch": "PyTorch", "tensorflow": "TF/Keras"}
     lines = [
-        "| architecture | batch | ECGLens ms | ORT ms | ECGLens/ORT | framework | framework ms | ECGLens/framework |",
-        "|---|---:|---:|---:|---:|---|---:|---:|",
+        "| architecture | batch | kernels | ECGLens ms | ORT ms | ECGLens/ORT | framework | framework ms | ECGLens/framework |",
+        "|---|---:|---|---:|---:|---:|---|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['architecture']} | {r['batch']} | {fmt(r['ecglens_ms'])} | {fmt(r['ort_ms'])} | "
+            f"| {r['architecture']} | {r['batch']} | {r['kernels'] or 'n/a'} | {fmt(r['ecglens_ms'])} | {fmt(r['ort_ms'])} | "
             f"{fmt(r['ratio_ecglens_ort'], '.2f')} | {fw_name[r['framework']]} | {fmt(r['framework_ms'])} | "
             f"{fmt(r['ratio_ecglens_framework'], '.2f')} |")
     print("\n".join(lines))
@@ -445,15 +466,21 @@ def main() -> int:
     if ecg is not None:
         print(f"ECGLens env: {ecg['env'] or '{}'}"
               + (f"; unset {', '.join(ecg['unset'])}" if ecg["unset"] else ""))
+    load_after = load_average()
     print(f"Total time {time.perf_counter() - started:.0f} s on {platform.machine()} "
-          f"({os.cpu_count()} logical CPUs, {cpu_model()}); CPUs "
-          f"{fmt(None if busy_before is None else busy_before * 100, '.0f')}% busy just before the run.")
+          f"({os.cpu_count()} logical CPUs, {cpu_model()}; {cpu_vector_features()}); CPUs "
+          f"{fmt(None if busy_before is None else busy_before * 100, '.0f')}% busy just before the run; "
+          f"load average (1/5/15 min) {fmt_load(load_before)} before, {fmt_load(load_after)} after.")
+    if ecg_ok:
+        print(f"ECGLens GEMM kernels: {', '.join(picked) or 'not reported'}")
 
     if args.out:
         doc = {
             "cpu_busy_before": busy_before,
+            "load_average_before": load_before, "load_average_after": load_after,
             "threads": args.threads, "runs": args.runs, "runs_large": args.runs_large, "warmup": args.warmup,
-            "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "processor": cpu_model()},
+            "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "processor": cpu_model(),
+                        "vector_features": cpu_vector_features()},
             "backends": {k: ({kk: vv for kk, vv in d.items() if kk != "results"} if d else None)
                          for k, d in backends.items()},
             "ecglens": ({k: v for k, v in ecg.items() if k != "results"} if ecg else None),
@@ -464,6 +491,31 @@ def main() -> int:
             f.write("\n")
         print(f"wrote {args.out}")
     return 0
+
+
+def load_average():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
+
+
+def fmt_load(load) -> str:
+    return "n/a" if load is None else "/".join(f"{v:.1f}" for v in load)
+
+
+def cpu_vector_features() -> str:
+    """The x86 vector extensions /proc/cpuinfo lists (avx2, fma, avx512f...), or 'unknown'."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    names = [n for n in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16") if n in flags]
+                    return " ".join(names) or "no AVX2"
+    except OSError:
+        pass
+    return "unknown"
 
 
 def cpu_model() -> str:

@@ -36,4 +36,21 @@ void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c,
 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
 
+/// Direct convolution tiles: C[12 x W] = A · B (overwritten), W = 32 or 16, with A read straight from
+/// an NHWC input instead of a packed panel, for the 12 output pixels of one row whose windows lie
+/// horizontally inside the image (or any 12 consecutive pixels of a 1x1 convolution). Patch value q
+/// of window row t for pixel r is `a[t * rowStride + r * pixelStride + q]`, q in `0..<span`
+/// (span = KW · C: a window row's pixels are contiguous in NHWC); B's rows are those `taps · span`
+/// patch values in the same order, `W` floats apart. No im2col copy: it pays where the copy costs
+/// as much as the product, in layers with few input channels (the 3-channel stems).
+/// Only the AVX2 and AVX-512 sets have them; the portable set packs.
+void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                          const float *b, float *c, int64_t ldc);
+void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                          const float *b, float *c, int64_t ldc);
+void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                            const float *b, float *c, int64_t ldc);
+void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                            const float *b, float *c, int64_t ldc);
+
 #endif

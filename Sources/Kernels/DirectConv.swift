@@ -1,0 +1,92 @@
+/// Direct convolution: the GEMM of `conv2dForward` with A read in place from the NHWC input
+/// instead of unrolled into packed panels (im2col).
+///
+/// In a layer with few input channels the im2col copy costs as much as the product itself:
+/// the 3-channel stems copy 27 scattered values per output pixel for 27 x 16 (or x 32)
+/// multiply-adds, and the copy of a channel count under 32 goes value by value. The direct
+/// tiles (Sources/CKernels, `ecg_direct12x32_*`) broadcast each value from where it lies. They
+/// sum in the same order as the packed tiles (window row, column, channel), so the two paths give
+/// the same floats. Panels whose windows cross the left or right border, or that run past the last
+/// pixel, still pack.
+
+extension ConvGeometry {
+    /// Whether `conv2dForward` runs this layer on the direct tiles (when the kernel set has them):
+    /// one group of fewer than 32 input channels, whose patch fits one depth slice.
+    var prefersDirectTiles: Bool {
+        groups == 1 && inputChannels < 32 && patchSize <= depthBlock
+    }
+
+    /// Where the direct tile for output pixels `firstRow ..< firstRow + 12` reads its input, or nil
+    /// when the panel must be packed: it runs past the last pixel, or (unless the convolution is
+    /// pointwise) leaves its output row or has a window crossing the left or right border.
+    /// - Returns: the offset of pixel 0's first in-image window row in the input, the window rows
+    ///   that lie inside the image (rows in the vertical padding add nothing), and the floats
+    ///   between consecutive pixels' windows.
+    func directOrigin(firstRow: Int) -> (offset: Int, taps: Range<Int>, pixelStride: Int)? {
+        guard firstRow + microTileRows <= outputPixels else { return nil }
+        if isPointwise { return (firstRow * inputChannels, 0..<1, inputChannels) }
+        let pixelsPerImage = outputHeight * outputWidth
+        let pixel = firstRow % pixelsPerImage
+        let (oh, ow) = (pixel / outputWidth, pixel % outputWidth)
+        let left = ow * strideWidth - padding.left
+        let right = (ow + microTileRows - 1) * strideWidth - padding.left + kernelWidth
+        guard ow + microTileRows <= outputWidth, left >= 0, right <= inputWidth else { return nil }
+        let top = oh * strideHeight - padding.top
+        let taps = max(0, -top)..<max(max(0, -top), min(kernelHeight, inputHeight - top))
+        let image = firstRow / pixelsPerImage
+        let offset = ((image * inputHeight + top + taps.lowerBound) * inputWidth + left) * inputChannels
+        return (offset, taps, strideWidth * inputChannels)
+    }
+}
+
+/// `convolveBlock` for a layer that `prefersDirectTiles` (one group): row panels `rowPanels` x
+/// column panels `columnPanels` of the output, each 12-pixel panel by direct tiles where
+/// `directOrigin` allows, else packed like `convolveBlock` does.
+func convolveDirectBlock(
+    output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
+    weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry,
+    rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation,
+    tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
+) {
+    let depth = g.patchSize
+    let span = g.kernelWidth * g.inputChannels
+    let rowStride = g.inputWidth * g.inputChannels
+    let firstColumn = columnPanels.lowerBound * microTileColumns
+    let columnCount = min(b.columns, columnPanels.upperBound * microTileColumns) - firstColumn
+    withScratch(count: microTileRows * depth + microTileRows * microTileColumns + g.inputChannels) { scratch in
+        let tile = scratch + microTileRows * depth
+        let zeros = tile + microTileRows * microTileColumns
+        zeros.update(repeating: 0, count: g.inputChannels)
+        for panel in rowPanels {
+            let row = panel * microTileRows
+            let rows = min(microTileRows, g.outputPixels - row)
+            if let origin = g.directOrigin(firstRow: row) {
+                for column in columnPanels {
+                    let width = b.panelWidth(column)
+                    let columns = min(microTileColumns, b.columns - column * microTileColumns)
+                    let c = output + row * ldo + column * microTileColumns
+                    // A partial panel is computed in `tile`, and only its real columns copied out.
+                    let (target, ldt) = columns == width ? (c, ldo) : (tile, width)
+                    (width == microTileColumns ? tiles.wide : tiles.narrow)(
+                        Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
+                        Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
+                        target, Int64(ldt))
+                    if target != c {
+                        for r in 0..<microTileRows { (c + r * ldo).update(from: tile + r * width, count: columns) }
+                    }
+                }
+            } else {
+                packPatches(scratch, input: input, zeros: zeros, geometry: g, group: 0, firstRow: row)
+                for column in columnPanels {
+                    microTile(
+                        depth: depth, a: scratch, b: b.panel(column), panelWidth: b.panelWidth(column),
+                        c: output + row * ldo + column * microTileColumns, ldc: ldo, rows: rows,
+                        columns: min(microTileColumns, b.columns - column * microTileColumns), accumulate: false)
+                }
+            }
+            biasActivationForward(
+                values: output + row * ldo + firstColumn, rows: rows, columns: columnCount, rowStride: ldo,
+                bias: bias.map { $0 + firstColumn }, activation: activation)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+@testable import Kernels
+import NN
+import Testing
+import Tensors
+
+/// A direct tile from its definition (CKernels.h), in Double: `C[r][j] = Σ_t Σ_q
+/// a[t · rowStride + r · pixelStride + q] · b[(t · span + q) · width + j]`, C rows `ldc` apart.
+private func referenceDirectTile(
+    taps: Int, span: Int, a: [Float], rowStride: Int, pixelStride: Int, b: [Float], width: Int, c: [Float], ldc: Int
+) -> [Float] {
+    var result = c
+    for r in 0..<12 {
+        for j in 0..<width {
+            var sum = 0.0
+            for t in 0..<taps {
+                for q in 0..<span {
+                    sum += Double(a[t * rowStride + r * pixelStride + q]) * Double(b[(t * span + q) * width + j])
+                }
+            }
+            result[r * ldc + j] = Float(sum)
+        }
+    }
+    return result
+}
+
+/// The direct convolution tiles (`ecg_direct12x32_*`), which read A in place from the input, and
+/// the convolutions that use them, on every kernel set this CPU can run. Serialized, since the set
+/// in use is process-wide.
+@Suite("Direct convolution tiles: against the naive reference, and the same floats as packing", .serialized)
+struct DirectConvTests {
+    /// The sets with direct tiles that this CPU can run.
+    static var directSets: [KernelSet] { KernelSet.supported.filter { Tiles($0).direct != nil } }
+
+    @Test("Each runnable set's direct 12x32 and 12x16 tiles match the naive sum, for pixel strides 3, 6, 16 and 5 and 0 to 3 window rows")
+    func tilesMatchReference() {
+        if Self.directSets.isEmpty { print("DirectConvTests: no kernel set with direct tiles runs on this CPU") }
+        for set in Self.directSets {
+            let direct = Tiles(set).direct!
+            for width in [32, 16] {
+                for (pixelStride, span) in [(3, 9), (6, 9), (16, 16), (5, 15)] {
+                    for taps in 0...3 {
+                        let rowStride = 12 * pixelStride + span + 3  // rows of the input further apart than a window
+                        let ldc = width + 3
+                        let a = randomValues(max(1, taps) * rowStride, seed: UInt64(pixelStride * 10 + taps))
+                        let b = randomValues(max(1, taps * span) * width, seed: UInt64(span + 100 * taps))
+                        var c = randomValues(12 * ldc, seed: 5)
+                        let expected = referenceDirectTile(taps: taps, span: span, a: a, rowStride: rowStride,
+                                                           pixelStride: pixelStride, b: b, width: width, c: c, ldc: ldc)
+                        a.withUnsafeBufferPointer { a in
+                            b.withUnsafeBufferPointer { b in
+                                c.withUnsafeMutableBufferPointer { c in
+                                    (width == 32 ? direct.wide : direct.narrow)(
+                                        Int64(taps), Int64(span), a.baseAddress, Int64(rowStride), Int64(pixelStride),
+                                        b.baseAddress, c.baseAddress, Int64(ldc))
+                                }
+                            }
+                        }
+                        checkClose(c, expected, atol: 1e-5 * Float(max(1, taps * span)).squareRoot(), rtol: 1e-5,
+                                   "\(set) direct 12x\(width) pixel stride \(pixelStride) span \(span) taps \(taps)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Thin-input layers that take the direct path: the two stems (small_cnn's 3→16 at stride 1,
+    /// MobileNetV2's 3→32 at stride 2 with Keras's bottom/right padding), a 16-channel 3x3 layer,
+    /// pointwise layers whose 12-pixel panels cross output rows and images, partial column panels
+    /// (24 and 40 channels), and a valid-padded layer whose windows never meet the border.
+    static let cases: [ConvCase] = [
+        ConvCase(height: 30, width: 29, channels: 3, outputChannels: 16, kernel: (3, 3), padding: .same, activation: .relu),
+        ConvCase(batch: 2, height: 32, width: 32, channels: 3, outputChannels: 32, kernel: (3, 3), stride: (2, 2),
+                 padding: .same, activation: .relu6),
+        ConvCase(height: 17, width: 26, channels: 16, outputChannels: 32, kernel: (3, 3), padding: .same, activation: .relu),
+        ConvCase(batch: 2, height: 5, width: 7, channels: 16, outputChannels: 96, kernel: (1, 1), activation: .relu6),
+        ConvCase(batch: 3, height: 4, width: 9, channels: 24, outputChannels: 40, kernel: (1, 1)),
+        ConvCase(height: 15, width: 30, channels: 5, outputChannels: 24, kernel: (3, 5), stride: (1, 2), bias: false),
+        ConvCase(height: 14, width: 20, channels: 2, outputChannels: 8, kernel: (7, 7), padding: .same),
+    ]
+
+    @Test("Every runnable set gives reference convolutions for thin-input layers", arguments: cases)
+    func convolutionsMatchReference(_ c: ConvCase) throws {
+        for set in KernelSet.supported {
+            try KernelSet.with(set) { try checkConvolution(c) }
+        }
+    }
+
+    @Test("A direct tile gives the same floats as packing the panel (im2col) and running the packed tile of the same set",
+          arguments: cases)
+    func sameFloatsAsPacking(_ c: ConvCase) throws {
+        let (input, weight, _) = c.makeInputs()
+        let padding = padding_reference(c.padding, h: c.height, w: c.width, kh: c.kernel.0, kw: c.kernel.1,
+                                         sh: c.stride.0, sw: c.stride.1)
+        let g = try #require(ConvGeometry(
+            batch: c.batch, inputHeight: c.height, inputWidth: c.width, inputChannels: c.channels,
+            outputChannels: c.outputChannels, kernelHeight: c.kernel.0, kernelWidth: c.kernel.1,
+            strideHeight: c.stride.0, strideWidth: c.stride.1, padding: padding))
+        #expect(g.prefersDirectTiles)
+        let packed = weight.withPointer { PackedConvWeight(hwio: $0, patchSize: g.patchSize, outputChannels: c.outputChannels, groups: 1) }
+        let b = packed.groups[0]
+        let panels = (0..<(g.outputPixels / microTileRows)).filter { g.directOrigin(firstRow: $0 * microTileRows) != nil }
+        #expect(!panels.isEmpty, "no panel of \(c.testDescription) takes the direct path")
+        for set in Self.directSets {
+            let tiles = Tiles(set)
+            for panel in panels {
+                let origin = g.directOrigin(firstRow: panel * microTileRows)!
+                for column in 0..<b.panels {
+                    let width = b.panelWidth(column)
+                    var direct = [Float](repeating: 0, count: microTileRows * width)
+                    var viaPacking = [Float](repeating: 1, count: microTileRows * width)
+                    var patches = [Float](repeating: 0, count: microTileRows * g.patchSize)
+                    let zeros = [Float](repeating: 0, count: g.inputChannels)
+                    input.withPointer { x in
+                        direct.withUnsafeMutableBufferPointer { d in
+                            (width == 32 ? tiles.direct!.wide : tiles.direct!.narrow)(
+                                Int64(origin.taps.count), Int64(g.kernelWidth * g.inputChannels), x + origin.offset,
+                                Int64(g.inputWidth * g.inputChannels), Int64(origin.pixelStride),
+                                b.panel(column) + origin.taps.lowerBound * g.kernelWidth * g.inputChannels * width,
+                                d.baseAddress, Int64(width))
+                        }
+                        packPatches(&patches, input: x, zeros: zeros, geometry: g, group: 0, firstRow: panel * microTileRows)
+                        viaPacking.withUnsafeMutableBufferPointer { v in
+                            (width == 32 ? tiles.wide : tiles.narrow)(
+                                Int64(g.patchSize), patches, b.panel(column), v.baseAddress, Int64(width), 0)
+                        }
+                    }
+                    #expect(direct == viaPacking, "\(set) \(c.testDescription) panel \(panel) column panel \(column)")
+                }
+            }
+        }
+    }
+
+    @Test("Only one-group layers with fewer than 32 input channels and a patch within one depth slice go direct")
+    func choice() throws {
+        func geometry(channels: Int, kernel: Int, groups: Int = 1) throws -> ConvGeometry {
+            try #require(ConvGeometry(batch: 1, inputHeight: 20, inputWidth: 20, inputChannels: channels, outputChannels: 32,
+                                      kernelHeight: kernel, kernelWidth: kernel, groups: groups))
+        }
+        #expect(try geometry(channels: 3, kernel: 3).prefersDirectTiles)
+        #expect(try geometry(channels: 16, kernel: 3).prefersDirectTiles)
+        #expect(try !geometry(channels: 32, kernel: 1).prefersDirectTiles)
+        #expect(try !geometry(channels: 16, kernel: 7).prefersDirectTiles)  // 784 > depthBlock
+        #expect(try !geometry(channels: 16, kernel: 3, groups: 2).prefersDirectTiles)
+    }
+}
