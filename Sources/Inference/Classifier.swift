@@ -29,7 +29,7 @@ public struct Classifier: Sendable {
     /// Settable, so `ecg fit-gate` can measure a model it has just fitted.
     public var novelty: NoveltyModel?
     /// The trace head fused with the network's answer (`ecglens`); nil for an image-only model.
-    /// Settable, so `ecg evaluate` and `ecg calibrate` can measure the image head alone.
+    /// Settable, so that the picture head can be measured alone (the fused-model tests do).
     public var fusion: TraceFusion?
 
     /// Loads `entry`'s weights and builds its network.
