@@ -55,19 +55,5 @@ public struct TraceRow: Sendable, Equatable {
     public init(values: [Float], refusal: String?) { (self.values, self.refusal) = (values, refusal) }
 
     /// The rows of `images`, measured in parallel (each page takes tenths of a second of CPU).
-    static func rows(_ images: [RGBImage]) -> [TraceRow] {
-        guard images.count > 1 else { return images.map(TraceRow.init) }
-        let rows = RowBox(count: images.count)
-        DispatchQueue.concurrentPerform(iterations: images.count) { rows.set($0, TraceRow(images[$0])) }
-        return rows.values
-    }
-
-    /// The parallel loop's results, each slot written by one iteration.
-    private final class RowBox: @unchecked Sendable {
-        private var slots: [TraceRow?]
-        private let lock = DispatchSemaphore(value: 1)
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-        func set(_ index: Int, _ row: TraceRow) { lock.wait(); slots[index] = row; lock.signal() }
-        var values: [TraceRow] { slots.map { $0! } }
-    }
+    static func rows(_ images: [RGBImage]) -> [TraceRow] { concurrentMap(images, TraceRow.init) }
 }

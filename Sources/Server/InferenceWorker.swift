@@ -244,21 +244,17 @@ public final class InferenceWorker: @unchecked Sendable {
         pixelBudget?.acquire(pixels)
         defer { pixelBudget?.release(pixels) }
         // Decode and check the batch's images in parallel (decoding a page costs more than a small CNN).
-        var results = [Result<InputGate.Examined, any Error>?](repeating: nil, count: batch.count)
         let started = DispatchTime.now()
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = UncheckedSendable(value: buffer)  // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: batch.count) { [limits, gate] index in
-                ComputePriority.lowerCurrentThread()  // a Dispatch thread: decoding is compute work
-                slots.value[index] = Result {
-                    try gate.examined(ImageDecoder.decode(batch[index].data, limits: limits), enforce: batch[index].enforceGate)
-                }
+        let results = concurrentMap(batch) { [limits, gate] job in
+            ComputePriority.lowerCurrentThread()  // a Dispatch thread: decoding is compute work
+            return Result<InputGate.Examined, any Error> {
+                try gate.examined(ImageDecoder.decode(job.data, limits: limits), enforce: job.enforceGate)
             }
         }
         let decodeMilliseconds = DispatchTime.now().milliseconds(since: started) / Double(batch.count)
         var decoded: [(job: Job, image: RGBImage, verdict: InputGate.Verdict, queued: Double, decode: Double)] = []
         for (job, result) in zip(batch, results) {
-            switch result! {
+            switch result {
             case .success(let examined):
                 decoded.append((job, examined.image, examined.verdict, started.milliseconds(since: job.enqueued), decodeMilliseconds))
             case .failure(let error): job.continuation.resume(throwing: error)
@@ -288,11 +284,6 @@ public final class InferenceWorker: @unchecked Sendable {
             decoded.forEach { $0.job.continuation.resume(throwing: error) }
         }
     }
-}
-
-/// Carries a buffer whose disjoint slots parallel iterations write.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
 }
 
 /// `image` scaled down to at most 720 pixels wide, as a JPEG, for the result page.
