@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Attack load test of `ecg serve` on loopback (issue 17; a benchmark, not a CI gate).
 #
-# Serves all four models (untrained random weights in a temporary folder, loaded at start), then
+# Serves every registered model (the committed trained weights, random ones where none are
+# committed, in a temporary folder, all loaded at start), then
 # runs tools/load/attack.py for a fixed time: every attack of issue 17 in parallel with normal
 # uploads and /health probes. Prints normal requests' p50/p99, /health's worst latency, the
 # server's peak RSS and any 5xx; exits non-zero when a 5xx other than 503 was seen.
@@ -28,8 +29,11 @@ work=$(mktemp -d)
 log=$work/server.log
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-# The registry with its weights paths moved into the temporary folder.
-sed -E 's#"weights": "[^"]*/([^"/]+)"#"weights": "\1"#' models/models.json > "$work/models.json"
+# The registry as shipped, its weights paths moved into the temporary folder: the committed
+# trained weights (the default `ecglens`, its backbone, small_cnn, with their novelty fits) are
+# copied there, the models without committed weights get random ones.
+sed -E 's#"(weights|backbone)": "[^"]*/([^"/]+)"#"\1": "\2"#' models/models.json > "$work/models.json"
+cp models/trained/*.safetensors "$work/"
 $ecg init-weights --all --if-missing --models "$work/models.json" >/dev/null
 
 port=$((20000 + RANDOM % 20000))
