@@ -140,6 +140,23 @@ struct HardeningTests {
         }
     }
 
+    @Test("Text fields are trimmed of ASCII white space and line breaks at both ends, as bytes")
+    func textFieldsTrimmed() async throws {
+        try await withFixture { fixture in
+            let server = try await fixture.server()
+            try await withRouter(server) { client in
+                let padded = try await client.post("/api/v1/predict", form: Multipart.form(model: "\t small_cnn \r\n", sample: " Normal\n"))
+                #expect(padded.status == .ok)
+                #expect(padded.json["model"] as? String == "small_cnn")
+                let blank = try await client.post("/api/v1/predict", form: Multipart.form(model: " \r\n\t", sample: "Normal"))
+                #expect(blank.status == .badRequest)
+                // Inner white space is kept, so this is not a registered model.
+                let inner = try await client.post("/api/v1/predict", form: Multipart.form(model: "small _cnn", sample: "Normal"))
+                #expect(inner.status == .notFound)
+            }
+        }
+    }
+
     @Test("When the shared upload buffer is full, an upload is refused with 503 server_busy before its body is read")
     func uploadGate() async throws {
         try await withFixture { fixture in
