@@ -5,6 +5,7 @@ import Hummingbird
 import Inference
 import Logging
 import Server
+import Tensors
 
 extension ECG {
     /// `ecg serve`: the web app and JSON API.
@@ -91,6 +92,7 @@ extension ECG {
         }
 
         func run() async throws {
+            configureAllocator()  // before the event loops and compute threads pick their malloc arenas
             let started = DispatchTime.now()
             let logger = {
                 var logger = Logger(label: "ecg.serve")
