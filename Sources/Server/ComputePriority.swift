@@ -17,6 +17,9 @@ public enum ComputePriority {
     public static let computeNice: Int32 = 10
     /// The nice value the request threads ask for (below 0 needs CAP_SYS_NICE).
     public static let requestNice: Int32 = -5
+    /// The nice value the event loops ask for: above the request threads, because they answer
+    /// `/health` and `/ready` themselves (``ProbeHandler``) and hand every request its bytes.
+    public static let eventLoopNice: Int32 = -10
 
     /// Lowers the calling thread to ``computeNice`` (it stays there: the thread is a compute
     /// thread from now on).
@@ -24,6 +27,9 @@ public enum ComputePriority {
 
     /// Raises the calling thread to ``requestNice`` where permitted.
     public static func raiseCurrentThread() { setCurrentThreadNice(requestNice) }
+
+    /// Raises the calling event-loop thread to ``eventLoopNice`` where permitted.
+    public static func raiseEventLoopThread() { setCurrentThreadNice(eventLoopNice) }
 
     /// Names the calling thread (at most 15 bytes are kept) for `top -H`, `perf` and
     /// `/proc/PID/task/*/comm`. Foundation names a `Thread` on Linux only when the name is set

@@ -60,11 +60,11 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
 
 /// Runs `body` (the HTTP server) with its tasks, and every child task it starts, on
 /// ``RequestExecutor/shared``, away from the pool that decodes and classifies images; the event
-/// loops that read the requests' bytes (`eventLoops`, the application's) are raised to the request
-/// threads' priority too.
+/// loops that read the requests' bytes (`eventLoops`, the application's) are raised above the
+/// request threads (``ComputePriority/eventLoopNice``).
 public func serveOnRequestThreads(eventLoops: (any EventLoopGroup)? = nil, _ body: () async throws -> Void) async throws {
     for eventLoop in eventLoops?.makeIterator() ?? EventLoopIterator([]) {
-        try await eventLoop.submit { ComputePriority.raiseCurrentThread() }.get()
+        try await eventLoop.submit { ComputePriority.raiseEventLoopThread() }.get()
     }
     if #available(macOS 15, *) {
         try await withTaskExecutorPreference(RequestExecutor.shared) { try await body() }

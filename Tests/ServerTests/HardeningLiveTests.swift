@@ -170,7 +170,7 @@ struct HardeningLiveTests {
         }
     }
 
-    @Test("Compute threads run below the request threads' priority (Linux)")
+    @Test("Compute threads run below the request threads, the event loops at or above them (Linux)")
     func computeRunsAtLowerPriority() async throws {
         #if os(Linux)
         let computeNice = await withCheckedContinuation { continuation in
@@ -186,9 +186,29 @@ struct HardeningLiveTests {
                 // The test's body runs where the server's handlers do: on the request threads.
                 let requestNice = try #require(ComputePriority.currentThreadNice())
                 #expect(requestNice < ComputePriority.computeNice)
+                // The event loops, which answer the probes themselves, above the request threads
+                // where the process may raise threads (as root), level with them elsewhere.
+                let eventLoops = Self.threadNices().filter { $0.name.hasPrefix("NIO-SGLTN") }
+                #expect(!eventLoops.isEmpty)
+                for thread in eventLoops {
+                    #expect(requestNice < 0 ? thread.nice < requestNice : thread.nice <= requestNice, "\(thread.name)")
+                }
             }
         }
         #endif
+    }
+
+    /// Every thread of this process: its name and nice value, from `/proc/self/task/*/stat`.
+    static func threadNices() -> [(name: String, nice: Int32)] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            // After the name: state is field 3 of stat(5), nice field 19.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 16, let nice = Int32(fields[16]) else { return nil }
+            return (String(stat[stat.index(after: open)..<close]), nice)
+        }
     }
 
     @Test("An upload cut short by the client is counted as 499 client_closed, never as a 500")
