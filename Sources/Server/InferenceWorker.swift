@@ -231,10 +231,18 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     private func classify(_ batch: [Job], with model: any BatchClassifying) {
+        let now = DispatchTime.now()
         let batch = batch.filter { job in
-            guard job.isAbandoned() else { return true }
-            job.continuation.resume(throwing: APIError.clientClosed)
-            return false
+            if job.isAbandoned() {
+                job.continuation.resume(throwing: APIError.clientClosed)
+                return false
+            }
+            if job.admission != nil, let pixelBudget, now.milliseconds(since: job.enqueued) > pixelBudget.maxLargeImageWaitSeconds * 1000 {
+                let seconds = String(format: "%g", pixelBudget.maxLargeImageWaitSeconds)
+                job.continuation.resume(throwing: APIError.serverBusy("the server is busy: a large image waited over \(seconds) s to be decoded; send a smaller one or retry"))
+                return false
+            }
+            return true
         }
         guard !batch.isEmpty else { return }
         // Reserve the batch's pixels (from the headers) in the budget shared by all models, at

@@ -47,6 +47,11 @@ public struct RequestBudget: Sendable, Equatable {
     /// past it, before the image queues). Two of the largest size take 32 MP of
     /// ``maxDecodingPixels``' 48, so pages always find room to decode.
     public var maxLargeImages = 2
+    /// The longest a large image may wait in its model's queue before its decoding starts (503
+    /// `server_busy` past it). Under load the compute threads wait for a CPU behind the HTTP side
+    /// (``ComputePriority``), and a large image is the first work to shed: its client hears at
+    /// once that it should retry rather than after seconds.
+    public var maxLargeImageWaitSeconds = 1.0
 
     public init() {}
 }
@@ -116,6 +121,8 @@ public final class PixelBudget: @unchecked Sendable {
     public let largeImagePixels: Int
     /// The most large images admitted at once.
     public let maxLargeImages: Int
+    /// How long an admitted large image may wait for its decoding to start, in seconds.
+    public let maxLargeImageWaitSeconds: Double
     // Guarded by `condition`:
     private var used = 0
     private var largeImages = 0
@@ -124,17 +131,20 @@ public final class PixelBudget: @unchecked Sendable {
     ///   - capacity: The most pixels decoded at once.
     ///   - largeImagePixels: Images over this many pixels are large; by default none is.
     ///   - maxLargeImages: The most large images admitted at once.
-    public init(capacity: Int, largeImagePixels: Int = .max, maxLargeImages: Int = .max) {
+    ///   - maxLargeImageWaitSeconds: How long an admitted large image may wait for its decoding
+    ///     to start; by default without end.
+    public init(capacity: Int, largeImagePixels: Int = .max, maxLargeImages: Int = .max, maxLargeImageWaitSeconds: Double = .infinity) {
         self.capacity = capacity
         self.largeImagePixels = largeImagePixels
         self.maxLargeImages = maxLargeImages
+        self.maxLargeImageWaitSeconds = maxLargeImageWaitSeconds
     }
 
     /// The budget `budget` describes.
     public convenience init(_ budget: RequestBudget) {
         self.init(
             capacity: max(budget.maxDecodingPixels, budget.image.maxPixels), largeImagePixels: budget.largeImagePixels,
-            maxLargeImages: budget.maxLargeImages)
+            maxLargeImages: budget.maxLargeImages, maxLargeImageWaitSeconds: budget.maxLargeImageWaitSeconds)
     }
 
     /// Admits an image of `pixels` to wait for decoding: nil for a small image (always

@@ -95,6 +95,37 @@ struct HardeningFairnessTests {
             try await tasks[3].value
         }
     }
+
+    @Test("A large image that waited past its bound for decoding is refused 503 server_busy; the page that waited with it is classified")
+    func largeImageWaitIsBounded() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let small = Fixture.png()
+            let large = Fixture.png(width: 400, height: 300)
+            let budget = PixelBudget(capacity: 10_000_000, largeImagePixels: 50_000, maxLargeImages: 2, maxLargeImageWaitSeconds: 0.05)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 8, maxBatch: 4, pixelBudget: budget) { model }
+            defer { worker.stop() }
+
+            let busy = Task { try await worker.submit(small, enforceGate: false) }
+            await wait(for: model.started)  // the model is busy with the first page
+            let largeImage = Task { try await worker.submit(large, enforceGate: false) }
+            let page = Task { try await worker.submit(small, enforceGate: false) }
+            try await eventually { worker.queueDepth == 2 }
+            try await Task.sleep(for: .milliseconds(100))  // both now waited past the large image's bound
+            model.release(3)  // three passes may run, so that a large image let through fails the test rather than hangs it
+            _ = try await busy.value
+            _ = try await page.value
+            do {
+                _ = try await largeImage.value
+                Issue.record("the large image was classified after waiting past its bound")
+            } catch let error as APIError {
+                #expect(error.code == "server_busy" && error.status == .serviceUnavailable)
+            }
+            #expect(model.batchSizes == [1, 1], "the first page, then the page that waited; the large image never reached the model")
+            try await eventually { budget.largeImagesAdmitted == 0 }
+            #expect(budget.largeImagesAdmitted == 0, "its place is given back")
+        }
+    }
 }
 
 /// The order in which submissions finished.

@@ -65,6 +65,9 @@ extension ECG {
         @Option(help: "The most large images waiting or decoding at once (503 server_busy past it).")
         var maxLargeImages = RequestBudget().maxLargeImages
 
+        @Option(help: "The longest a large image may wait for its decoding to start, in seconds (503 server_busy past it).")
+        var largeImageWaitSeconds = RequestBudget().maxLargeImageWaitSeconds
+
         @Option(help: "Requests that may wait for each model before new ones get 503.")
         var queueSize = 16
 
@@ -88,6 +91,7 @@ extension ECG {
                 throw ValidationError("--max-megapixels must be positive and at most --decoding-megapixels")
             }
             if !(largeImageMegapixels > 0) { throw ValidationError("--large-image-megapixels must be positive") }
+            if !(largeImageWaitSeconds > 0) { throw ValidationError("--large-image-wait-seconds must be positive") }
             if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         }
 
@@ -113,6 +117,7 @@ extension ECG {
             configuration.budget.maxDecodingPixels = Int(decodingMegapixels * 1e6)
             configuration.budget.largeImagePixels = Int(largeImageMegapixels * 1e6)
             configuration.budget.maxLargeImages = maxLargeImages
+            configuration.budget.maxLargeImageWaitSeconds = largeImageWaitSeconds
             configuration.queueCapacity = queueSize
             configuration.maxBatch = maxBatch
             configuration.preload = preload
