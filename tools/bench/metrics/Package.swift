@@ -1,7 +1,9 @@
 // swift-tools-version: 6.0
-// Weighs ECGLens's Prometheus exposition (Sources/Server/ServerMetrics.swift, linked in, not
-// copied) against swift-server/swift-prometheus 2.4.1, used directly and through
-// apple/swift-metrics 2.13.0, on the server's own series and on issue 17's cardinality attack.
+// Weighs the Prometheus exposition ECGLens wrote by hand (HandWrittenMetrics.swift, a copy of
+// it) against the server's ServerMetrics on swift-server/swift-prometheus 2.4.1
+// (Sources/Server/ServerMetrics.swift, linked in, not copied) and against apple/swift-metrics
+// 2.13.0's API over the same registry, on the server's own series and on issue 17's
+// cardinality attack.
 //   cd tools/bench/metrics && swift run -c release
 import PackageDescription
 

@@ -15,10 +15,11 @@ protocol Sink: Sendable {
 }
 
 enum Implementation: String, CaseIterable {
-    /// Sources/Server/ServerMetrics.swift, as the server calls it.
-    case handWritten = "ServerMetrics"
-    /// swift-prometheus's registry, the series looked up by name and labels on every call.
-    case prometheus = "swift-prometheus"
+    /// The hand-written exposition ServerMetrics was (HandWrittenMetrics.swift).
+    case handWritten = "hand-written"
+    /// Sources/Server/ServerMetrics.swift, as the server calls it: swift-prometheus's registry,
+    /// each series looked up by its descriptor and labels on every call.
+    case serverMetrics = "ServerMetrics (swift-prometheus)"
     /// swift-metrics' `Counter`/`Recorder`/`Gauge` over `PrometheusMetricsFactory`: what a
     /// library that records through swift-metrics costs (one handle object per call, no HELP lines).
     case swiftMetrics = "swift-metrics API"
@@ -26,13 +27,14 @@ enum Implementation: String, CaseIterable {
     func make() -> any Sink {
         switch self {
         case .handWritten: HandWritten()
-        case .prometheus: PrometheusLookup()
+        case .serverMetrics: Server()
         case .swiftMetrics: SwiftMetricsAPI()
         }
     }
 }
 
-/// The server's metric names, help texts and buckets (as in ServerMetrics). The descriptors are
+/// The server's metric names, help texts and buckets (as in ServerMetrics), for the swift-metrics
+/// sink and the floor. The descriptors are
 /// computed: `MetricNameDescriptor` is not `Sendable`, so Swift 6 refuses it in a `static let`.
 enum Series {
     static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -63,6 +65,19 @@ enum Series {
 }
 
 struct HandWritten: Sink {
+    let metrics = HandWrittenMetrics()
+    func request(method: String, route: String, status: Int, seconds: Double) {
+        metrics.observeRequest(method: method, route: route, status: status, seconds: seconds)
+    }
+    func predictionError(_ code: String, model: String) { metrics.countPredictionError(code, model: model) }
+    func inference(seconds: Double, model: String) { metrics.observeInference(seconds: seconds, model: model) }
+    func batch(size: Int, model: String) { metrics.observeBatch(size: size, model: model) }
+    func queueDepth(_ depth: Int, model: String) { metrics.setQueueDepth(depth, model: model) }
+    func loaded(_ model: String) { metrics.modelLoaded(model) }
+    func render() -> String { metrics.render() }
+}
+
+struct Server: Sink {
     let metrics = ServerMetrics()
     func request(method: String, route: String, status: Int, seconds: Double) {
         metrics.observeRequest(method: method, route: route, status: status, seconds: seconds)
@@ -80,38 +95,6 @@ final class LoadedModels: @unchecked Sendable {
     private let lock = NSLock()
     private var models: Set<String> = []
     func insert(_ model: String) -> Int { lock.withLock { models.insert(model); return models.count } }
-}
-
-/// Labels in sorted name order, as ServerMetrics writes them (the library keeps the given order).
-final class PrometheusLookup: Sink {
-    let registry = PrometheusCollectorRegistry()
-    let models = LoadedModels()
-
-    func request(method: String, route: String, status: Int, seconds: Double) {
-        let method = Series.knownMethods.contains(method) ? method : "other"
-        registry.makeCounter(descriptor: Series.requests, labels: [("method", method), ("route", route), ("status", String(status))])
-            .increment()
-        registry.makeValueHistogram(descriptor: Series.requestDurations, labels: [("route", route)], buckets: Series.latencyBuckets)
-            .record(seconds)
-    }
-    func predictionError(_ code: String, model: String) {
-        registry.makeCounter(descriptor: Series.predictionErrors, labels: [("error", code), ("model", model)]).increment()
-    }
-    func inference(seconds: Double, model: String) {
-        registry.makeValueHistogram(descriptor: Series.inferenceDurations, labels: [("model", model)], buckets: Series.latencyBuckets)
-            .record(seconds)
-    }
-    func batch(size: Int, model: String) {
-        registry.makeValueHistogram(descriptor: Series.batchSizes, labels: [("model", model)], buckets: Series.batchBuckets)
-            .record(Double(size))
-    }
-    func queueDepth(_ depth: Int, model: String) {
-        registry.makeGauge(descriptor: Series.queueDepths, labels: [("model", model)]).set(to: Double(depth))
-    }
-    func loaded(_ model: String) {
-        registry.makeGauge(descriptor: Series.modelsLoaded).set(to: Double(models.insert(model)))
-    }
-    func render() -> String { registry.emitToString() }
 }
 
 final class SwiftMetricsAPI: Sink {
