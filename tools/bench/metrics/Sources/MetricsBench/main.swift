@@ -42,27 +42,27 @@ enum Workload {
             let (method, route) = routes[Int(r % 10)]
             let status = statuses[Int((r >> 8) % 10)]
             let seconds = Double((r >> 16) % 3_000_000) / 1e6
-            sink.request(method: method, route: route, status: status, seconds: seconds)
+            sink.observeRequest(method: method, route: route, status: status, seconds: seconds)
             calls += 1
             guard route.hasSuffix("predict") else { continue }
             let model = models[Int((r >> 40) % 4)]
-            sink.queueDepth(Int((r >> 44) % 16), model: model)
+            sink.setQueueDepth(Int((r >> 44) % 16), model: model)
             if status == 200 {
-                sink.batch(size: 1 + Int((r >> 48) % 4), model: model)
-                sink.inference(seconds: seconds / 2, model: model)
+                sink.observeBatch(size: 1 + Int((r >> 48) % 4), model: model)
+                sink.observeInference(seconds: seconds / 2, model: model)
                 calls += 2
             } else {
-                sink.predictionError(errors[Int((r >> 52) % 5)], model: (r >> 56) % 8 == 0 ? "unknown" : model)
+                sink.countPredictionError(errors[Int((r >> 52) % 5)], model: (r >> 56) % 8 == 0 ? "unknown" : model)
                 calls += 1
             }
-            sink.queueDepth(0, model: model)
+            sink.setQueueDepth(0, model: model)
             calls += 2
         }
         return calls
     }
 
     static func populate(_ sink: any Sink) {
-        models.forEach(sink.loaded)
+        models.forEach(sink.modelLoaded)
         _ = simulate(sink, 0..<requestsPerRun)
     }
 }
@@ -100,7 +100,7 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 /// (CPU ns per call, wall ns per call).
 func recordRun(_ implementation: Implementation, threads: Int) -> (cpu: Double, wall: Double) {
     let sink = implementation.make()
-    Workload.models.forEach(sink.loaded)
+    Workload.models.forEach(sink.modelLoaded)
     let ready = DispatchGroup(), done = DispatchGroup()
     let start = DispatchSemaphore(value: 0)
     let counts = CallCounts(threads)
@@ -135,8 +135,9 @@ final class CallCounts: @unchecked Sendable {
 /// The library's floor: one held Counter incremented and one held ValueHistogram recorded.
 func floorRun(threads: Int) -> (counter: Double, histogram: Double) {
     let registry = PrometheusCollectorRegistry()
-    let counter = registry.makeCounter(descriptor: Series.requests, labels: [("method", "GET"), ("route", "/health"), ("status", "200")])
-    let histogram = registry.makeValueHistogram(descriptor: Series.requestDurations, labels: [("route", "/health")], buckets: Series.latencyBuckets)
+    let counter = registry.makeCounter(descriptor: Family.requests, labels: [("method", "GET"), ("route", "/health"), ("status", "200")])
+    let histogram = registry.makeValueHistogram(
+        descriptor: Family.requestDurations, labels: [("route", "/health")], buckets: ServerMetrics.latencyBuckets)
     func timed(_ body: @escaping @Sendable (Int) -> Void) -> Double {
         let done = DispatchGroup()
         let cpu0 = processCPUSeconds()
@@ -175,7 +176,7 @@ func attack(_ implementation: Implementation, scenario: String) {
             // the mapping and the sink's call are timed.
             let name = "attacker-\(index)-" + String(decoding: [UInt8](repeating: UInt8(ascii: "z"), count: length), as: UTF8.self)
             let t0 = now()
-            sink.predictionError("unknown_model", model: mapped && !registered.contains(name) ? "unknown" : name)
+            sink.countPredictionError("unknown_model", model: mapped && !registered.contains(name) ? "unknown" : name)
             recordSeconds += now() - t0
         }
     }
@@ -212,8 +213,9 @@ if arguments.first == "dump", arguments.count == 2 {
     for implementation in Implementation.allCases {
         let sink = implementation.make()
         Workload.populate(sink)
-        sink.predictionError("unknown_model", model: "unknown \"quoted\" \\ back\nslash")
-        let file = URL(fileURLWithPath: arguments[1]).appendingPathComponent(implementation.rawValue.replacingOccurrences(of: " ", with: "-") + ".prom")
+        sink.countPredictionError("unknown_model", model: "unknown \"quoted\" \\ back\nslash")
+        let name = implementation.rawValue.replacingOccurrences(of: " ", with: "-") + ".prom"
+        let file = URL(fileURLWithPath: arguments[1]).appendingPathComponent(name)
         try sink.render().write(to: file, atomically: true, encoding: .utf8)
         print(file.path)
     }
@@ -222,7 +224,8 @@ if arguments.first == "dump", arguments.count == 2 {
 
 var loadAverage = [Double](repeating: 0, count: 3)
 getloadavg(&loadAverage, 3)
-print("MetricsBench: \(requestsPerRun) requests per run, median of \(runs) runs; \(ProcessInfo.processInfo.activeProcessorCount) CPUs, load \(loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+let load = loadAverage.map { String(format: "%.2f", $0) }.joined(separator: " ")
+print("MetricsBench: \(requestsPerRun) requests per run, median of \(runs) runs; \(ProcessInfo.processInfo.activeProcessorCount) CPUs, load \(load)")
 print("")
 print("## Record (ns per call: CPU / wall)")
 print("implementation | 1 thread | 2 threads | 4 threads")
