@@ -45,36 +45,42 @@ final class SwiftMetricsAPI: Sink, @unchecked Sendable {
     private let lock = NSLock()
     private var loadedModels: Set<String> = []
 
+    // The families' names, made once (a descriptor joins its parts each time it is asked).
+    private let requests = Family.requests.name, requestDurations = Family.requestDurations.name
+    private let predictionErrors = Family.predictionErrors.name, inferenceDurations = Family.inferenceDurations.name
+    private let batchSizes = Family.batchSizes.name, queueDepths = Family.queueDepths.name
+    private let modelsLoaded = Family.modelsLoaded.name
+
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.valueHistogramBuckets = [
-            Family.requestDurations.name: ServerMetrics.latencyBuckets, Family.inferenceDurations.name: ServerMetrics.latencyBuckets,
-            Family.batchSizes.name: ServerMetrics.batchBuckets,
+            requestDurations: ServerMetrics.latencyBuckets, inferenceDurations: ServerMetrics.latencyBuckets,
+            batchSizes: ServerMetrics.batchBuckets,
         ]
         self.factory = factory
     }
 
     func observeRequest(method: String, route: String, status: Int, seconds: Double) {
         let method = ServerMetrics.knownMethods.contains(method) ? method : "other"
-        Counter(label: Family.requests.name, dimensions: [("method", method), ("route", route), ("status", String(status))],
+        Counter(label: requests, dimensions: [("method", method), ("route", route), ("status", String(status))],
                 factory: factory).increment()
-        Recorder(label: Family.requestDurations.name, dimensions: [("route", route)], factory: factory).record(seconds)
+        Recorder(label: requestDurations, dimensions: [("route", route)], factory: factory).record(seconds)
     }
     func countPredictionError(_ code: String, model: String) {
-        Counter(label: Family.predictionErrors.name, dimensions: [("error", code), ("model", model)], factory: factory).increment()
+        Counter(label: predictionErrors, dimensions: [("error", code), ("model", model)], factory: factory).increment()
     }
     func observeInference(seconds: Double, model: String) {
-        Recorder(label: Family.inferenceDurations.name, dimensions: [("model", model)], factory: factory).record(seconds)
+        Recorder(label: inferenceDurations, dimensions: [("model", model)], factory: factory).record(seconds)
     }
     func observeBatch(size: Int, model: String) {
-        Recorder(label: Family.batchSizes.name, dimensions: [("model", model)], factory: factory).record(size)
+        Recorder(label: batchSizes, dimensions: [("model", model)], factory: factory).record(size)
     }
     func setQueueDepth(_ depth: Int, model: String) {
-        Gauge(label: Family.queueDepths.name, dimensions: [("model", model)], factory: factory).record(depth)
+        Gauge(label: queueDepths, dimensions: [("model", model)], factory: factory).record(depth)
     }
     func modelLoaded(_ model: String) {
         let count = lock.withLock { loadedModels.insert(model); return loadedModels.count }
-        Gauge(label: Family.modelsLoaded.name, factory: factory).record(count)
+        Gauge(label: modelsLoaded, factory: factory).record(count)
     }
     func render() -> String { registry.emitToString() }
 }
