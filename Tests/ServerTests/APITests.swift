@@ -137,7 +137,7 @@ struct APITests {
                 #expect(text.contains(#"ecg_http_request_duration_seconds_count{route="/health"} 1"#))
                 #expect(text.contains(#"ecg_inference_duration_seconds_count{model="small_cnn"} 1"#))
                 #expect(text.contains(#"ecg_prediction_errors_total{error="unknown_model",model="unknown"} 1"#))
-                #expect(text.contains("ecg_models_loaded 1\n"))
+                #expect(text.contains("ecg_models_loaded 1.0\n"))  // swift-prometheus writes a gauge as a Double
             }
         }
     }

@@ -1,0 +1,1 @@
+../../../../../Sources/Server/ServerMetrics.swift
