@@ -20,14 +20,7 @@ models=${*:-small_cnn mobilenetv2}
 ecg=.build/release/ecg
 [ -x "$ecg" ] || { echo "error: build first: swift build -c release --product ecg" >&2; exit 1; }
 
-port=$((20000 + RANDOM % 20000))
-url=http://127.0.0.1:$port
-log=$(mktemp)
-$ecg serve --host 127.0.0.1 --port "$port" --log-level warning >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log" "$log.json"' EXIT
-for _ in $(seq 50); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
-curl -sf "$url/health" >/dev/null || { echo "error: the server did not start"; cat "$log"; exit 1; }
+source tools/load/serve.sh
 
 echo "image: $image; $requests requests per model; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for model in $models; do
