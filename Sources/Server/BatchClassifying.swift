@@ -34,4 +34,10 @@ extension BatchClassifying {
     }
 }
 
-extension Classifier: BatchClassifying {}
+extension Classifier: BatchClassifying {
+    /// The input contract's decode (``Classifier/decode(_:limits:)``): reduced where its
+    /// `decode_ratio` allows. Stated here because the generic one does not witness the requirement.
+    public func decode(_ data: [UInt8], limits: ImageDecoder.Limits) throws -> RGBImage {
+        try input.decode(data, limits: limits)
+    }
+}
