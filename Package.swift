@@ -111,7 +111,7 @@ let package = Package(
         // The reference scripts' formula weights and inputs (tools/reference), for the golden-file tests only.
         .target(name: "GoldenSupport", dependencies: ["Tensors", "NN"], path: "Tests/GoldenSupport"),
         .testTarget(name: "KernelTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO", "CTurboJPEG"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Determinism", "Tensors", "Checkpoints"]),
         .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "Inference", "GoldenSupport"],
                     resources: [.copy("Fixtures")]),

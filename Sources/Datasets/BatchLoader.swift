@@ -103,7 +103,7 @@ public final class BatchLoader: Sendable {
     /// File `index` cropped and resized to the cache resolution, decoded at most once while the cache has room.
     private func cached(_ index: Int) throws(DatasetError) -> RGBImage {
         if let image = cache[index] { return image }
-        let page = try readImage(files[index].url).image
+        let page = try readImage(files[index].url, for: transform).image
         let side = augmentation.isIdentity ? transform.inputSize : Int((Double(transform.inputSize) * Self.cacheScale).rounded())
         let image = transform.resized(page, side: side)
         cache[index] = image

@@ -58,13 +58,18 @@ public struct ImageFingerprint: Hashable, Sendable {
 
 /// The file's bytes and its decoded image (EXIF orientation applied): how every data-set image
 /// is read, by the training loader and by evaluation, before its model's `InputSpec` applies.
+/// - Parameter spec: The model's contract, which says how to decode (``InputSpec/decode(_:limits:)``,
+///   reduced per its `decodeRatio`); nil decodes at full size (fingerprints, audits).
 /// - Throws: ``DatasetError/unreadableImage(_:reason:)`` naming the file.
-public func readImage(_ url: URL) throws(DatasetError) -> (bytes: Data, image: RGBImage) {
+public func readImage(_ url: URL, for spec: InputSpec? = nil) throws(DatasetError) -> (bytes: Data, image: RGBImage) {
     let bytes: Data
     do { bytes = try Data(contentsOf: url) } catch {
         throw .unreadableImage(url.path, reason: "cannot be read (\(error.localizedDescription))")
     }
-    do { return (bytes, try ImageDecoder.decode(bytes)) } catch { throw .unreadableImage(url.path, reason: error.description) }
+    do {
+        if let spec { return (bytes, try spec.decode(bytes)) }
+        return (bytes, try ImageDecoder.decode(bytes))
+    } catch { throw .unreadableImage(url.path, reason: error.description) }
 }
 
 /// Results written by several threads, one slot each.

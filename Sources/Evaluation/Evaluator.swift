@@ -72,7 +72,7 @@ public struct Evaluator: Sendable {
                 // Read as the training loader reads; the classifier then applies its InputSpec,
                 // the same function the loader's batches go through.
                 do {
-                    let (bytes, image) = try readImage(file.url)
+                    let (bytes, image) = try readImage(file.url, for: classifier.input)
                     images.append(image)
                     fingerprints.append(ImageFingerprint(fileBytes: bytes, image: image))
                     read.append(file)

@@ -57,8 +57,19 @@ public enum ImageDecoder {
     /// Decodes a JPEG or PNG image held in memory within `limits` (see ``decode(_:maxPixels:)``).
     /// - Throws: ``ImageDecodingError``, including `.tooManyPixels` and `.tooManyScans` past the limits.
     public static func decode(_ data: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) -> RGBImage {
+        try decode(data, limits: limits, minimumSide: nil)
+    }
+
+    /// Decodes a JPEG or PNG image within `limits` (see ``decode(_:maxPixels:)``); a JPEG at the
+    /// smallest ``JPEGScale`` that keeps at least `minimumSide` pixels on its shorter side (nil:
+    /// full size). A PNG is always decoded at full size. Models call this through
+    /// ``InputSpec/decode(_:limits:)``, whose contract says whether and how far to reduce.
+    /// - Throws: ``ImageDecodingError``, as ``decode(_:limits:)``.
+    public static func decode(
+        _ data: some ContiguousBytes, limits: Limits, minimumSide: Int?
+    ) throws(ImageDecodingError) -> RGBImage {
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(ImageDecodingError) in try decode(bytes: bytes, limits: limits) }
+            Result { () throws(ImageDecodingError) in try decode(bytes: bytes, limits: limits, minimumSide: minimumSide) }
         }
         return try result.get()
     }
@@ -99,10 +110,10 @@ public enum ImageDecoder {
         try result.get()
     }
 
-    private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits) throws(ImageDecodingError) -> RGBImage {
+    private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits, minimumSide: Int?) throws(ImageDecodingError) -> RGBImage {
         guard !bytes.isEmpty else { throw .empty }
         if bytes.starts(with: JPEGDecoder.magic) {
-            return try JPEGDecoder.decode(bytes, limits: limits).oriented(ExifOrientation.read(jpeg: bytes))
+            return try JPEGDecoder.decode(bytes, limits: limits, minimumSide: minimumSide).oriented(ExifOrientation.read(jpeg: bytes))
         }
         if bytes.starts(with: PNGDecoder.magic) {
             return try PNGDecoder.decode(bytes, maxPixels: limits.maxPixels)

@@ -11,7 +11,11 @@ enum JPEGDecoder {
     /// The start-of-image marker followed by the first byte of the next marker.
     static let magic: [UInt8] = [0xFF, 0xD8, 0xFF]
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, limits: ImageDecoder.Limits) throws(ImageDecodingError) -> RGBImage {
+    /// Decodes the stream, at full size or, when `minimumSide` is given, at the smallest
+    /// ``JPEGScale`` that keeps at least that many pixels on the shorter side.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, limits: ImageDecoder.Limits, minimumSide: Int? = nil
+    ) throws(ImageDecodingError) -> RGBImage {
         guard let handle = tjInitDecompress() else { throw .corrupt("libjpeg-turbo could not be initialised") }
         defer { tjDestroy(handle) }
         let source = bytes.bindMemory(to: UInt8.self)
@@ -32,6 +36,11 @@ enum JPEGDecoder {
         }
         try checkWork(bytes, width: Int(width), height: Int(height), limits: limits)
 
+        // tjDecompress2 picks the largest scaling factor whose size fits the size asked for, so
+        // asking for exactly the scaled size selects that factor.
+        let scale = minimumSide.map { JPEGScale.smallest(width: Int(width), height: Int(height), minimumSide: $0) } ?? .full
+        width = Int32(scale.scaled(Int(width)))
+        height = Int32(scale.scaled(Int(height)))
         let count = Int(width) * Int(height) * 3
         var error: ImageDecodingError?
         let pixels = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -89,7 +89,7 @@ public struct BatchScorer: Sendable {
                     let item: PreparedQueue.Item
                     do {
                         let data = try Data(contentsOf: files[index])
-                        let examined = gate.examine(try ImageDecoder.decode(data, maxPixels: maxPixels))
+                        let examined = gate.examine(try classifier.decode(data, limits: .init(maxPixels: maxPixels)))
                         let decoded = DispatchTime.now()
                         if enforceGate && !examined.verdict.accepted {
                             let refusal = Failure(description: String(describing: NotAnECGPage(verdict: examined.verdict)),

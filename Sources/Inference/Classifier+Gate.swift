@@ -2,7 +2,7 @@ import Foundation
 import ImageIO
 
 extension Classifier {
-    /// Decodes an image (honouring its EXIF orientation), passes it through `gate` (which turns
+    /// Decodes an image (honouring its EXIF orientation, per the input contract), passes it through `gate` (which turns
     /// it upright), then classifies the upright page and runs the model's novelty check on it.
     ///
     /// - Parameters:
@@ -16,7 +16,7 @@ extension Classifier {
     public func classify(
         imageData: some ContiguousBytes, gate: InputGate, enforce: Bool
     ) throws -> (prediction: Prediction, verdict: InputGate.Verdict) {
-        let examined = try gate.examined(ImageDecoder.decode(imageData), enforce: enforce)
+        let examined = try gate.examined(decode(imageData), enforce: enforce)
         return try classify(examined, enforce: enforce)
     }
 }

@@ -66,6 +66,11 @@ public struct Classifier: Sendable {
         if let fusion, fusion.classCount != classes.count {
             throw TraceFusionError.file(path: file.path, reason: "its trace head has \(fusion.classCount) classes, the model \(classes.count)")
         }
+        // The trace head digitises the page it is given, at full resolution; a reduced decode
+        // would feed it (and the picture, which must match its training) another page.
+        if fusion != nil, input.decodeRatio != nil {
+            throw TraceFusionError.file(path: file.path, reason: "a model with a trace head reads the full-size page: its input contract cannot set decode_ratio")
+        }
         key = entry.key
         displayName = entry.name ?? entry.architecture.displayName
         self.classes = classes
@@ -99,10 +104,17 @@ public struct Classifier: Sendable {
         try classifyChecked(images).map(\.prediction)
     }
 
+    /// Decodes an encoded image (JPEG or PNG) as the input contract says (``InputSpec/decode(_:limits:)``):
+    /// how every path that classifies a file gets its image.
+    /// - Throws: `ImageDecodingError` for input that is not a usable image or exceeds `limits`.
+    public func decode(_ imageData: some ContiguousBytes, limits: ImageDecoder.Limits = .init()) throws(ImageDecodingError) -> RGBImage {
+        try input.decode(imageData, limits: limits)
+    }
+
     /// Decodes and classifies one encoded image (JPEG or PNG).
     /// - Throws: `ImageDecodingError` for input that is not a usable image.
     public func classify(imageData: some ContiguousBytes) throws -> Prediction {
-        let image = try ImageDecoder.decode(imageData)
+        let image = try decode(imageData)
         return try classify([image])[0]
     }
 }

@@ -29,6 +29,8 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var transformInput: Bool?
     /// The part of the page the model reads (crop-to-trace), in page fractions.
     public var crop: CropBox?
+    /// Reduced JPEG decoding for this model (`InputSpec.decodeRatio`), e.g. 2; nil keeps the weights' contract.
+    public var decodeRatio: Double?
     /// One sentence on what the model is, in plain words.
     public var description: String?
     /// Measured test figures of the weights its card describes.
@@ -43,7 +45,7 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case key, name, architecture, weights, backbone, preprocessing, resize, classes, description, crop
         case evaluation, dataset, card, train
-        case inputSize = "input_size", transformInput = "transform_input"
+        case inputSize = "input_size", transformInput = "transform_input", decodeRatio = "decode_ratio"
     }
 
     public init(key: String, architecture: Architecture, weights: String) {
@@ -52,9 +54,9 @@ public struct ModelEntry: Codable, Sendable, Equatable {
         self.weights = weights
     }
 
-    /// The input contract fields this entry sets (`input_size`, `preprocessing`, `resize`, `crop`).
+    /// The input contract fields this entry sets (`input_size`, `preprocessing`, `resize`, `crop`, `decode_ratio`).
     public var inputOverrides: InputSpec.Overrides {
-        InputSpec.Overrides(inputSize: inputSize, preprocessing: preprocessing, resize: resize, crop: crop)
+        InputSpec.Overrides(inputSize: inputSize, preprocessing: preprocessing, resize: resize, crop: crop, decodeRatio: decodeRatio)
     }
 
     /// The input contract the entry's model uses, given its weights' metadata (nil when there are
@@ -124,6 +126,9 @@ public struct ModelRegistry: Sendable {
         for entry in entries {
             if let size = entry.inputSize, !InputSpec.inputSizes.contains(size) {
                 throw RegistryError.invalid(path: path, reason: "model \(entry.key) has input_size \(size), outside \(InputSpec.inputSizes)")
+            }
+            if let ratio = entry.decodeRatio, !InputSpec.decodeRatios.contains(ratio) {
+                throw RegistryError.invalid(path: path, reason: "model \(entry.key) has decode_ratio \(ratio), outside \(InputSpec.decodeRatios)")
             }
         }
         let key = defaultKey ?? first.key

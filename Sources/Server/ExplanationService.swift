@@ -56,7 +56,7 @@ final class ExplanationService: @unchecked Sendable {  // `explainers` and `wait
             lock.withLock { explainers[key] = loaded }
             return loaded
         }()
-        let page = InputGate().examine(try ImageDecoder.decode(data, limits: limits)).image
+        let page = InputGate().examine(try explainer.input.decode(data, limits: limits)).image
         let explanation = try explainer.explain(page, classIndex: explainer.classIndex(className))
         return ExplanationJSON(explanation, overlayPNG: try explanation.overlayPNG(on: page, maxSide: 900))
     }

@@ -256,7 +256,7 @@ public final class InferenceWorker: @unchecked Sendable {
         let results = concurrentMap(batch) { [limits, gate] job in
             ComputePriority.lowerCurrentThread()  // a Dispatch thread: decoding is compute work
             return Result<InputGate.Examined, any Error> {
-                try gate.examined(ImageDecoder.decode(job.data, limits: limits), enforce: job.enforceGate)
+                try gate.examined(model.decode(job.data, limits: limits), enforce: job.enforceGate)
             }
         }
         let decodeMilliseconds = DispatchTime.now().milliseconds(since: started) / Double(batch.count)

@@ -95,12 +95,41 @@ struct InputContractTests {
         }
     }
 
+    @Test("decode_ratio travels in input_spec and from a registry entry; files without it decode at full size")
+    func decodeRatio() throws {
+        let input = InputSpec(inputSize: 224, resize: .bicubic, preprocessing: .standard, decodeRatio: 2)
+        let metadata = WeightsMetadata(architecture: .mobileNetV2, classes: ["a", "b"], input: input, provenance: "test", trained: true)
+        #expect(metadata.dictionary["input_spec"] == #"{"decode_ratio":2,"input_size":224,"preprocessing":"standard","resize":"bicubic"}"#)
+        #expect(try WeightsMetadata(metadata: metadata.dictionary, path: "w.safetensors").input == input)
+        let old = try WeightsMetadata(metadata: ["architecture": "mobilenetv2", "classes": Self.classes,
+                                                 "input_spec": #"{"input_size":224,"preprocessing":"standard","resize":"bicubic"}"#],
+                                      path: "old.safetensors")
+        #expect(old.input.decodeRatio == nil)
+        var entry = ModelEntry(key: "m", architecture: .mobileNetV2, weights: "m.safetensors")
+        entry.decodeRatio = 2
+        #expect(entry.inputSpec(metadata: old) == input)
+    }
+
+    @Test("A model with a trace head refuses decode_ratio: its digitiser reads the full-size page")
+    func fusedModelKeepsFullDecoding() throws {
+        let committed = try ModelRegistry(contentsOf: repositoryRoot.appendingPathComponent("models/models.json"))
+        var entry = try committed.entry("ecglens")
+        entry.decodeRatio = 2
+        let registry = try ModelRegistry(entries: [entry], baseDirectory: committed.baseDirectory)
+        #expect { try Classifier(entry: entry, registry: registry, loadingNovelty: false) } throws: {
+            String(describing: $0).contains("decode_ratio")
+        }
+    }
+
     @Test("A registry entry with an impossible input size is refused when the registry is read")
     func registryRejectsBadInputSize() throws {
         try withTemporaryDirectory { directory in
             let url = try write(#"{"models": [{"key": "s", "architecture": "small_cnn", "weights": "s.safetensors", "input_size": 0}]}"#,
                                 to: "models.json", in: directory)
             #expect { try ModelRegistry(contentsOf: url) } throws: { String(describing: $0).contains("input_size 0") }
+            let ratio = try write(#"{"models": [{"key": "s", "architecture": "small_cnn", "weights": "s.safetensors", "decode_ratio": 0.5}]}"#,
+                                  to: "ratio.json", in: directory)
+            #expect { try ModelRegistry(contentsOf: ratio) } throws: { String(describing: $0).contains("decode_ratio 0.5") }
         }
     }
 }

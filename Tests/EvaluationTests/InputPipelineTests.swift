@@ -8,22 +8,25 @@ import Testing
 /// Training, evaluation and serving turn a file into the same network input: one `InputSpec`.
 @Suite("One input pipeline")
 struct InputPipelineTests {
-    /// A 97 x 71 JPEG whose colours vary everywhere, so a crop or resize difference shows.
+    /// A 400 x 300 JPEG whose colours vary everywhere, so a crop, resize or decoding difference shows.
     static func page() -> RGBImage {
-        var pixels = [UInt8](repeating: 0, count: 97 * 71 * 3)
-        for y in 0..<71 {
-            for x in 0..<97 {
-                let offset = (y * 97 + x) * 3
+        let (width, height) = (400, 300)
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
+                let offset = (y * width + x) * 3
                 pixels[offset] = UInt8((x * 7 + y * 3) % 256)
                 pixels[offset + 1] = UInt8((y * 11 + x) % 256)
                 pixels[offset + 2] = UInt8((x * y) % 256)
             }
         }
-        return RGBImage(width: 97, height: 71, pixels: pixels)
+        return RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    @Test("The same file gives bit-identical input through the classifier, the batch loader and the evaluator")
-    func samePixelsEverywhere() throws {
+    /// With `decode_ratio` 2 the 32 px input from a 70 % crop needs 93 rows: the page decodes at 3/8 (150 x 113).
+    @Test("The same file gives bit-identical input through the classifier, the batch loader and the evaluator",
+          arguments: [nil, 2.0])
+    func samePixelsEverywhere(decodeRatio: Double?) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let classes = ["a", "b"]
@@ -39,16 +42,21 @@ struct InputPipelineTests {
         entry.preprocessing = .standard
         entry.resize = .bilinear
         entry.crop = CropBox(left: 0.1, top: 0.2, right: 0.8, bottom: 0.9)
+        entry.decodeRatio = decodeRatio
         let writer = try ModelRegistry(entries: [entry], baseDirectory: root)
         try writer.writeRandomWeights(for: entry, seed: 5)
         let registry = try ModelRegistry(entries: [ModelEntry(key: "m", architecture: .smallCNN, weights: "m.safetensors")],
                                          baseDirectory: root)
         let classifier = try Classifier(entry: registry.entry("m"), registry: registry)
-        #expect(classifier.input == InputSpec(inputSize: 32, resize: .bilinear, preprocessing: .standard, crop: entry.crop))
+        #expect(classifier.input == InputSpec(inputSize: 32, resize: .bilinear, preprocessing: .standard, crop: entry.crop,
+                                              decodeRatio: decodeRatio))
 
-        // Serving: the bytes decoded, then the classifier's batch (classify) and prepared (batch scoring) inputs.
-        let decoded = try ImageDecoder.decode(Data(contentsOf: file))
+        // Serving: the bytes decoded as the contract says, then the classifier's batch (classify) and prepared (batch scoring) inputs.
+        let decoded = try classifier.decode(Data(contentsOf: file))
+        #expect(decoded.width == (decodeRatio == nil ? 400 : 150))
         let served = classifier.inputBatch([decoded]).scalars
+        // The decoding is part of the contract: a full decode gives other input when the field is on.
+        #expect((classifier.inputBatch([try ImageDecoder.decode(Data(contentsOf: file))]).scalars == served) == (decodeRatio == nil))
         #expect(classifier.prepare(decoded).values == served)
         // Training and evaluation: the batch loader, reading the file itself.
         let folder = try ImageFolder(directory: root.appendingPathComponent("data"), classes: classes)

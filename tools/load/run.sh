@@ -24,14 +24,7 @@ command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get instal
 [ -x "$ecg" ] || { echo "error: build first: swift build -c release --product ecg" >&2; exit 1; }
 $ecg init-weights small_cnn mobilenetv2 --if-missing >/dev/null
 
-port=$((20000 + RANDOM % 20000))
-url=http://127.0.0.1:$port
-log=$(mktemp)
-$ecg serve --host 127.0.0.1 --port "$port" --log-level warning >"$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do curl -sf "$url/health" >/dev/null && break; sleep 0.1; done
-curl -sf "$url/health" >/dev/null || { echo "error: the server did not start"; cat "$log"; exit 1; }
+source tools/load/serve.sh
 
 rss_mb() { echo $(( $(ps -o rss= -p "$server") / 1024 )); }
 health_ms() { curl -s -o /dev/null -w "%{time_total}" "$url/health" | awk '{printf "%.1f", $1 * 1000}'; }

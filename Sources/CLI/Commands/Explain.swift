@@ -84,7 +84,7 @@ extension ECG {
                 let path = image!, out = out!
                 let examined: InputGate.Examined
                 do {
-                    examined = try InputGate().examined(ImageDecoder.decode(ImageFile.read(path)), enforce: !noGate)
+                    examined = try InputGate().examined(explainer.input.decode(ImageFile.read(path)), enforce: !noGate)
                 } catch let refusal as NotAnECGPage {
                     throw CLIError("\(path): \(refusal) (pass --no-gate to explain it anyway)")
                 }
@@ -142,7 +142,7 @@ extension ECG {
             var correlations: [Double] = [], inGrid: [Double] = [], times: [Double] = []
             var empty = 0, randomEmpty = 0
             for file in chosen {
-                let page = InputGate().examine(try ImageDecoder.decode(ImageFile.read(file.url.path))).image
+                let page = InputGate().examine(try explainer.input.decode(ImageFile.read(file.url.path))).image
                 let trained = try explainer.explain(page)
                 // The same class for both, so only the weights differ.
                 let randomised = try random.explain(page, classIndex: trained.classIndex)

@@ -122,7 +122,7 @@ extension ECG {
             for start in stride(from: 0, to: files.count, by: batchSize) {
                 let batch = try files[start..<min(start + batchSize, files.count)].map { url in
                     do {
-                        return gate.examine(try ImageDecoder.decode(Data(contentsOf: url))).image
+                        return gate.examine(try classifier.decode(Data(contentsOf: url))).image
                     } catch {
                         throw CLIError("\(url.path): \(error)")
                     }

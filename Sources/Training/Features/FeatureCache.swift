@@ -145,7 +145,7 @@ public struct FeatureCache: Sendable {
                     throw FeatureCacheError.unreadableImage(file.url.path, reason: "cannot read the file")
                 }
                 let image: RGBImage
-                do { image = try ImageDecoder.decode(bytes) } catch {
+                do { image = try transform.decode(bytes) } catch {
                     throw FeatureCacheError.unreadableImage(file.url.path, reason: String(describing: error))
                 }
                 fingerprints.append(ImageFingerprint(fileBytes: bytes, image: image))
