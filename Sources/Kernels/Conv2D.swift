@@ -36,8 +36,10 @@ public func conv2dForward(
         let b = weight.groups[group]
         // A layer too small to give every thread `minimumParallelWork` runs on this one.
         let threads = g.outputPixels * b.rows * b.columns < 2 * minimumParallelWork ? 1 : kernelThreadCount
-        // Split pixels when each thread gets a couple of row panels, else split channels.
-        let (rowChunks, columnChunks) = rowPanels >= 2 * threads || b.panels < 2
+        // Split pixels when each thread gets a few row panels or there are few column panels, else
+        // split channels: with only 5 row panels (7 x 7 pixels) a thread would get 3 and the other
+        // 2, one of them partial, and each would read the whole weight (Conv_1's is 1.6 MB).
+        let (rowChunks, columnChunks) = rowPanels >= 4 * threads || b.panels < 2 * threads
             ? (min(threads, rowPanels), 1) : (1, min(threads, b.panels))
         parallelChunks(rowChunks * columnChunks) { tasks in
             for task in tasks {
@@ -55,7 +57,7 @@ public func conv2dForward(
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
 /// the depth at a time. Thin layers go to `convolveDirectBlock` instead.
-private func convolveBlock(
+func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation
