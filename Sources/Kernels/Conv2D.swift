@@ -9,8 +9,9 @@ let packedBlockFloats = 1 << 16
 ///
 /// Implicit GEMM: tiles of output pixels are unrolled (im2col) straight into the micro-kernel's
 /// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
-/// one group at a time. Layers with few input channels (`ConvGeometry.prefersDirectTiles`) skip
-/// the unrolling where they can: direct tiles read the input in place (`convolveDirectBlock`).
+/// one group at a time. Pointwise layers and layers with few input channels
+/// (`ConvGeometry.prefersDirectTiles`) skip the unrolling where they can: direct tiles read the
+/// input in place (`convolveDirectBlock`).
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.
