@@ -9,8 +9,9 @@ let packedBlockFloats = 1 << 16
 ///
 /// Implicit GEMM: tiles of output pixels are unrolled (im2col) straight into the micro-kernel's
 /// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
-/// one group at a time. Layers with few input channels (`ConvGeometry.prefersDirectTiles`) skip
-/// the unrolling where they can: direct tiles read the input in place (`convolveDirectBlock`).
+/// one group at a time. Pointwise layers and layers with few input channels
+/// (`ConvGeometry.prefersDirectTiles`) skip the unrolling where they can: direct tiles read the
+/// input in place (`convolveDirectBlock`).
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.
@@ -36,8 +37,10 @@ public func conv2dForward(
         let b = weight.groups[group]
         // A layer too small to give every thread `minimumParallelWork` runs on this one.
         let threads = g.outputPixels * b.rows * b.columns < 2 * minimumParallelWork ? 1 : kernelThreadCount
-        // Split pixels when each thread gets a couple of row panels, else split channels.
-        let (rowChunks, columnChunks) = rowPanels >= 2 * threads || b.panels < 2
+        // Split pixels when each thread gets a few row panels or there are few column panels, else
+        // split channels: with only 5 row panels (7 x 7 pixels) a thread would get 3 and the other
+        // 2, one of them partial, and each would read the whole weight (Conv_1's is 1.6 MB).
+        let (rowChunks, columnChunks) = rowPanels >= 4 * threads || b.panels < 2 * threads
             ? (min(threads, rowPanels), 1) : (1, min(threads, b.panels))
         parallelChunks(rowChunks * columnChunks) { tasks in
             for task in tasks {
@@ -55,7 +58,7 @@ public func conv2dForward(
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
 /// the depth at a time. Thin layers go to `convolveDirectBlock` instead.
-private func convolveBlock(
+func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation

@@ -25,22 +25,40 @@ public func depthwiseConv2dForward(
     let rows = g.batch * g.outputHeight
     let rowWork = g.outputWidth * channels * g.kernelHeight * g.kernelWidth
     parallelChunks(rows, minimumChunk: max(2, minimumParallelWork / max(1, rowWork))) { outputRows in
-        for outputRow in outputRows {
-            let image = outputRow / g.outputHeight
-            let oh = outputRow % g.outputHeight
-            let top = oh * g.strideHeight - g.padding.top
-            // Window rows inside the image.
-            let kh0 = max(0, -top), kh1 = max(kh0, min(g.kernelHeight, g.inputHeight - top))
-            let imageInput = input + image * g.inputHeight * g.inputWidth * channels
-            for ow in 0..<g.outputWidth {
-                let left = ow * g.strideWidth - g.padding.left
-                let kw0 = max(0, -left), kw1 = max(kw0, min(g.kernelWidth, g.inputWidth - left))
-                depthwisePixel(
-                    output: output + (outputRow * g.outputWidth + ow) * ldo, input: imageInput, weight: weight, bias: bias,
-                    channels: channels, rowStride: g.inputWidth * channels, origin: (top, left), rows: kh0..<kh1,
-                    columns: kw0..<kw1, kernelWidth: g.kernelWidth, activation: activation)
-            }
-        }
+        depthwisePixels(outputRows.lowerBound * g.outputWidth..<outputRows.upperBound * g.outputWidth,
+                        output: output + outputRows.lowerBound * g.outputWidth * ldo, outputPixelStride: ldo,
+                        input: input, weight: weight, bias: bias, geometry: g, activation: activation)
+    }
+}
+
+/// Output pixels `pixels` (indices into the `N x OH x OW` output) of a depthwise convolution, one
+/// after another, written `outputPixelStride` floats apart from `output` (pixel `pixels.lowerBound`):
+/// `depthwiseConv2dForward`'s arithmetic for any run of pixels, such as the band the fused
+/// `depthwisePointwiseForward` keeps in cache.
+/// - Complexity: O(pixels.count · C · KH · KW).
+func depthwisePixels(
+    _ pixels: Range<Int>, output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int,
+    input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+    geometry g: ConvGeometry, activation: Activation
+) {
+    let channels = g.inputChannels
+    // The first pixel's place, then one step at a time: no division per pixel.
+    var (image, oh, ow) = (pixels.lowerBound / (g.outputHeight * g.outputWidth),
+                           pixels.lowerBound / g.outputWidth % g.outputHeight, pixels.lowerBound % g.outputWidth)
+    var destination = output
+    for _ in pixels {
+        let top = oh * g.strideHeight - g.padding.top
+        let kh0 = max(0, -top), kh1 = max(kh0, min(g.kernelHeight, g.inputHeight - top))
+        let left = ow * g.strideWidth - g.padding.left
+        let kw0 = max(0, -left), kw1 = max(kw0, min(g.kernelWidth, g.inputWidth - left))
+        depthwisePixel(
+            output: destination, input: input + image * g.inputHeight * g.inputWidth * channels, weight: weight,
+            bias: bias, channels: channels, rowStride: g.inputWidth * channels, origin: (top, left), rows: kh0..<kh1,
+            columns: kw0..<kw1, kernelWidth: g.kernelWidth, activation: activation)
+        destination += ldo
+        ow += 1
+        if ow == g.outputWidth { (oh, ow) = (oh + 1, 0) }
+        if oh == g.outputHeight { (image, oh) = (image + 1, 0) }
     }
 }
 

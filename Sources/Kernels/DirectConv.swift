@@ -11,9 +11,11 @@
 
 extension ConvGeometry {
     /// Whether `conv2dForward` runs this layer on the direct tiles (when the kernel set has them):
-    /// one group of fewer than 32 input channels, whose patch fits one depth slice.
+    /// a pointwise convolution, whose input rows are already the A panel's rows (packing them was
+    /// about as slow as the product in MobileNetV2's projections, with 16-64 output channels), or
+    /// one group of fewer than 32 input channels whose patch fits one depth slice.
     var prefersDirectTiles: Bool {
-        groups == 1 && inputChannels < 32 && patchSize <= depthBlock
+        isPointwise || (groups == 1 && inputChannels < 32 && patchSize <= depthBlock)
     }
 
     /// Where the direct tile for output pixels `firstRow ..< firstRow + 12` reads its input, or nil
@@ -41,7 +43,10 @@ extension ConvGeometry {
 
 /// `convolveBlock` for a layer that `prefersDirectTiles` (one group): row panels `rowPanels` x
 /// column panels `columnPanels` of the output, each 12-pixel panel by direct tiles where
-/// `directOrigin` allows, else packed like `convolveBlock` does.
+/// `directOrigin` allows, else packed like `convolveBlock` does. As there, the row panels go a
+/// block at a time (about `packedBlockFloats` input values), and every column panel of the weight
+/// passes over the whole block, so that a large weight (MobileNetV2's `Conv_1`, 320 x 1280) is read
+/// once per block rather than once per 12 pixels. A pointwise patch is not split into depth slices.
 func convolveDirectBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry,
@@ -49,44 +54,47 @@ func convolveDirectBlock(
     tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
 ) {
     let depth = g.patchSize
+    let panelFloats = microTileRows * depth
     let span = g.kernelWidth * g.inputChannels
     let rowStride = g.inputWidth * g.inputChannels
-    let firstColumn = columnPanels.lowerBound * microTileColumns
-    let columnCount = min(b.columns, columnPanels.upperBound * microTileColumns) - firstColumn
-    withScratch(count: microTileRows * depth + microTileRows * microTileColumns + g.inputChannels) { scratch in
-        let tile = scratch + microTileRows * depth
+    let blockPanels = max(1, min(rowPanels.count, packedBlockFloats / panelFloats))
+    withScratch(count: blockPanels * panelFloats + microTileRows * microTileColumns + g.inputChannels) { scratch in
+        let tile = scratch + blockPanels * panelFloats
         let zeros = tile + microTileRows * microTileColumns
         zeros.update(repeating: 0, count: g.inputChannels)
-        for panel in rowPanels {
-            let row = panel * microTileRows
-            let rows = min(microTileRows, g.outputPixels - row)
-            if let origin = g.directOrigin(firstRow: row) {
-                for column in columnPanels {
-                    let width = b.panelWidth(column)
-                    let columns = min(microTileColumns, b.columns - column * microTileColumns)
+        for blockStart in stride(from: rowPanels.lowerBound, to: rowPanels.upperBound, by: blockPanels) {
+            let block = blockStart..<min(blockStart + blockPanels, rowPanels.upperBound)
+            // Panels the direct tiles cannot read in place are packed first, each in its own slot.
+            for (index, panel) in block.enumerated() where g.directOrigin(firstRow: panel * microTileRows) == nil {
+                packPatches(scratch + index * panelFloats, input: input, zeros: zeros, geometry: g, group: 0,
+                            firstRow: panel * microTileRows)
+            }
+            for column in columnPanels {
+                let width = b.panelWidth(column)
+                let columns = min(microTileColumns, b.columns - column * microTileColumns)
+                for (index, panel) in block.enumerated() {
+                    let row = panel * microTileRows
+                    let rows = min(microTileRows, g.outputPixels - row)
                     let c = output + row * ldo + column * microTileColumns
-                    // A partial panel is computed in `tile`, and only its real columns copied out.
-                    let (target, ldt) = columns == width ? (c, ldo) : (tile, width)
-                    (width == microTileColumns ? tiles.wide : tiles.narrow)(
-                        Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
-                        Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
-                        target, Int64(ldt))
-                    if target != c {
-                        for r in 0..<microTileRows { (c + r * ldo).update(from: tile + r * width, count: columns) }
+                    if let origin = g.directOrigin(firstRow: row) {
+                        // A partial panel is computed in `tile`, and only its real columns copied out.
+                        let (target, ldt) = columns == width ? (c, ldo) : (tile, width)
+                        (width == microTileColumns ? tiles.wide : tiles.narrow)(
+                            Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
+                            Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
+                            target, Int64(ldt))
+                        if target != c {
+                            for r in 0..<microTileRows { (c + r * ldo).update(from: tile + r * width, count: columns) }
+                        }
+                    } else {
+                        microTile(depth: depth, a: scratch + index * panelFloats, b: b.panel(column), panelWidth: width,
+                                  c: c, ldc: ldo, rows: rows, columns: columns, accumulate: false)
                     }
-                }
-            } else {
-                packPatches(scratch, input: input, zeros: zeros, geometry: g, group: 0, firstRow: row)
-                for column in columnPanels {
-                    microTile(
-                        depth: depth, a: scratch, b: b.panel(column), panelWidth: b.panelWidth(column),
-                        c: output + row * ldo + column * microTileColumns, ldc: ldo, rows: rows,
-                        columns: min(microTileColumns, b.columns - column * microTileColumns), accumulate: false)
+                    // The epilogue, while the tile is still in L1.
+                    biasActivationForward(values: c, rows: rows, columns: columns, rowStride: ldo,
+                                          bias: bias.map { $0 + column * microTileColumns }, activation: activation)
                 }
             }
-            biasActivationForward(
-                values: output + row * ldo + firstColumn, rows: rows, columns: columnCount, rowStride: ldo,
-                bias: bias.map { $0 + firstColumn }, activation: activation)
         }
     }
 }

@@ -60,9 +60,8 @@ public enum MobileNetV2: ArchitectureFamily {
         }
 
         public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
-            var x = try expand.map { try ops.conv(input, $0) } ?? input
-            x = try ops.conv(ops.conv(x, depthwise), project)
-            return residual ? try ops.add(x, input) : x
+            let x = try expand.map { try ops.conv(input, $0) } ?? input
+            return try ops.depthwisePointwise(x, depthwise: depthwise, pointwise: project, residual: residual ? input : nil)
         }
     }
 

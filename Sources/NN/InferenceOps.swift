@@ -48,6 +48,19 @@ public struct InferenceOps: NetworkOps {
     public func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor { try layer(x) }
     public func dense(_ x: Tensor, _ layer: Dense) throws -> Tensor { try layer(x) }
 
+    /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the depthwise output in cache,
+    /// when the layers are a depthwise and a 1x1 stride-1 unpadded convolution; else the three steps.
+    public func depthwisePointwise(_ x: Tensor, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?) throws -> Tensor {
+        let p = pointwise.weight.shape
+        guard depthwise.convWeight.isDepthwise, pointwise.groups == 1, p[0] == 1, p[1] == 1,
+              pointwise.stride == (1, 1), pointwise.padding.resolve(height: 1, width: 1, kernel: (1, 1), stride: (1, 1)) == .none
+        else { return try depthwisePointwiseSeparately(x, depthwise: depthwise, pointwise: pointwise, residual: residual) }
+        return try x.depthwisePointwise(
+            depthwise: depthwise.convWeight, depthwiseBias: depthwise.bias, stride: depthwise.stride,
+            padding: depthwise.padding, depthwiseActivation: depthwise.activation, pointwise: pointwise.convWeight,
+            pointwiseBias: pointwise.bias, pointwiseActivation: pointwise.activation, residual: residual)
+    }
+
     public func maxPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {
         try x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
     }

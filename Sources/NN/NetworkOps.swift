@@ -18,6 +18,10 @@ public protocol NetworkOps {
 
     /// `N x H x W x C` → `N x OH x OW x OC`: the convolution, its normalisation and activation.
     func conv(_ x: Value, _ layer: Conv) throws -> Value
+    /// A depthwise convolution, then a pointwise one, then `residual` added when given: the tail of
+    /// MobileNetV2's inverted residual block. Inference runs it as one fused kernel that keeps the
+    /// depthwise output in cache; the default (training) is the three steps.
+    func depthwisePointwise(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
     /// `N x in` → `N x out`, with the layer's activation.
     func dense(_ x: Value, _ layer: Linear) throws -> Value
     /// Max pooling; padded cells never win (PyTorch's `MaxPool2d(padding=)`).
@@ -43,6 +47,17 @@ public protocol NetworkOps {
 }
 
 extension NetworkOps {
+    /// `depthwisePointwiseSeparately`.
+    public func depthwisePointwise(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
+        try depthwisePointwiseSeparately(x, depthwise: depthwise, pointwise: pointwise, residual: residual)
+    }
+
+    /// `depthwisePointwise` as its three steps: `add(conv(conv(x, depthwise), pointwise), residual)`.
+    public func depthwisePointwiseSeparately(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
+        let y = try conv(conv(x, depthwise), pointwise)
+        return try residual.map { try add(y, $0) } ?? y
+    }
+
     /// Max pooling without padding.
     public func maxPool(_ x: Value, kernel: (Int, Int), stride: (Int, Int)) throws -> Value {
         try maxPool(x, kernel: kernel, stride: stride, padding: .valid)

@@ -41,6 +41,9 @@ public struct ConvWeight: Sendable {
         }
     }
 
+    /// Whether this is a depthwise weight (one filter per channel), run by the depthwise kernel.
+    public var isDepthwise: Bool { packed == nil }
+
     /// One filter per channel: `groups == C == OC`.
     static func isDepthwise(_ shape: [Int], groups: Int) -> Bool { groups > 1 && shape[2] == 1 && shape[3] == groups }
 }

@@ -64,10 +64,12 @@ struct DirectConvTests {
         }
     }
 
-    /// Thin-input layers that take the direct path: the two stems (small_cnn's 3→16 at stride 1,
-    /// MobileNetV2's 3→32 at stride 2 with Keras's bottom/right padding), a 16-channel 3x3 layer,
-    /// pointwise layers whose 12-pixel panels cross output rows and images, partial column panels
-    /// (24 and 40 channels), and a valid-padded layer whose windows never meet the border.
+    /// Layers that take the direct path: the two stems (small_cnn's 3→16 at stride 1, MobileNetV2's
+    /// 3→32 at stride 2 with Keras's bottom/right padding), a 16-channel 3x3 layer, pointwise layers
+    /// whose 12-pixel panels cross output rows and images, partial column panels (24 and 40
+    /// channels), a valid-padded layer whose windows never meet the border, and wide pointwise
+    /// layers: MobileNetV2-like projections (144→24, 960→160: deeper than one depth slice) and an
+    /// expansion with many column panels and row panels in more than one block.
     static let cases: [ConvCase] = [
         ConvCase(height: 30, width: 29, channels: 3, outputChannels: 16, kernel: (3, 3), padding: .same, activation: .relu),
         ConvCase(batch: 2, height: 32, width: 32, channels: 3, outputChannels: 32, kernel: (3, 3), stride: (2, 2),
@@ -77,9 +79,12 @@ struct DirectConvTests {
         ConvCase(batch: 3, height: 4, width: 9, channels: 24, outputChannels: 40, kernel: (1, 1)),
         ConvCase(height: 15, width: 30, channels: 5, outputChannels: 24, kernel: (3, 5), stride: (1, 2), bias: false),
         ConvCase(height: 14, width: 20, channels: 2, outputChannels: 8, kernel: (7, 7), padding: .same),
+        ConvCase(height: 9, width: 10, channels: 144, outputChannels: 24, kernel: (1, 1), padding: .same),
+        ConvCase(height: 7, width: 7, channels: 960, outputChannels: 160, kernel: (1, 1), padding: .same),
+        ConvCase(batch: 2, height: 13, width: 14, channels: 64, outputChannels: 200, kernel: (1, 1), activation: .relu6),
     ]
 
-    @Test("Every runnable set gives reference convolutions for thin-input layers", arguments: cases)
+    @Test("Every runnable set gives reference convolutions for the layers that go direct", arguments: cases)
     func convolutionsMatchReference(_ c: ConvCase) throws {
         for set in KernelSet.supported {
             try KernelSet.with(set) { try checkConvolution(c) }
@@ -131,7 +136,7 @@ struct DirectConvTests {
         }
     }
 
-    @Test("Only one-group layers with fewer than 32 input channels and a patch within one depth slice go direct")
+    @Test("Pointwise layers, and one-group layers with fewer than 32 input channels and a patch within one depth slice, go direct")
     func choice() throws {
         func geometry(channels: Int, kernel: Int, groups: Int = 1) throws -> ConvGeometry {
             try #require(ConvGeometry(batch: 1, inputHeight: 20, inputWidth: 20, inputChannels: channels, outputChannels: 32,
@@ -139,7 +144,9 @@ struct DirectConvTests {
         }
         #expect(try geometry(channels: 3, kernel: 3).prefersDirectTiles)
         #expect(try geometry(channels: 16, kernel: 3).prefersDirectTiles)
-        #expect(try !geometry(channels: 32, kernel: 1).prefersDirectTiles)
+        #expect(try geometry(channels: 32, kernel: 1).prefersDirectTiles)
+        #expect(try geometry(channels: 960, kernel: 1).prefersDirectTiles)
+        #expect(try !geometry(channels: 32, kernel: 3).prefersDirectTiles)
         #expect(try !geometry(channels: 16, kernel: 7).prefersDirectTiles)  // 784 > depthBlock
         #expect(try !geometry(channels: 16, kernel: 3, groups: 2).prefersDirectTiles)
     }
