@@ -34,6 +34,8 @@ public final class InferenceWorker: @unchecked Sendable {
     }
 
     private struct Job {
+        /// Tells the job apart in the queue (for ``expire(_:)``).
+        let id: UInt64
         let data: [UInt8]
         /// Its pixels, from the header (at most the pixel limit).
         let pixels: Int
@@ -70,6 +72,7 @@ public final class InferenceWorker: @unchecked Sendable {
     private var loadFailure: String?
     /// Whether the next batch goes to a waiting large image (set after a batch of small ones).
     private var largeTurn = false
+    private var lastJobID: UInt64 = 0
 
     /// - Parameters:
     ///   - key: The model's key, for errors and metrics.
@@ -146,10 +149,18 @@ public final class InferenceWorker: @unchecked Sendable {
                 continuation.resume(throwing: APIError.busy(model: key))
                 return
             }
+            lastJobID += 1
             queue.append(Job(
-                data: data, pixels: pixels, admission: admission, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
+                id: lastJobID, data: data, pixels: pixels, admission: admission, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
                 enqueued: .now(), continuation: continuation))
             metrics?.setQueueDepth(queue.count, model: key)
+            // A large image is refused once it has waited its bound, even while the worker is
+            // busy with a long batch (the check in `classify` alone comes only when the worker
+            // next takes a batch).
+            if admission != nil, let wait = pixelBudget?.maxLargeImageWaitSeconds, wait.isFinite {
+                let id = lastJobID
+                DispatchQueue.global().asyncAfter(deadline: .now() + wait) { [weak self] in self?.expire(id) }
+            }
             if thread == nil {
                 let thread = Thread { [self] in
                     ComputePriority.nameCurrentThread("infer-\(key)")
@@ -170,6 +181,25 @@ public final class InferenceWorker: @unchecked Sendable {
             stopped = true
             condition.signal()
         }
+    }
+
+    /// Refuses the job `id` with 503 `server_busy` if it still waits in the queue.
+    private func expire(_ id: UInt64) {
+        condition.lock()
+        guard let index = queue.firstIndex(where: { $0.id == id }) else {
+            condition.unlock()
+            return
+        }
+        let job = queue.remove(at: index)
+        metrics?.setQueueDepth(queue.count, model: key)
+        condition.unlock()
+        job.continuation.resume(throwing: waitedTooLong())
+    }
+
+    /// The answer to a large image that waited past ``PixelBudget/maxLargeImageWaitSeconds``.
+    private func waitedTooLong() -> APIError {
+        let seconds = String(format: "%g", pixelBudget?.maxLargeImageWaitSeconds ?? 0)
+        return .serverBusy("the server is busy: a large image waited over \(seconds) s to be decoded; send a smaller one or retry")
     }
 
     // MARK: - The worker thread
@@ -238,8 +268,7 @@ public final class InferenceWorker: @unchecked Sendable {
                 return false
             }
             if job.admission != nil, let pixelBudget, now.milliseconds(since: job.enqueued) > pixelBudget.maxLargeImageWaitSeconds * 1000 {
-                let seconds = String(format: "%g", pixelBudget.maxLargeImageWaitSeconds)
-                job.continuation.resume(throwing: APIError.serverBusy("the server is busy: a large image waited over \(seconds) s to be decoded; send a smaller one or retry"))
+                job.continuation.resume(throwing: waitedTooLong())  // its timer has not fired yet
                 return false
             }
             return true

@@ -96,6 +96,37 @@ struct HardeningFairnessTests {
         }
     }
 
+    @Test("A large image is refused at its wait bound even while the worker is still busy with another batch")
+    func largeImageExpiresWhileWorkerIsBusy() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let large = Fixture.png(width: 400, height: 300)
+            let budget = PixelBudget(capacity: 10_000_000, largeImagePixels: 50_000, maxLargeImages: 2, maxLargeImageWaitSeconds: 0.05)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 8, maxBatch: 4, pixelBudget: budget) { model }
+            defer { worker.stop() }
+
+            let busy = Task { try await worker.submit(Fixture.png(), enforceGate: false) }
+            await wait(for: model.started)  // the model is busy with a page and stays so
+            let answer = Answer()
+            let largeImage = Task {
+                do {
+                    _ = try await worker.submit(large, enforceGate: false)
+                    answer.set("classified")
+                } catch let error as APIError {
+                    answer.set(error.code)
+                }
+            }
+            try await eventually { answer.value != nil }
+            #expect(answer.value == "server_busy")
+            #expect(model.batchSizes == [1] && worker.queueDepth == 0, "refused from the queue, the first pass still running")
+            model.release(2)  // two passes, so that a large image let through fails the test rather than hangs it
+            _ = try await busy.value
+            try await largeImage.value
+            try await eventually { budget.largeImagesAdmitted == 0 }
+            #expect(budget.largeImagesAdmitted == 0, "its place is given back")
+        }
+    }
+
     @Test("A large image that waited past its bound for decoding is refused 503 server_busy; the page that waited with it is classified")
     func largeImageWaitIsBounded() async throws {
         try await withFixture { fixture in
@@ -149,4 +180,12 @@ private final class Order: @unchecked Sendable {
         }
         return tasks
     }
+}
+
+/// One answer, set from another task.
+private final class Answer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: String?
+    var value: String? { lock.withLock { stored } }
+    func set(_ value: String) { lock.withLock { stored = value } }
 }

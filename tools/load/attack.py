@@ -44,6 +44,7 @@ class Run:
         self.lock = threading.Lock()
         self.statuses = {}          # attack name -> {status: count}
         self.answer_ms = {}         # attack name -> [ms from sending to the answer]
+        self.worst_ms = {}          # (attack name, status) -> the slowest such answer, ms
         self.normal_ms = []
         self.errors = []            # (name, status, body) of every 5xx
 
@@ -56,6 +57,7 @@ class Run:
             counts[status] = counts.get(status, 0) + 1
             if started is not None:
                 self.answer_ms.setdefault(name, []).append((time.monotonic() - started) * 1000)
+                self.worst_ms[(name, status)] = max(self.worst_ms.get((name, status), 0.0), (time.monotonic() - started) * 1000)
             if isinstance(status, int) and status >= 500 and status != 503:
                 self.errors.append((name, status, body[:200]))
 
@@ -278,7 +280,8 @@ def main():
     for name, counts in sorted(run.statuses.items()):
         times = run.answer_ms.get(name, [])
         timing = f"; {percentile(times, 50):.0f} / {max(times):.0f} ms" if times else ""
-        print(f"  {name:18} {dict(sorted(counts.items(), key=str))}{timing}")
+        worst = ", ".join(f"{status} {ms:.0f}" for (attack, status), ms in sorted(run.worst_ms.items(), key=str) if attack == name)
+        print(f"  {name:18} {dict(sorted(counts.items(), key=str))}{timing}{f' (worst by status: {worst} ms)' if worst else ''}")
     print(f"normal requests: {len(run.normal_ms)} answered 200; p50 {percentile(run.normal_ms, 50):.0f} ms, "
           f"p99 {percentile(run.normal_ms, 99):.0f} ms")
     health_ms = [ms for _, ms, _, _ in health]
