@@ -209,7 +209,7 @@ struct PredictForm: Sendable {
     /// both ends. Trimmed as bytes: Foundation's `trimmingCharacters` walks the value as UTF-16
     /// several times, and the unknown-model flood's 2 MB names made that a tenth of the server's
     /// CPU under `tools/load/attack.sh`.
-    static func text(_ bytes: ArraySlice<UInt8>) -> String {
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
         let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
             return ""
