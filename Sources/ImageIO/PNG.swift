@@ -91,10 +91,12 @@ enum PNGDecoder {
 
     private static func dropAlpha(_ rgba: [UInt8], pixelCount: Int) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { buffer, count in
-            for index in 0..<pixelCount {
-                buffer[3 * index] = rgba[4 * index]
-                buffer[3 * index + 1] = rgba[4 * index + 1]
-                buffer[3 * index + 2] = rgba[4 * index + 2]
+            rgba.withUnsafeBufferPointer { rgba in
+                for index in 0..<pixelCount {
+                    buffer[3 * index] = rgba[4 * index]
+                    buffer[3 * index + 1] = rgba[4 * index + 1]
+                    buffer[3 * index + 2] = rgba[4 * index + 2]
+                }
             }
             count = pixelCount * 3
         }

@@ -23,31 +23,43 @@ struct PageRaster {
         var luma = [Float](repeating: 255, count: width * height)
         var redness = [Float](repeating: 0, count: width * height)
         let area = Float(factor * factor)
-        image.pixels.withUnsafeBufferPointer { pixels in
-            if factor == 1 {
-                // The common case (a scan or a page-sized upload): one pixel per working pixel.
-                for index in 0..<(width * height) {
-                    let (red, green, blue) = (Float(pixels[3 * index]), Float(pixels[3 * index + 1]), Float(pixels[3 * index + 2]))
-                    luma[index] = (red + green + blue) / 3
-                    redness[index] = max(0, red - (green + blue) / 2)
-                }
-                return
-            }
-            for y in 0..<height {
-                for x in 0..<width {
-                    var (r, g, b): (Int, Int, Int) = (0, 0, 0)
-                    for dy in 0..<factor {
-                        let sy = min(y * factor + dy, image.height - 1)
-                        for dx in 0..<factor {
-                            let offset = (sy * image.width + min(x * factor + dx, image.width - 1)) * 3
-                            r += Int(pixels[offset])
-                            g += Int(pixels[offset + 1])
-                            b += Int(pixels[offset + 2])
+        luma.withUnsafeMutableBufferPointer { luma in
+            redness.withUnsafeMutableBufferPointer { redness in
+                image.pixels.withUnsafeBufferPointer { pixels in
+                    if factor == 1 {
+                        // The common case (a scan or a page-sized upload): one pixel per working pixel.
+                        for index in 0..<(width * height) {
+                            let (red, green, blue) = (Float(pixels[3 * index]), Float(pixels[3 * index + 1]), Float(pixels[3 * index + 2]))
+                            luma[index] = (red + green + blue) / 3
+                            redness[index] = max(0, red - (green + blue) / 2)
+                        }
+                        return
+                    }
+                    // Each band of `factor` source rows is summed down the columns first (one
+                    // pass over contiguous bytes, which vectorises), then across each box's
+                    // columns: a 15-megapixel upload took 70 ms when each box was read as a
+                    // square. The sums are of integers, so the order of adding changes nothing.
+                    let rowLength = image.width * 3
+                    let columns = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rowLength)
+                    defer { columns.deallocate() }
+                    for y in 0..<height {
+                        columns.initialize(repeating: 0)
+                        for dy in 0..<factor {
+                            let start = min(y * factor + dy, image.height - 1) * rowLength
+                            let row = UnsafeBufferPointer(rebasing: pixels[start..<(start + rowLength)])
+                            for index in 0..<rowLength { columns[index] &+= Int32(row[index]) }
+                        }
+                        for x in 0..<width {
+                            var (r, g, b): (Int32, Int32, Int32) = (0, 0, 0)
+                            for dx in 0..<factor {
+                                let offset = min(x * factor + dx, image.width - 1) * 3
+                                (r, g, b) = (r &+ columns[offset], g &+ columns[offset + 1], b &+ columns[offset + 2])
+                            }
+                            let (red, green, blue) = (Float(r) / area, Float(g) / area, Float(b) / area)
+                            luma[y * width + x] = (red + green + blue) / 3
+                            redness[y * width + x] = max(0, red - (green + blue) / 2)
                         }
                     }
-                    let (red, green, blue) = (Float(r) / area, Float(g) / area, Float(b) / area)
-                    luma[y * width + x] = (red + green + blue) / 3
-                    redness[y * width + x] = max(0, red - (green + blue) / 2)
                 }
             }
         }

@@ -48,7 +48,32 @@ public final class InferenceWorker: @unchecked Sendable {
         /// Refuse images the page check does not accept (``NotAnECGPage``).
         let enforceGate: Bool
         let enqueued: DispatchTime
-        let continuation: CheckedContinuation<Outcome, any Error>
+        let reply: Reply
+    }
+
+    /// A job's answer, given once: a large image may be refused by a timer while the worker
+    /// still decodes it, and the worker's answer that comes later is then dropped.
+    private final class Reply: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<Outcome, any Error>?
+
+        init(_ continuation: CheckedContinuation<Outcome, any Error>) {
+            self.continuation = continuation
+        }
+
+        /// Whether the client has its answer already.
+        var isSent: Bool { lock.withLock { continuation == nil } }
+
+        func send(_ result: Result<Outcome, any Error>) {
+            let continuation = lock.withLock { () -> CheckedContinuation<Outcome, any Error>? in
+                defer { self.continuation = nil }
+                return self.continuation
+            }
+            continuation?.resume(with: result)
+        }
+
+        func send(_ outcome: Outcome) { send(.success(outcome)) }
+        func fail(_ error: any Error) { send(.failure(error)) }
     }
 
     public let key: String
@@ -150,16 +175,29 @@ public final class InferenceWorker: @unchecked Sendable {
                 return
             }
             lastJobID += 1
+            let reply = Reply(continuation)
             queue.append(Job(
                 id: lastJobID, data: data, pixels: pixels, admission: admission, keepPreview: keepPreview, isAbandoned: isAbandoned, enforceGate: enforceGate,
-                enqueued: .now(), continuation: continuation))
+                enqueued: .now(), reply: reply))
             metrics?.setQueueDepth(queue.count, model: key)
-            // A large image is refused once it has waited its bound, even while the worker is
-            // busy with a long batch (the check in `classify` alone comes only when the worker
-            // next takes a batch).
-            if admission != nil, let wait = pixelBudget?.maxLargeImageWaitSeconds, wait.isFinite {
+            if admission != nil, let pixelBudget {
+                // A large image is refused once it has waited its bound, even while the worker is
+                // busy with a long batch (the check in `classify` alone comes only when the worker
+                // next takes a batch), and once it has taken its answer bound in all, even while
+                // it is being decoded (that work then finishes unseen, holding its place in the
+                // budget until it ends).
                 let id = lastJobID
-                DispatchQueue.global().asyncAfter(deadline: .now() + wait) { [weak self] in self?.expire(id) }
+                if pixelBudget.maxLargeImageWaitSeconds.isFinite {
+                    DeadlineTimer.shared.schedule(after: pixelBudget.maxLargeImageWaitSeconds) { [weak self] in self?.expire(id) }
+                }
+                if pixelBudget.maxLargeImageSeconds.isFinite {
+                    let seconds = String(format: "%g", pixelBudget.maxLargeImageSeconds)
+                    DeadlineTimer.shared.schedule(after: pixelBudget.maxLargeImageSeconds) { [weak self] in
+                        self?.expire(id)
+                        reply.fail(APIError.serverBusy(
+                            "the server is busy: a large image was not classified within \(seconds) s; send a smaller one or retry"))
+                    }
+                }
             }
             if thread == nil {
                 let thread = Thread { [self] in
@@ -193,7 +231,7 @@ public final class InferenceWorker: @unchecked Sendable {
         let job = queue.remove(at: index)
         metrics?.setQueueDepth(queue.count, model: key)
         condition.unlock()
-        job.continuation.resume(throwing: waitedTooLong())
+        job.reply.fail(waitedTooLong())
     }
 
     /// The answer to a large image that waited past ``PixelBudget/maxLargeImageWaitSeconds``.
@@ -218,7 +256,7 @@ public final class InferenceWorker: @unchecked Sendable {
             condition.unlock()
             switch Result(catching: { try loadedModel() }) {
             case .success(let model): classify(batch, with: model)
-            case .failure(let error): batch.forEach { $0.continuation.resume(throwing: error) }
+            case .failure(let error): batch.forEach { $0.reply.fail(error) }
             }
         }
     }
@@ -263,12 +301,13 @@ public final class InferenceWorker: @unchecked Sendable {
     private func classify(_ batch: [Job], with model: any BatchClassifying) {
         let now = DispatchTime.now()
         let batch = batch.filter { job in
+            if job.reply.isSent { return false }  // refused by a timer
             if job.isAbandoned() {
-                job.continuation.resume(throwing: APIError.clientClosed)
+                job.reply.fail(APIError.clientClosed)
                 return false
             }
             if job.admission != nil, let pixelBudget, now.milliseconds(since: job.enqueued) > pixelBudget.maxLargeImageWaitSeconds * 1000 {
-                job.continuation.resume(throwing: waitedTooLong())  // its timer has not fired yet
+                job.reply.fail(waitedTooLong())  // its timer has not fired yet
                 return false
             }
             return true
@@ -294,9 +333,10 @@ public final class InferenceWorker: @unchecked Sendable {
             switch result {
             case .success(let examined):
                 decoded.append((job, examined.image, examined.verdict, started.milliseconds(since: job.enqueued), decodeMilliseconds))
-            case .failure(let error): job.continuation.resume(throwing: error)
+            case .failure(let error): job.reply.fail(error)
             }
         }
+        decoded.removeAll { $0.job.reply.isSent }  // refused by a timer while being decoded
         guard !decoded.isEmpty else { return }
         metrics?.observeBatch(size: decoded.count, model: model.key)
         do {
@@ -306,19 +346,19 @@ public final class InferenceWorker: @unchecked Sendable {
                 // The novelty check ran on the same forward pass; it refuses like the page check.
                 let verdict = item.verdict.adding(novelty: answer.novelty)
                 if item.job.enforceGate && !verdict.accepted {
-                    item.job.continuation.resume(throwing: NotAnECGPage(verdict: verdict))
+                    item.job.reply.fail(NotAnECGPage(verdict: verdict))
                     continue
                 }
                 metrics?.observeInference(
                     seconds: (prediction.timings.preprocessMilliseconds + prediction.timings.inferenceMilliseconds) / 1000,
                     model: model.key)
-                item.job.continuation.resume(returning: Outcome(
+                item.job.reply.send(Outcome(
                     prediction: prediction, model: model, queueMilliseconds: item.queued,
                     decodeMilliseconds: item.decode, preview: item.job.keepPreview ? previewJPEG(item.image) : nil,
                     verdict: verdict))
             }
         } catch {
-            decoded.forEach { $0.job.continuation.resume(throwing: error) }
+            decoded.forEach { $0.job.reply.fail(error) }
         }
     }
 }

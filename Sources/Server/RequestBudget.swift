@@ -52,6 +52,11 @@ public struct RequestBudget: Sendable, Equatable {
     /// (``ComputePriority``), and a large image is the first work to shed: its client hears at
     /// once that it should retry rather than after seconds.
     public var maxLargeImageWaitSeconds = 1.0
+    /// The longest a large image's client waits for its answer, from the moment it queues (503
+    /// `server_busy` past it). A large image admitted just inside its wait bound may then take
+    /// more than a second to decode on a loaded machine; its client is answered at this bound
+    /// while the decoding finishes unseen, still holding its place among ``maxLargeImages``.
+    public var maxLargeImageSeconds = 1.5
 
     public init() {}
 }
@@ -123,6 +128,8 @@ public final class PixelBudget: @unchecked Sendable {
     public let maxLargeImages: Int
     /// How long an admitted large image may wait for its decoding to start, in seconds.
     public let maxLargeImageWaitSeconds: Double
+    /// How long an admitted large image's client may wait for its answer, in seconds.
+    public let maxLargeImageSeconds: Double
     // Guarded by `condition`:
     private var used = 0
     private var largeImages = 0
@@ -133,18 +140,25 @@ public final class PixelBudget: @unchecked Sendable {
     ///   - maxLargeImages: The most large images admitted at once.
     ///   - maxLargeImageWaitSeconds: How long an admitted large image may wait for its decoding
     ///     to start; by default without end.
-    public init(capacity: Int, largeImagePixels: Int = .max, maxLargeImages: Int = .max, maxLargeImageWaitSeconds: Double = .infinity) {
+    ///   - maxLargeImageSeconds: How long an admitted large image's client may wait for its
+    ///     answer, decoding included; by default without end.
+    public init(
+        capacity: Int, largeImagePixels: Int = .max, maxLargeImages: Int = .max, maxLargeImageWaitSeconds: Double = .infinity,
+        maxLargeImageSeconds: Double = .infinity
+    ) {
         self.capacity = capacity
         self.largeImagePixels = largeImagePixels
         self.maxLargeImages = maxLargeImages
         self.maxLargeImageWaitSeconds = maxLargeImageWaitSeconds
+        self.maxLargeImageSeconds = maxLargeImageSeconds
     }
 
     /// The budget `budget` describes.
     public convenience init(_ budget: RequestBudget) {
         self.init(
             capacity: max(budget.maxDecodingPixels, budget.image.maxPixels), largeImagePixels: budget.largeImagePixels,
-            maxLargeImages: budget.maxLargeImages, maxLargeImageWaitSeconds: budget.maxLargeImageWaitSeconds)
+            maxLargeImages: budget.maxLargeImages, maxLargeImageWaitSeconds: budget.maxLargeImageWaitSeconds,
+            maxLargeImageSeconds: budget.maxLargeImageSeconds)
     }
 
     /// Admits an image of `pixels` to wait for decoding: nil for a small image (always

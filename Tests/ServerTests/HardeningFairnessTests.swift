@@ -127,6 +127,43 @@ struct HardeningFairnessTests {
         }
     }
 
+    @Test("A large image still being worked on at its answer bound is answered 503 server_busy then; its place is held until the work ends")
+    func largeImageAnswerIsBounded() async throws {
+        try await withFixture { fixture in
+            let model = try GatedClassifier(fixture)
+            let large = Fixture.png(width: 400, height: 300)
+            let budget = PixelBudget(
+                capacity: 10_000_000, largeImagePixels: 50_000, maxLargeImages: 2, maxLargeImageWaitSeconds: 5, maxLargeImageSeconds: 0.1)
+            let worker = InferenceWorker(key: "small_cnn", capacity: 8, maxBatch: 4, pixelBudget: budget) { model }
+            defer { worker.stop() }
+
+            let answer = Answer()
+            let largeImage = Task {
+                do {
+                    _ = try await worker.submit(large, enforceGate: false)
+                    answer.set("classified")
+                } catch let error as APIError {
+                    answer.set("\(error.code): \(error.message)")
+                }
+            }
+            await wait(for: model.started)  // decoded, and its forward pass holds until released
+            try await eventually { answer.value != nil }
+            #expect(answer.value?.hasPrefix("server_busy: ") == true && answer.value?.contains("within 0.1 s") == true, "\(answer.value ?? "no answer")")
+            #expect(budget.largeImagesAdmitted == 1, "the place is held while the forward pass still runs")
+            try await largeImage.value
+            model.release()  // the pass ends; its answer is dropped, the place given back
+            try await eventually { budget.largeImagesAdmitted == 0 }
+            #expect(budget.largeImagesAdmitted == 0)
+            #expect(answer.value?.hasPrefix("server_busy") == true, "the late answer does not replace the refusal")
+
+            // The worker goes on serving.
+            let page = Task { try await worker.submit(Fixture.png(), enforceGate: false) }
+            await wait(for: model.started)
+            model.release()
+            #expect(try await page.value.prediction.probabilities.count == 4)
+        }
+    }
+
     @Test("A large image that waited past its bound for decoding is refused 503 server_busy; the page that waited with it is classified")
     func largeImageWaitIsBounded() async throws {
         try await withFixture { fixture in

@@ -68,6 +68,9 @@ extension ECG {
         @Option(help: "The longest a large image may wait for its decoding to start, in seconds (503 server_busy past it).")
         var largeImageWaitSeconds = RequestBudget().maxLargeImageWaitSeconds
 
+        @Option(help: "The longest a large image's client waits for its answer, decoding included, in seconds (503 server_busy past it).")
+        var largeImageSeconds = RequestBudget().maxLargeImageSeconds
+
         @Option(help: "Requests that may wait for each model before new ones get 503.")
         var queueSize = 16
 
@@ -91,7 +94,9 @@ extension ECG {
                 throw ValidationError("--max-megapixels must be positive and at most --decoding-megapixels")
             }
             if !(largeImageMegapixels > 0) { throw ValidationError("--large-image-megapixels must be positive") }
-            if !(largeImageWaitSeconds > 0) { throw ValidationError("--large-image-wait-seconds must be positive") }
+            if !(largeImageWaitSeconds > 0) || !(largeImageSeconds > 0) {
+                throw ValidationError("--large-image-wait-seconds and --large-image-seconds must be positive")
+            }
             if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         }
 
@@ -118,6 +123,7 @@ extension ECG {
             configuration.budget.largeImagePixels = Int(largeImageMegapixels * 1e6)
             configuration.budget.maxLargeImages = maxLargeImages
             configuration.budget.maxLargeImageWaitSeconds = largeImageWaitSeconds
+            configuration.budget.maxLargeImageSeconds = largeImageSeconds
             configuration.queueCapacity = queueSize
             configuration.maxBatch = maxBatch
             configuration.preload = preload
