@@ -110,6 +110,26 @@ public enum ImageDecoder {
         try result.get()
     }
 
+    /// The refusal ``checkLimits(_:limits:)`` is sure to give a whole file, decided from its
+    /// first bytes while the rest still arrives: a file that is neither JPEG nor PNG, a JPEG
+    /// whose header is corrupt or declares too many pixels, or whose scans counted so far pass
+    /// the limits. Returns when `prefix` does not settle it (a PNG, or a JPEG whose header goes
+    /// on past `prefix`); the whole file is checked once it is in.
+    /// - Throws: ``ImageDecodingError``: `.unsupportedFormat`, `.corrupt`, `.tooManyPixels`, `.tooManyScans`.
+    public static func checkLimits(prefix: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) {
+        let result = prefix.withUnsafeBytes { bytes in
+            Result { () throws(ImageDecodingError) in
+                guard bytes.count >= PNGDecoder.magic.count else { return }
+                if bytes.starts(with: PNGDecoder.magic) { return }
+                guard bytes.starts(with: JPEGDecoder.magic) else { throw .unsupportedFormat }
+                guard let end = JPEGDecoder.headerEnd(bytes), end <= bytes.count else { return }
+                let (width, height) = try JPEGDecoder.dimensions(bytes, isPrefix: true)
+                try JPEGDecoder.checkWork(bytes, width: width, height: height, limits: limits)  // scans so far: a lower bound
+            }
+        }
+        try result.get()
+    }
+
     private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits, minimumSide: Int?) throws(ImageDecodingError) -> RGBImage {
         guard !bytes.isEmpty else { throw .empty }
         if bytes.starts(with: JPEGDecoder.magic) {

@@ -74,17 +74,59 @@ enum JPEGDecoder {
     }
 
     /// The width and height in the header, without decoding.
-    static func dimensions(_ bytes: UnsafeRawBufferPointer) throws(ImageDecodingError) -> (width: Int, height: Int) {
+    /// - Parameter isPrefix: `bytes` are the start of a longer stream that holds its whole header
+    ///   (``headerEnd(_:)``): a failure is then the header's, never a truncation.
+    static func dimensions(_ bytes: UnsafeRawBufferPointer, isPrefix: Bool = false) throws(ImageDecodingError) -> (width: Int, height: Int) {
         guard let handle = tjInitDecompress() else { throw .corrupt("libjpeg-turbo could not be initialised") }
         defer { tjDestroy(handle) }
         let source = bytes.bindMemory(to: UInt8.self)
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         guard tjDecompressHeader3(handle, source.baseAddress, UInt(source.count), &width, &height, &subsampling, &colorspace) == 0 else {
-            throw failure(handle, source)
+            throw isPrefix ? .corrupt(message(handle)) : failure(handle, source)
         }
         guard width > 0, height > 0 else { throw .corrupt("the JPEG stream contains no image") }
         return (Int(width), Int(height))
     }
+
+    /// How far into `bytes` libjpeg-turbo's header reader (jdmarker.c) can go before it stops:
+    /// at the end of the first scan's header, at EOI or a second SOI, or at a marker it does not
+    /// know (an error), plus ``headerSlack``. Segments are skipped by their length and bytes that
+    /// are not markers as the reader skips them (to the next 0xFF; fill bytes; 0xFF 0x00).
+    /// Every marker from 0xC0 to 0xFE but RSTn, SOI and EOI counts as carrying a length: the
+    /// reader may stop sooner, never later. Nil when `bytes` end first.
+    ///
+    /// Where it returns a value within `bytes`, parsing the header from `bytes` alone gives the
+    /// same dimensions or the same error as from the whole stream: a corrupt 20 MB upload is
+    /// refused from its first kilobytes.
+    static func headerEnd(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        let count = bytes.count
+        guard count >= 2 else { return nil }
+        guard bytes[0] == 0xFF, bytes[1] == 0xD8 else { return 2 + headerSlack }  // not a JPEG: refused at once
+        var position = 2
+        while true {
+            var marker: UInt8 = 0
+            repeat {
+                while position < count, bytes[position] != 0xFF { position += 1 }
+                while position < count, bytes[position] == 0xFF { position += 1 }
+                guard position < count else { return nil }
+                marker = bytes[position]
+                position += 1
+            } while marker == 0x00
+            switch marker {
+            case 0x01, 0xD0...0xD7: continue  // TEM, RSTn: no segment
+            case 0xC0...0xCF, 0xDA...0xEF, 0xFE:
+                guard position + 1 < count else { return nil }
+                let length = max(2, Int(bytes[position]) << 8 | Int(bytes[position + 1]))
+                if marker == 0xDA { return position + length + headerSlack }
+                position += length
+            default: return position + headerSlack  // SOI again, EOI, or an unknown marker
+            }
+        }
+    }
+
+    /// Bytes the header reader may read past a segment's declared length before it checks it (a
+    /// frame header's 3 bytes per component, up to 255 components).
+    static let headerSlack = 1024
 
     /// How many start-of-scan (SOS) markers the stream holds, counting no further than
     /// `limit + 1`. Marker segments are skipped by their length and entropy-coded data up to

@@ -25,6 +25,9 @@ struct MultipartForm {
         let filename: String?
         let contentType: String?
         let body: ArraySlice<UInt8>
+        /// False for the last part of a prefix (``init(prefix:boundary:budget:)``) that runs on
+        /// past it: `body` is then the start of the part.
+        var isComplete = true
     }
 
     let parts: [Part]
@@ -43,31 +46,52 @@ struct MultipartForm {
     ///   than allowed (`too_many_fields`), too long a header or name (`field_too_long`), or a
     ///   field twice (`duplicate_field`).
     init(body: [UInt8], boundary: String, budget: RequestBudget = RequestBudget()) throws(APIError) {
+        try self.init(body, boundary: boundary, budget: budget, isPrefix: false)
+    }
+
+    /// The parts in the first bytes of a body that is still arriving, for refusals that need
+    /// not wait for the rest: the parts complete in `prefix`, then the start of the one that runs
+    /// on past it (``Part/isComplete`` false). A part header block already longer than the
+    /// budget's is refused here, as are the other caps on the parts seen; running out of bytes is not an error.
+    /// - Throws: ``APIError`` (400), as ``init(body:boundary:budget:)`` but for truncation.
+    init(prefix: [UInt8], boundary: String, budget: RequestBudget = RequestBudget()) throws(APIError) {
+        try self.init(prefix, boundary: boundary, budget: budget, isPrefix: true)
+    }
+
+    private init(_ body: [UInt8], boundary: String, budget: RequestBudget, isPrefix: Bool) throws(APIError) {
         let delimiter = Array("\r\n--\(boundary)".utf8)
         // The first delimiter may start the body, without a leading CRLF.
         let prefixed = [13, 10] + body
         var parts: [Part] = []
         guard var cursor = Self.find(delimiter, in: prefixed, from: 0) else {
+            if isPrefix {
+                self.parts = []
+                return
+            }
             throw .badRequest("the multipart body has no boundary line")
         }
+        let headerBlockTooLong = APIError.fieldTooLong("a multipart part's header block", limit: budget.maxPartHeaderBytes)
         while true {
             cursor += delimiter.count
             if prefixed[cursor..<min(cursor + 2, prefixed.count)].elementsEqual("--".utf8) { break }
-            guard let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: prefixed, from: cursor),
-                  let next = Self.find(delimiter, in: prefixed, from: headerEnd + 4) else {
-                throw .badRequest("the multipart body is truncated")
+            guard let headerEnd = Self.find(Array("\r\n\r\n".utf8), in: prefixed, from: cursor) else {
+                guard isPrefix else { throw .badRequest("the multipart body is truncated") }
+                if prefixed.count - cursor > budget.maxPartHeaderBytes + 4 { throw headerBlockTooLong }
+                break
             }
+            let next = Self.find(delimiter, in: prefixed, from: headerEnd + 4)
+            if next == nil, !isPrefix { throw .badRequest("the multipart body is truncated") }
             guard parts.count < budget.maxFormFields else { throw .tooManyFields(limit: budget.maxFormFields) }
-            guard headerEnd - cursor <= budget.maxPartHeaderBytes else {
-                throw .fieldTooLong("a multipart part's header block", limit: budget.maxPartHeaderBytes)
-            }
+            guard headerEnd - cursor <= budget.maxPartHeaderBytes else { throw headerBlockTooLong }
             let headerText = String(decoding: prefixed[cursor..<headerEnd], as: UTF8.self)
-            let part = try Self.part(headers: headerText, body: prefixed[(headerEnd + 4)..<next])
+            var part = try Self.part(headers: headerText, body: prefixed[(headerEnd + 4)..<(next ?? prefixed.count)])
+            part.isComplete = next != nil
             guard part.name.utf8.count <= budget.maxFieldNameBytes else {
                 throw .fieldTooLong("a field name", limit: budget.maxFieldNameBytes)
             }
             guard !parts.contains(where: { $0.name == part.name }) else { throw .duplicateField(part.name) }
             parts.append(part)
+            guard let next else { break }
             cursor = next
         }
         self.parts = parts

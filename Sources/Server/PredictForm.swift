@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ImageIO
 import NIOCore
 
 /// The fields of a prediction request, from a `multipart/form-data` or
@@ -61,15 +62,12 @@ struct PredictForm: Sendable {
         }
 
         var buffer = ByteBuffer()
-        var lookedForModel = false
+        var lookingEarly = boundary != nil
         for try await chunk in request.body {
             guard buffer.readableBytes + chunk.readableBytes <= limit else { throw APIError.payloadTooLarge(limit: limit) }
             buffer.writeImmutableBuffer(chunk)
-            if !lookedForModel, let boundary, let found = earlyModelField(buffer, boundary: boundary) {
-                lookedForModel = true
-                if let model = found, let worker = try? server.catalog.worker(model), worker.isFull {
-                    throw APIError.busy(model: model)
-                }
+            if lookingEarly, let boundary {
+                lookingEarly = try !refuseEarly(buffer, boundary: boundary, server: server, checkImage: !preferSample)
             }
         }
         // Copying and splitting up to 20 MB is the request's heaviest work before decoding: a
@@ -99,25 +97,41 @@ struct PredictForm: Sendable {
     /// Bodies smaller than this are split on the request thread, larger ones on the compute pool.
     static let inlineSplitBytes = 1 << 20
 
-    /// How far into a multipart body a `model` field is looked for while the body arrives.
-    private static let earlyFieldWindow = 65_536
+    /// How far into a multipart body the early refusals look while the body arrives.
+    static let earlyWindow = 65_536
 
-    /// The value of a `model` part complete within the first bytes of `buffer`: `.some(nil)`
-    /// once the window is full or a file part started without one (stop looking), nil while
-    /// more bytes may bring it.
-    private static func earlyModelField(_ buffer: ByteBuffer, boundary: String) -> String?? {
-        let view = buffer.readableBytesView
-        let window = Array(view.prefix(earlyFieldWindow))
-        let text = String(decoding: window, as: UTF8.self)
-        let delimiter = "\r\n--\(boundary)"
-        if let name = text.range(of: "name=\"model\""), let start = text.range(of: "\r\n\r\n", range: name.upperBound..<text.endIndex) {
-            if let end = text.range(of: delimiter, range: start.upperBound..<text.endIndex) {
-                return .some(Self.text(ArraySlice(text[start.upperBound..<end.lowerBound].utf8)))
-            }
-        } else if text.contains("filename=") {
-            return .some(nil)
+    /// Refusals decided from the first bytes of a multipart body (up to ``earlyWindow``), before
+    /// the rest is read: the model's queue is full (503 `busy`); a part's header block is too
+    /// long, or another cap on the parts is passed (400); with `checkImage`, an image that is not
+    /// a JPEG or PNG (415), or a JPEG whose header is corrupt or too large (422, as the whole
+    /// file would be: ``ImageDecoder/checkLimits(prefix:limits:)``). A 20 MB upload of junk
+    /// behind a JPEG signature is then refused from its first 64 KB, not after all 20 MB.
+    /// Called as chunks arrive; returns whether it is done (the window is full, or the image
+    /// part is all in and the normal checks follow at once).
+    private static func refuseEarly(_ buffer: ByteBuffer, boundary: String, server: ECGServer, checkImage: Bool) throws -> Bool {
+        let window = Array(buffer.readableBytesView.prefix(earlyWindow))
+        let form = try MultipartForm(prefix: window, boundary: boundary, budget: server.budget)
+        if let part = form["model"], part.isComplete, case let name = text(part.body), !name.isEmpty,
+           let worker = try? server.catalog.worker(name), worker.isFull {
+            throw APIError.busy(model: name)
         }
-        return view.count >= earlyFieldWindow ? .some(nil) : nil
+        let image = form["image"] ?? form["file"]
+        let full = window.count >= earlyWindow
+        if checkImage, full, let image, !image.isComplete {
+            try checkImageType(image)
+            try ImageDecoder.checkLimits(prefix: image.body, limits: server.budget.image)
+        }
+        return full || image?.isComplete == true
+    }
+
+    /// Refuses an image part declared as, or starting like, a type other than JPEG or PNG (415).
+    private static func checkImageType(_ image: MultipartForm.Part) throws(APIError) {
+        if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
+            throw .unsupportedMediaType("\(declared) is not supported: send a JPEG or PNG image")
+        }
+        if let format = otherImageFormat(image.body) {
+            throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
+        }
     }
 
     private static func multipart(_ form: MultipartForm, preferSample: Bool) throws(APIError) -> PredictForm {
@@ -137,12 +151,7 @@ struct PredictForm: Sendable {
         }
         guard let image else { throw noInput }
         guard sample == nil else { throw .badRequest("send either an image or a sample, not both") }
-        if let declared = image.contentType.map({ parseHeaderValue($0).0 }), !imageTypes.contains(declared) {
-            throw .unsupportedMediaType("\(declared) is not supported: send a JPEG or PNG image")
-        }
-        if let format = otherImageFormat(image.body) {
-            throw .unsupportedMediaType("\(format) images are not supported: send a JPEG or PNG image")
-        }
+        try checkImageType(image)
         return PredictForm(model: model, input: .upload(Array(image.body)), gate: gate, explain: explain, measure: measure, overlay: overlay)
     }
 

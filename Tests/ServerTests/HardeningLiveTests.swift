@@ -282,4 +282,41 @@ struct HardeningLiveTests {
             }
         }
     }
+
+    @Test("A 5 MB upload of junk behind a JPEG signature gets 422 from its first 64 KB, before the rest is sent")
+    func junkImageBeforeTheBody() async throws {
+        try await withFixture { fixture in
+            var budget = RequestBudget()
+            budget.maxBodyBytes = 10_000_000
+            let server = try await fixture.server(budget: budget)
+            try await withLiveServer(server) { port in
+                // Noise from a fixed seed behind FF D8 FF, as issue 17's 20 MB uploads.
+                var state: UInt64 = 0x2545_F491_4F6C_DD1D
+                let junk = [0xFF, 0xD8, 0xFF] + (0..<70_000).map { _ -> UInt8 in
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return UInt8(truncatingIfNeeded: state >> 56)
+                }
+                let connection = try RawConnection(port: port)
+                connection.send(Array("""
+                    POST /api/v1/predict HTTP/1.1\r
+                    Host: x\r
+                    Content-Type: \(Multipart.contentType)\r
+                    Content-Length: 5000000\r
+                    \r
+                    --\(Multipart.boundary)\r
+                    Content-Disposition: form-data; name="model"\r
+                    \r
+                    small_cnn\r
+                    --\(Multipart.boundary)\r
+                    Content-Disposition: form-data; name="image"; filename="page.jpg"\r
+                    Content-Type: image/jpeg\r
+                    \r
+
+                    """.utf8) + junk)
+                let answer = await connection.readResponse()
+                #expect(answer.hasPrefix("HTTP/1.1 422"), "\(answer.prefix(300))")
+                #expect(answer.contains("\"corrupt_image\"") && answer.contains("Connection: close"), "\(answer.prefix(600))")
+            }
+        }
+    }
 }
