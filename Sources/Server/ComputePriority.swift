@@ -71,7 +71,8 @@ public enum ComputePriority {
         var path = [CChar](repeating: 0, count: 64)
         let count = readlink("/proc/thread-self", &path, path.count - 1)
         guard count > 0 else { return nil }
-        return String(cString: path).split(separator: "/").last.flatMap { id_t($0) }
+        return String(decoding: path.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            .split(separator: "/").last.flatMap { id_t($0) }
     }
     #endif
 }

@@ -107,7 +107,7 @@ final class UnreadBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.eventLoop.scheduleTask(in: .seconds(lingerSeconds)) { channel.close(promise: nil) }
             // Closed only once the answer is out (it is flushed after this write).
             let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.whenComplete { [weak self] _ in
+            written.futureResult.assumeIsolated().whenComplete { [weak self] _ in  // on this event loop
                 self?.sent = true
                 self?.drop(0, channel: channel)
             }
