@@ -200,7 +200,9 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .unreadable(path): "\(path): cannot read the model registry"
         case let .invalid(path, reason): "\(path): invalid model registry: \(reason)"
-        case let .unknownModel(key, known): "unknown model \"\(key)\" (known: \(known.joined(separator: ", ")))"
+        case let .unknownModel(key, known):
+            // A client may send megabytes as a model name: quote the start only.
+            "unknown model \"\(key.utf8.count > 64 ? "\(key.prefix(40))… (\(key.utf8.count) bytes)" : key)\" (known: \(known.joined(separator: ", ")))"
         case let .notInstalled(key, path):
             "model \(key) is not installed: no weights file at \(path); train or import it (see `ecg models`)"
         }

@@ -101,7 +101,8 @@ struct PredictForm: Sendable {
     static let earlyWindow = 65_536
 
     /// Refusals decided from the first bytes of a multipart body (up to ``earlyWindow``), before
-    /// the rest is read: the model's queue is full (503 `busy`); a part's header block is too
+    /// the rest is read: the model's queue is full (503 `busy`), or the model field is already
+    /// longer than any model's name (404 `unknown_model`); a part's header block is too
     /// long, or another cap on the parts is passed (400); with `checkImage`, an image that is not
     /// a JPEG or PNG (415), or a JPEG whose header is corrupt or too large (422, as the whole
     /// file would be: ``ImageDecoder/checkLimits(prefix:limits:)``). A 20 MB upload of junk
@@ -111,9 +112,15 @@ struct PredictForm: Sendable {
     private static func refuseEarly(_ buffer: ByteBuffer, boundary: String, server: ECGServer, checkImage: Bool) throws -> Bool {
         let window = Array(buffer.readableBytesView.prefix(earlyWindow))
         let form = try MultipartForm(prefix: window, boundary: boundary, budget: server.budget)
-        if let part = form["model"], part.isComplete, case let name = text(part.body), !name.isEmpty,
-           let worker = try? server.catalog.worker(name), worker.isFull {
-            throw APIError.busy(model: name)
+        if let part = form["model"] {
+            let name = text(part.body)
+            if part.isComplete, !name.isEmpty, let worker = try? server.catalog.worker(name), worker.isFull {
+                throw APIError.busy(model: name)
+            }
+            // A name still arriving and already longer than every registered key is none of them.
+            if !part.isComplete, name.utf8.count > server.catalog.registry.entries.map(\.key.utf8.count).max() ?? 0 {
+                _ = try server.catalog.worker(name)  // 404 unknown_model
+            }
         }
         let image = form["image"] ?? form["file"]
         let full = window.count >= earlyWindow

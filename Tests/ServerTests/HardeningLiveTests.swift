@@ -319,4 +319,30 @@ struct HardeningLiveTests {
             }
         }
     }
+
+    @Test("A model name of megabytes gets 404 from its first 64 KB, quoted by its start only")
+    func longModelNameBeforeTheBody() async throws {
+        try await withFixture { fixture in
+            var budget = RequestBudget()
+            budget.maxBodyBytes = 10_000_000
+            let server = try await fixture.server(budget: budget)
+            try await withLiveServer(server) { port in
+                let connection = try RawConnection(port: port)
+                connection.send(Array("""
+                    POST /api/v1/predict HTTP/1.1\r
+                    Host: x\r
+                    Content-Type: \(Multipart.contentType)\r
+                    Content-Length: 3000000\r
+                    \r
+                    --\(Multipart.boundary)\r
+                    Content-Disposition: form-data; name="model"\r
+                    \r
+
+                    """.utf8) + Array(repeating: UInt8(ascii: "m"), count: 70_000))
+                let answer = await connection.readResponse()
+                #expect(answer.hasPrefix("HTTP/1.1 404"), "\(answer.prefix(300))")
+                #expect(answer.contains("\"unknown_model\"") && answer.count < 2_000, "\(answer.prefix(600))")
+            }
+        }
+    }
 }
