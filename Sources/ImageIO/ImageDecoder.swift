@@ -115,19 +115,23 @@ public enum ImageDecoder {
     /// whose header is corrupt or declares too many pixels, or whose scans counted so far pass
     /// the limits. Returns when `prefix` does not settle it (a PNG, or a JPEG whose header goes
     /// on past `prefix`); the whole file is checked once it is in.
+    /// - Returns: Whether `prefix` settled what can be judged early: false only while more bytes
+    ///   may complete the signature or a JPEG header.
     /// - Throws: ``ImageDecodingError``: `.unsupportedFormat`, `.corrupt`, `.tooManyPixels`, `.tooManyScans`.
-    public static func checkLimits(prefix: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) {
+    @discardableResult
+    public static func checkLimits(prefix: some ContiguousBytes, limits: Limits) throws(ImageDecodingError) -> Bool {
         let result = prefix.withUnsafeBytes { bytes in
-            Result { () throws(ImageDecodingError) in
-                guard bytes.count >= PNGDecoder.magic.count else { return }
-                if bytes.starts(with: PNGDecoder.magic) { return }
+            Result { () throws(ImageDecodingError) -> Bool in
+                guard bytes.count >= PNGDecoder.magic.count else { return false }
+                if bytes.starts(with: PNGDecoder.magic) { return true }
                 guard bytes.starts(with: JPEGDecoder.magic) else { throw .unsupportedFormat }
-                guard let end = JPEGDecoder.headerEnd(bytes), end <= bytes.count else { return }
+                guard let end = JPEGDecoder.headerEnd(bytes), end <= bytes.count else { return false }
                 let (width, height) = try JPEGDecoder.dimensions(bytes, isPrefix: true)
                 try JPEGDecoder.checkWork(bytes, width: width, height: height, limits: limits)  // scans so far: a lower bound
+                return true
             }
         }
-        try result.get()
+        return try result.get()
     }
 
     private static func decode(bytes: UnsafeRawBufferPointer, limits: Limits, minimumSide: Int?) throws(ImageDecodingError) -> RGBImage {

@@ -99,18 +99,23 @@ struct PredictForm: Sendable {
 
     /// How far into a multipart body the early refusals look while the body arrives.
     static let earlyWindow = 65_536
+    /// How far into an image its JPEG header is followed when it goes on past ``earlyWindow``
+    /// (long EXIF or ICC segments; or junk whose random "segments" are long).
+    static let earlyImageWindow = 262_144
 
     /// Refusals decided from the first bytes of a multipart body (up to ``earlyWindow``), before
     /// the rest is read: the model's queue is full (503 `busy`), or the model field is already
     /// longer than any model's name (404 `unknown_model`); a part's header block is too
     /// long, or another cap on the parts is passed (400); with `checkImage`, an image that is not
     /// a JPEG or PNG (415), or a JPEG whose header is corrupt or too large (422, as the whole
-    /// file would be: ``ImageDecoder/checkLimits(prefix:limits:)``). A 20 MB upload of junk
-    /// behind a JPEG signature is then refused from its first 64 KB, not after all 20 MB.
-    /// Called as chunks arrive; returns whether it is done (the window is full, or the image
-    /// part is all in and the normal checks follow at once).
+    /// file would be: ``ImageDecoder/checkLimits(prefix:limits:)``; followed up to
+    /// ``earlyImageWindow`` into the image). A 20 MB upload of junk behind a JPEG signature is
+    /// then refused from its first 64 to 256 KB, not after all 20 MB.
+    /// Called as chunks arrive; returns whether it is done (the windows are full or the header
+    /// judged, or the image part is all in and the normal checks follow at once).
     private static func refuseEarly(_ buffer: ByteBuffer, boundary: String, server: ECGServer, checkImage: Bool) throws -> Bool {
-        let window = Array(buffer.readableBytesView.prefix(earlyWindow))
+        let view = buffer.readableBytesView
+        let window = Array(view.prefix(earlyWindow))
         let form = try MultipartForm(prefix: window, boundary: boundary, budget: server.budget)
         if let part = form["model"] {
             let name = text(part.body)
@@ -122,13 +127,16 @@ struct PredictForm: Sendable {
                 _ = try server.catalog.worker(name)  // 404 unknown_model
             }
         }
-        let image = form["image"] ?? form["file"]
         let full = window.count >= earlyWindow
-        if checkImage, full, let image, !image.isComplete {
-            try checkImageType(image)
-            try ImageDecoder.checkLimits(prefix: image.body, limits: server.budget.image)
-        }
-        return full || image?.isComplete == true
+        guard let image = form["image"] ?? form["file"] else { return full }
+        guard !image.isComplete else { return true }
+        guard checkImage, full else { return full }
+        try checkImageType(image)
+        // The part's body is a slice of the window with a CRLF put in front (MultipartForm).
+        let start = image.body.startIndex - 2
+        let prefix = Array(view.dropFirst(start).prefix(earlyImageWindow))
+        let judged = try ImageDecoder.checkLimits(prefix: prefix, limits: server.budget.image)
+        return judged || prefix.count >= earlyImageWindow
     }
 
     /// Refuses an image part declared as, or starting like, a type other than JPEG or PNG (415).
