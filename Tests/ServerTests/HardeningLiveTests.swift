@@ -12,6 +12,20 @@ import Testing
 @Suite("Hardening: hostile connections to the live server")
 struct HardeningLiveTests {
     /// Sends `request` on a new connection and returns the whole answer.
+    /// The start of a 5 MB multipart upload: its HTTP head, then a `model` field when given,
+    /// then the head of an image part named `image` (JPEG or PNG by its extension) when given, or
+    /// else the head of the `model` field itself, whose value the caller sends.
+    static func uploadStart(model: String? = nil, image: String? = nil) -> [UInt8] {
+        var text = "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: \(Multipart.contentType)\r\nContent-Length: 5000000\r\n\r\n"
+        text += "--\(Multipart.boundary)\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
+        if let model { text += "\(model)\r\n" } else { return Array(text.utf8) }
+        if let image {
+            text += "--\(Multipart.boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"\(image)\"\r\n"
+            text += "Content-Type: image/\(image.hasSuffix(".png") ? "png" : "jpeg")\r\n\r\n"
+        }
+        return Array(text.utf8)
+    }
+
     static func exchange(_ request: String, port: Int) async throws -> String {
         let connection = try RawConnection(port: port)
         connection.send(Array(request.utf8))
@@ -257,22 +271,7 @@ struct HardeningLiveTests {
                 #expect(worker.isFull)
 
                 let connection = try RawConnection(port: port)
-                connection.send(Array("""
-                    POST /api/v1/predict HTTP/1.1\r
-                    Host: x\r
-                    Content-Type: \(Multipart.contentType)\r
-                    Content-Length: 5000000\r
-                    \r
-                    --\(Multipart.boundary)\r
-                    Content-Disposition: form-data; name="model"\r
-                    \r
-                    small_cnn\r
-                    --\(Multipart.boundary)\r
-                    Content-Disposition: form-data; name="image"; filename="page.png"\r
-                    Content-Type: image/png\r
-                    \r
-
-                    """.utf8))
+                connection.send(Self.uploadStart(model: "small_cnn", image: "page.png"))
                 let answer = await connection.readResponse()
                 #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer.prefix(300))")
                 #expect(answer.contains("\"busy\""))
@@ -297,22 +296,7 @@ struct HardeningLiveTests {
                     return UInt8(truncatingIfNeeded: state >> 56)
                 }
                 let connection = try RawConnection(port: port)
-                connection.send(Array("""
-                    POST /api/v1/predict HTTP/1.1\r
-                    Host: x\r
-                    Content-Type: \(Multipart.contentType)\r
-                    Content-Length: 5000000\r
-                    \r
-                    --\(Multipart.boundary)\r
-                    Content-Disposition: form-data; name="model"\r
-                    \r
-                    small_cnn\r
-                    --\(Multipart.boundary)\r
-                    Content-Disposition: form-data; name="image"; filename="page.jpg"\r
-                    Content-Type: image/jpeg\r
-                    \r
-
-                    """.utf8) + junk)
+                connection.send(Self.uploadStart(model: "small_cnn", image: "page.jpg") + junk)
                 let answer = await connection.readResponse()
                 #expect(answer.hasPrefix("HTTP/1.1 422"), "\(answer.prefix(300))")
                 #expect(answer.contains("\"corrupt_image\"") && answer.contains("Connection: close"), "\(answer.prefix(600))")
@@ -328,17 +312,7 @@ struct HardeningLiveTests {
             let server = try await fixture.server(budget: budget)
             try await withLiveServer(server) { port in
                 let connection = try RawConnection(port: port)
-                connection.send(Array("""
-                    POST /api/v1/predict HTTP/1.1\r
-                    Host: x\r
-                    Content-Type: \(Multipart.contentType)\r
-                    Content-Length: 3000000\r
-                    \r
-                    --\(Multipart.boundary)\r
-                    Content-Disposition: form-data; name="model"\r
-                    \r
-
-                    """.utf8) + Array(repeating: UInt8(ascii: "m"), count: 70_000))
+                connection.send(Self.uploadStart() + Array(repeating: UInt8(ascii: "m"), count: 70_000))
                 let answer = await connection.readResponse()
                 #expect(answer.hasPrefix("HTTP/1.1 404"), "\(answer.prefix(300))")
                 #expect(answer.contains("\"unknown_model\"") && answer.count < 2_000, "\(answer.prefix(600))")
