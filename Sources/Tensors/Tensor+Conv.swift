@@ -28,8 +28,9 @@ public struct ConvWeight: Sendable {
     public let groups: Int
     let packed: PackedConvWeight?
 
+    /// - Parameter precision: bf16 also packs the weight as bfloat16 (`Precision`), where the CPU has it.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
-    public init(hwio: Tensor, groups: Int = 1) throws {
+    public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
             throw TensorError.invalidArgument("a convolution weight must be KH x KW x C/groups x OC, got \(hwio.shape) for \(groups) groups")
         }
@@ -37,9 +38,12 @@ public struct ConvWeight: Sendable {
         self.groups = groups
         packed = Self.isDepthwise(hwio.shape, groups: groups) ? nil : hwio.withPointer {
             PackedConvWeight(hwio: $0, patchSize: hwio.shape[0] * hwio.shape[1] * hwio.shape[2],
-                             outputChannels: hwio.shape[3], groups: groups)
+                             outputChannels: hwio.shape[3], groups: groups, precision: precision)
         }
     }
+
+    /// Whether the convolution runs on bfloat16 panels (where the kernel set has the bf16 tiles).
+    public var hasBF16Panels: Bool { packed?.groups.first?.hasBF16Panels ?? false }
 
     /// Whether this is a depthwise weight (one filter per channel), run by the depthwise kernel.
     public var isDepthwise: Bool { packed == nil }

@@ -17,7 +17,7 @@
 enum {
     ECG_CPU_AVX2_FMA = 1 << 0,    ///< AVX2 and FMA3, with the OS saving ymm state.
     ECG_CPU_AVX512F = 1 << 1,     ///< AVX-512 F/VL/DQ/BW, with the OS saving zmm state.
-    ECG_CPU_AVX512_BF16 = 1 << 2, ///< AVX-512 BF16 (reported only; no kernel uses it yet).
+    ECG_CPU_AVX512_BF16 = 1 << 2, ///< AVX-512 BF16 (`vdpbf16ps`): the bf16 tiles below.
     ECG_CPU_AVX512_VNNI = 1 << 3, ///< AVX-512 VNNI (reported only; no kernel uses it yet).
     ECG_CPU_NEON = 1 << 4,        ///< arm64 Advanced SIMD (always present on arm64).
 };
@@ -52,5 +52,17 @@ void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t 
                             const float *b, float *c, int64_t ldc);
 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
                             const float *b, float *c, int64_t ldc);
+
+/// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
+/// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
+/// are packed in pairs of depth rows (`ecg_pack_bf16`): A as a[(p · 12 + r) · 2 + h] = A[r][2p + h],
+/// B as b[(p · W + j) · 2 + h] = B[2p + h][j], for p in 0..<pairs; an odd depth ends in a zero row.
+/// Only call when `ecg_cpu_features()` has ECG_CPU_AVX512_BF16.
+void ecg_tile12x32_bf16(int64_t pairs, const uint16_t *a, const uint16_t *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x16_bf16(int64_t pairs, const uint16_t *a, const uint16_t *b, float *c, int64_t ldc, int32_t accumulate);
+/// Rounds a packed fp32 panel (`depth` rows of `width` values, `panel[p · width + j]`) to bfloat16,
+/// to nearest even, into the pair layout above: `ceil(depth / 2) · width · 2` values. Width 12 packs
+/// an A panel, 32 or 16 a B panel. Only call when ECG_CPU_AVX512_BF16 is set.
+void ecg_pack_bf16(int64_t depth, int64_t width, const float *panel, uint16_t *out);
 
 #endif

@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import ImageIO
 import Inference
+import Kernels
 
 extension ECG {
     /// `ecg evaluate MODEL --data DIR`: a model's metrics on a labelled data set, as a table,
@@ -55,6 +56,11 @@ extension ECG {
         @Option(help: "Images per forward pass.")
         var batchSize = 8
 
+        @Option(help: ArgumentHelp(
+            "What the convolutions multiply in: fp32 or bf16 (AVX-512 BF16).",
+            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). bf16 on a CPU without it runs in fp32, with a note."))
+        var precision: Precision?
+
         @Option(help: "Equal-width confidence bins for the calibration error and reliability diagram.")
         var calibrationBins = 10
 
@@ -85,7 +91,10 @@ extension ECG {
             var failed = false
             try failingCleanly {
                 let log = try trainingLog.map { try readTrainingLog(URL(fileURLWithPath: $0)) }
-                var classifier = try Classifier(entry: registry.entry(model), registry: registry)
+                var entry = try registry.entry(model)
+                entry.precision = precision ?? entry.precision
+                var classifier = try Classifier(entry: entry, registry: registry)
+                if let note = classifier.precisionNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
                 // Classify uncalibrated, then scale: the report shows the calibration before and after.
                 let temperature = classifier.temperature
