@@ -32,8 +32,8 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var crop: CropBox?
     /// Reduced JPEG decoding for this model (`InputSpec.decodeRatio`), e.g. 2; nil keeps the weights' contract.
     public var decodeRatio: Double?
-    /// What its convolutions multiply in (`Precision`): nil or fp32 by default; bf16 is opt-in and
-    /// runs in fp32 on a CPU without AVX-512 BF16.
+    /// What its convolutions multiply in (`Precision`): nil or fp32 by default; bf16 and int8 are
+    /// opt-in and run in fp32 on a CPU without their instructions.
     public var precision: Precision?
     /// One sentence on what the model is, in plain words.
     public var description: String?

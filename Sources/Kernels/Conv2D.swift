@@ -58,15 +58,15 @@ public func conv2dForward(
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
 /// the depth at a time. Thin layers go to `convolveDirectBlock` instead, and a weight with bf16
-/// panels to `convolveBlockBF16` when its tiles are in use.
+/// or int8 panels to `convolveBlockLowPrecision` when their tiles are in use.
 func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation
 ) {
     guard !rowPanels.isEmpty, !columnPanels.isEmpty else { return }
-    if let tiles = activeTiles.bf16, b.hasBF16Panels, g.prefersBF16 {
-        convolveBlockBF16(
+    if g.prefersLowPrecision, let tiles = LowPrecisionTiles(b) {
+        convolveBlockLowPrecision(
             output: output, outputPixelStride: ldo, input: input, weight: b, bias: bias, geometry: g, group: group,
             rowPanels: rowPanels, columnPanels: columnPanels, activation: activation, tiles: tiles)
         return

@@ -41,13 +41,20 @@ public final class PackedMatrix: @unchecked Sendable {
         bf16Storage = precision.available == .bf16
             ? Self.bf16Panels(of: storage, rows: rows, panels: panelCount) { Self.panelWidth($0, panels: panelCount, columns: columns) }
             : nil
+        int8 = precision.available == .int8
+            ? Int8Panels(of: storage, rows: rows, panels: panelCount) { Self.panelWidth($0, panels: panelCount, columns: columns) }
+            : nil
     }
+
+    /// The same panels quantized to signed bytes per column (`ecg_quantize_s8`); nil unless packed
+    /// for int8 on a CPU with it.
+    let int8: Int8Panels?
 
     /// Rows of a bf16 panel's pairs: half the depth, rounded up (an odd depth ends in a zero row).
     var pairs: Int { (rows + 1) / 2 }
 
-    /// Whether the bfloat16 panels were packed.
-    public var hasBF16Panels: Bool { bf16Storage != nil }
+    /// The low-precision panels packed besides the fp32 ones: bf16, int8, or none (fp32).
+    public var precision: Precision { bf16Storage != nil ? .bf16 : int8 != nil ? .int8 : .fp32 }
 
     /// Bfloat16 panel `index`: `pairs x panelWidth(index) x 2` values, or nil without bf16 panels.
     @inline(__always) func bf16Panel(_ index: Int) -> UnsafePointer<UInt16>? {

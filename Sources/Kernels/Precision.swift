@@ -2,28 +2,38 @@ import CKernels
 
 /// The number format a network's convolutions multiply in.
 ///
-/// fp32 everywhere by default. A model may opt into bf16 (its registry entry's `precision`, or
-/// `ecg bench`/`ecg evaluate --precision bf16`): its convolution weights are then also packed as
-/// bfloat16 pairs, once, and the GEMM-based convolutions round each im2col panel to bfloat16 while
-/// packing it and multiply on the AVX-512 BF16 tiles (`vdpbf16ps`), summing in fp32. Depthwise
-/// convolutions, dense layers, pooling and activations stay fp32.
+/// fp32 everywhere by default. A model may opt into bf16 or int8 (its registry entry's
+/// `precision`, or `ecg bench`/`ecg evaluate --precision`): its convolution weights are then also
+/// packed in that format, once, and the GEMM-based convolutions convert each im2col panel while
+/// packing it and multiply on the matching tiles (`Conv2D+LowPrecision.swift`). Depthwise
+/// convolutions, thin layers (the 3-channel stems), dense layers, pooling and activations stay fp32.
 ///
-/// bfloat16 keeps fp32's exponent and 8 significant bits, so each rounded operand is within a
-/// relative 2⁻⁸ of its value; a product sum of n terms is within about 2⁻⁷ · Σ|aᵢ·bᵢ| of the fp32
-/// one. See: https://en.wikichip.org/wiki/x86/avx512_bf16
-/// NOTE: a CPU without AVX-512 BF16 runs a bf16 model in fp32 (`available`); a kernel set other
-/// than avx512 (`ECG_KERNELS`) also runs it in fp32, with the bf16 panels unused.
+/// - bf16 (AVX-512 BF16, `vdpbf16ps`): bfloat16 keeps fp32's exponent and 8 significant bits, so
+///   each rounded operand is within a relative 2⁻⁸ of its value and a sum of products within about
+///   2⁻⁷ · Σ|aᵢ·bᵢ| of the fp32 one; sums are fp32.
+/// - int8 (AVX-512 VNNI, `vpdpbusd`): weights per output channel and activations per output pixel's
+///   patch scaled by their largest magnitude / 127 and rounded (no calibration set: the activation
+///   scales are taken as each panel is packed); exact int32 sums, scaled to fp32. Each operand is
+///   within half its scale of its value.
+///
+/// See: https://en.wikichip.org/wiki/x86/avx512_bf16, https://en.wikichip.org/wiki/x86/avx512_vnni
+/// NOTE: a CPU without the instructions runs the model in fp32 (`available`); a kernel set other
+/// than avx512 (`ECG_KERNELS`) also runs it in fp32, with the low-precision panels unused.
 public enum Precision: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
     /// Single precision: the reference.
     case fp32
     /// bfloat16 operands, fp32 sums (AVX-512 BF16).
     case bf16
+    /// 8-bit operands (AVX-512 VNNI): weights per output channel, activations per output pixel's
+    /// patch, each scaled by its largest magnitude / 127 when packed; exact int32 sums.
+    case int8
 
     /// Whether this CPU has the instructions for it.
     public var isSupported: Bool {
         switch self {
         case .fp32: true
         case .bf16: KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_BF16) != 0
+        case .int8: KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_VNNI) != 0
         }
     }
 

@@ -3,7 +3,7 @@ import Tensors
 
 /// Makes inference layers from specs, reading each parameter from `source` in the spec's order:
 /// PyTorch weights transposed to HWIO / `in x out` here, once, and batch normalisation folded
-/// into its convolution. Convolutions are packed for `precision` (bf16: also as bfloat16).
+/// into its convolution. Convolutions are packed for `precision` (bf16, int8: also in that format).
 public struct InferenceLayerFactory: LayerFactory {
     public let source: ParameterSource
     public let precision: Precision

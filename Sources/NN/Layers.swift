@@ -21,7 +21,7 @@ public struct Conv2D: Sendable {
     /// - Parameters:
     ///   - normalization: a batch normalisation that followed the convolution, folded into its
     ///     weight and bias here, before the weight is packed.
-    ///   - precision: bf16 also packs the weight as bfloat16, for inference (`Precision`).
+    ///   - precision: bf16 or int8 also packs the weight in that format, for inference (`Precision`).
     /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC` and `normalization`
     ///   has `OC` channels.
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,

@@ -28,7 +28,7 @@ public struct ConvWeight: Sendable {
     public let groups: Int
     let packed: PackedConvWeight?
 
-    /// - Parameter precision: bf16 also packs the weight as bfloat16 (`Precision`), where the CPU has it.
+    /// - Parameter precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
     public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
@@ -42,8 +42,9 @@ public struct ConvWeight: Sendable {
         }
     }
 
-    /// Whether the convolution runs on bfloat16 panels (where the kernel set has the bf16 tiles).
-    public var hasBF16Panels: Bool { packed?.groups.first?.hasBF16Panels ?? false }
+    /// The low-precision panels the weight was packed with (`Precision`; fp32: none), which the
+    /// convolution runs on where the kernel set has their tiles.
+    public var packedPrecision: Precision { packed?.groups.first?.precision ?? .fp32 }
 
     /// Whether this is a depthwise weight (one filter per channel), run by the depthwise kernel.
     public var isDepthwise: Bool { packed == nil }

@@ -34,8 +34,8 @@ extension ECG {
         var kernels: String?
 
         @Option(help: ArgumentHelp(
-            "Precisions to run each case in, comma-separated: fp32, bf16 (AVX-512 BF16 convolutions).",
-            discussion: "bf16 on a CPU without AVX-512 BF16 runs in fp32, with a note; so does bf16 with a kernel set other than avx512."))
+            "Precisions to run each case in, comma-separated: fp32, bf16 (AVX-512 BF16), int8 (AVX-512 VNNI convolutions).",
+            discussion: "A precision this CPU lacks runs in fp32, with a note; so does any with a kernel set other than avx512."))
         var precision: String = "fp32"
 
         @Flag(help: "Print JSON instead of a table.")
@@ -98,8 +98,8 @@ extension ECG {
                     for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
                         for set in sets {
                             KernelSet.current = set
-                            // bf16 weights run on the bf16 tiles only with the avx512 set (`Precision`).
-                            let ran = precision == .bf16 && set == .avx512 ? Precision.bf16 : .fp32
+                            // bf16 and int8 weights run on their tiles only with the avx512 set (`Precision`).
+                            let ran = set == .avx512 ? precision : .fp32
                             let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
                             Benchmark.resetPeakMemory()
                             let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {

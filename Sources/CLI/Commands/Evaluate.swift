@@ -57,8 +57,8 @@ extension ECG {
         var batchSize = 8
 
         @Option(help: ArgumentHelp(
-            "What the convolutions multiply in: fp32 or bf16 (AVX-512 BF16).",
-            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). bf16 on a CPU without it runs in fp32, with a note."))
+            "What the convolutions multiply in: fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI).",
+            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). A precision the CPU lacks runs in fp32, with a note."))
         var precision: Precision?
 
         @Option(help: "Equal-width confidence bins for the calibration error and reliability diagram.")
