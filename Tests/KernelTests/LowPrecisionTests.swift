@@ -301,3 +301,21 @@ struct Int8Tests {
     @Test("With a kernel set other than avx512 an int8 weight runs on its fp32 panels: the fp32 floats")
     func otherSetsRunFP32() throws { try checkOtherSetsRunFP32(.int8) }
 }
+
+@Test("The fused depthwise + pointwise block gives the separate layers' floats with bf16 and int8 pointwise weights",
+      .enabled(if: hasBF16 && hasVNNI, skipNoteInt8), arguments: [Precision.bf16, .int8])
+func fusedBlockMatchesSeparateLayers(_ precision: Precision) throws {
+    let x = randomTensor([2, 9, 10, 48], seed: 3)
+    let depthwise = try ConvWeight(hwio: randomTensor([3, 3, 1, 48], seed: 4), groups: 48)
+    let pointwise = try ConvWeight(hwio: randomTensor([1, 1, 48, 40], seed: 5), precision: precision)
+    let (db, pb) = (randomTensor([48], seed: 6), randomTensor([40], seed: 7))
+    let residual = randomTensor([2, 9, 10, 40], seed: 8)
+    try KernelSet.with(.avx512) {
+        let fused = try x.depthwisePointwise(
+            depthwise: depthwise, depthwiseBias: db, stride: (1, 1), padding: .same, depthwiseActivation: .relu6,
+            pointwise: pointwise, pointwiseBias: pb, pointwiseActivation: .identity, residual: residual)
+        let middle = try x.conv2d(weight: depthwise, bias: db, padding: .same, activation: .relu6)
+        let separate = try middle.conv2d(weight: pointwise, bias: pb).adding(residual)
+        checkClose(fused.scalars, separate.scalars, atol: 1e-5, rtol: 1e-5, "\(precision)")
+    }
+}
