@@ -106,35 +106,46 @@ struct BF16Tests {
     @Test("A bf16 convolution is within bf16's rounding bound of the fp32 reference: |got − want| ≤ 2⁻⁷·Σ|x·w|",
           arguments: cases)
     func convolutionWithinBound(_ c: ConvCase) throws {
-        let (input, weight, bias) = c.makeInputs()
-        let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: .bf16)
-        #expect(packed.packedPrecision == .bf16)
-        let (got, fp32) = try KernelSet.with(.avx512) {
-            (try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation),
-             try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, activation: c.activation))
-        }
-        let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
-                                        groups: c.groups, activation: c.activation)
         // Σ|x·w| per output: the reference convolution of |x| by |w|. Each operand is rounded by at
         // most 2⁻⁸ of itself (8 significant bits, to nearest), so each product by at most 2⁻⁷ (and
         // a hair): the bound on the sum. relu and relu6 do not widen it.
-        let magnitude = conv2dNHWC_reference(absolute(input), weight: absolute(weight), bias: nil,
-                                             stride: c.stride, padding: c.padding, groups: c.groups, activation: .identity)
-        #expect(got.shape == want.shape)
-        let values = got.scalars
-        var worst: Float = 0, violations = 0
-        for i in values.indices {
-            let bound = 0x1.02p-7 * magnitude.values[i] + 1e-5
-            worst = max(worst, abs(values[i] - want.values[i]) / bound)
-            if abs(values[i] - want.values[i]) > bound { violations += 1 }
+        try checkLowPrecisionConvolution(c, .bf16) { input, weight in
+            conv2dNHWC_reference(absolute(input), weight: absolute(weight), bias: nil, stride: c.stride, padding: c.padding,
+                                 groups: c.groups, activation: .identity).values.map { 0x1.02p-7 * $0 }
         }
-        #expect(violations == 0, "\(c.testDescription): \(violations) values outside the bound; worst at \(worst) of it")
-        // It really ran in bf16: some values differ from the fp32 convolution's.
-        #expect(values != fp32.scalars, "\(c.testDescription): the bf16 weight ran in fp32")
     }
 
     @Test("With a kernel set other than avx512 a bf16 weight runs on its fp32 panels: the fp32 floats")
     func otherSetsRunFP32() throws { try checkOtherSetsRunFP32(.bf16) }
+}
+
+/// Runs `c` with its weight packed for `precision` on the avx512 set and checks every output
+/// against the fp32 reference within `bound(input, weight)` (one value per output, plus 1e-5), and
+/// that it did not run in fp32 (some value differs from the fp32 convolution's).
+private func checkLowPrecisionConvolution(
+    _ c: ConvCase, _ precision: Precision, sourceLocation: SourceLocation = #_sourceLocation,
+    bound: (Tensor, Tensor) -> [Float]
+) throws {
+    let (input, weight, bias) = c.makeInputs()
+    let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: precision)
+    #expect(packed.packedPrecision == precision, sourceLocation: sourceLocation)
+    let (got, fp32) = try KernelSet.with(.avx512) {
+        (try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation),
+         try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, activation: c.activation))
+    }
+    let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
+                                    groups: c.groups, activation: c.activation)
+    #expect(got.shape == want.shape, sourceLocation: sourceLocation)
+    let (values, bounds) = (got.scalars, bound(input, weight))
+    var worst: Float = 0, violations = 0
+    for i in values.indices {
+        let error = abs(values[i] - want.values[i]), limit = bounds[i] + 1e-5
+        worst = max(worst, error / limit)
+        if error > limit { violations += 1 }
+    }
+    #expect(violations == 0, "\(precision) \(c.testDescription): \(violations) values outside the bound; worst at \(worst) of it",
+            sourceLocation: sourceLocation)
+    #expect(values != fp32.scalars, "\(precision) \(c.testDescription): the weight ran in fp32", sourceLocation: sourceLocation)
 }
 
 /// With every runnable kernel set but avx512, a weight packed for `precision` gives the fp32 floats.
@@ -268,34 +279,22 @@ struct Int8Tests {
 
     @Test("An int8 convolution is within its quantization bound of the fp32 reference", arguments: BF16Tests.cases)
     func convolutionWithinBound(_ c: ConvCase) throws {
-        let (input, weight, bias) = c.makeInputs()
-        let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: .int8)
-        #expect(packed.packedPrecision == .int8)
-        let (got, fp32) = try KernelSet.with(.avx512) {
-            (try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation),
-             try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, activation: c.activation))
-        }
-        let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
-                                        groups: c.groups, activation: c.activation)
         // Each activation moves by at most half its patch's scale (≤ max|x| / 254), each weight by
         // half its channel's (≤ max|w| / 254): the error of Σ x·w is at most
         // max|x|/254 · Σ|w| + max|w|/254 · Σ|x| + n · max|x| · max|w| / 254², per output.
-        let (xMax, wMax) = (input.scalars.map(abs).max()!, weight.scalars.map(abs).max()!)
-        let ones = try Tensor(shape: weight.shape, values: [Float](repeating: 1, count: weight.count))
-        let patchSums = conv2dNHWC_reference(absolute(input), weight: ones, bias: nil, stride: c.stride, padding: c.padding,
-                                             groups: c.groups, activation: .identity).values
-        let outputChannels = weight.shape[3], n = weight.shape[0] * weight.shape[1] * weight.shape[2]
-        let columnSums = (0..<outputChannels).map { j in stride(from: j, to: weight.count, by: outputChannels).reduce(Float(0)) { $0 + abs(weight.scalars[$1]) } }
-        let values = got.scalars
-        var worst: Float = 0, violations = 0
-        for i in values.indices {
-            let bound = xMax / 254 * columnSums[i % outputChannels] + wMax / 254 * patchSums[i]
-                + Float(n) * xMax * wMax / (254 * 254) + 1e-5
-            worst = max(worst, abs(values[i] - want.values[i]) / bound)
-            if abs(values[i] - want.values[i]) > bound { violations += 1 }
+        try checkLowPrecisionConvolution(c, .int8) { input, weight in
+            let (xMax, wMax) = (input.scalars.map(abs).max()!, weight.scalars.map(abs).max()!)
+            let ones = try! Tensor(shape: weight.shape, values: [Float](repeating: 1, count: weight.count))
+            let patchSums = conv2dNHWC_reference(absolute(input), weight: ones, bias: nil, stride: c.stride, padding: c.padding,
+                                                 groups: c.groups, activation: .identity).values
+            let outputChannels = weight.shape[3], n = weight.shape[0] * weight.shape[1] * weight.shape[2]
+            let columnSums = (0..<outputChannels).map { j in
+                stride(from: j, to: weight.count, by: outputChannels).reduce(Float(0)) { $0 + abs(weight.scalars[$1]) }
+            }
+            return patchSums.indices.map { i in
+                xMax / 254 * columnSums[i % outputChannels] + wMax / 254 * patchSums[i] + Float(n) * xMax * wMax / (254 * 254)
+            }
         }
-        #expect(violations == 0, "\(c.testDescription): \(violations) values outside the bound; worst at \(worst) of it")
-        #expect(values != fp32.scalars, "\(c.testDescription): the int8 weight ran in fp32")
     }
 
     @Test("With a kernel set other than avx512 an int8 weight runs on its fp32 panels: the fp32 floats")
