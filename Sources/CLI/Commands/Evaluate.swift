@@ -33,7 +33,7 @@ extension ECG {
 
         @Option(help: ArgumentHelp(
             "Where to write evaluation.json, evaluation.md and report.html.",
-            discussion: "Defaults to evaluation/MODEL-crop or evaluation/MODEL-full-page.", valueName: "dir"))
+            discussion: "Defaults to evaluation/MODEL-crop or evaluation/MODEL-full-page (with -bf16 or -int8 after it in those precisions).", valueName: "dir"))
         var out: String?
 
         @Option(help: ArgumentHelp("Bootstrap resamples for the confidence intervals (0: none).", valueName: "n"))
@@ -129,7 +129,8 @@ extension ECG {
                         bootstrap: Bootstrap(resamples: 0, seed: seed), calibrationBins: calibrationBins,
                         countDuplicates: countDuplicates, seconds: seconds, notice: researchNotice).calibration
                 }
-                let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")")
+                let precisionSuffix = classifier.precision == .fp32 ? "" : "-\(classifier.precision)"
+                let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")\(precisionSuffix)")
                 let json = try report.json()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try json.write(to: directory.appendingPathComponent("evaluation.json"), options: .atomic)
