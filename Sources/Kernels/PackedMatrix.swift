@@ -17,8 +17,8 @@ public final class PackedMatrix: @unchecked Sendable {
     /// values (`pairs x 16 x 2` for a 16-wide last panel); nil unless packed for bf16 on a CPU with it.
     private let bf16Storage: UnsafeMutablePointer<UInt16>?
 
-    /// Packs `rows x columns` values of `source`, whose rows are `sourceRowStride` apart, and
-    /// for `precision` bf16 (where the CPU has it) also their bfloat16 panels.
+    /// Packs `rows x columns` values of `source`, whose rows are `sourceRowStride` apart, and for
+    /// `precision` bf16 or int8 (where the CPU has it) also their panels in that format.
     /// - Complexity: O(rows · columns).
     public init(rows: Int, columns: Int, source: UnsafePointer<Float>, sourceRowStride: Int, precision: Precision = .fp32) {
         self.rows = rows
@@ -100,7 +100,7 @@ public struct PackedConvWeight: Sendable {
     /// One packed matrix per group.
     public let groups: [PackedMatrix]
 
-    /// Packs an HWIO weight `KH x KW x (C/groups) x OC`, also in bfloat16 for `precision` bf16.
+    /// Packs an HWIO weight `KH x KW x (C/groups) x OC`, also in bf16 or int8 for those precisions.
     public init(hwio weight: UnsafePointer<Float>, patchSize: Int, outputChannels: Int, groups: Int, precision: Precision = .fp32) {
         let columns = outputChannels / groups
         self.groups = (0..<groups).map { group in
