@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "WeightImport", dependencies: ["Tensors", "NN", "Checkpoints", "Models", "ImageIO", "CZlib"], swiftSettings: vectorisedSettings),
         .target(name: "ReportFormat"),  // the printed report page's geometry, which Synth draws and Digitise reads
         .target(name: "Digitise", dependencies: ["ImageIO", "ReportFormat"], swiftSettings: vectorisedSettings),
-        .target(name: "Inference", dependencies: ["Determinism", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport",
+        .target(name: "Inference", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "Checkpoints", "Models", "ImageIO", "WeightImport",
                                                  "ReportFormat", "Digitise"],
                 swiftSettings: vectorisedSettings),
         .target(name: "Datasets", dependencies: ["Determinism", "Tensors", "ImageIO"], swiftSettings: vectorisedSettings),
@@ -110,7 +110,7 @@ let package = Package(
 
         // The reference scripts' formula weights and inputs (tools/reference), for the golden-file tests only.
         .target(name: "GoldenSupport", dependencies: ["Tensors", "NN"], path: "Tests/GoldenSupport"),
-        .testTarget(name: "KernelTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN"]),
+        .testTarget(name: "KernelTests", dependencies: ["CKernels", "Determinism", "Kernels", "Tensors", "NN"]),
         .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO", "CTurboJPEG"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Determinism", "Tensors", "Checkpoints"]),
         .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "Inference", "GoldenSupport"],

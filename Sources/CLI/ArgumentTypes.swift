@@ -1,5 +1,6 @@
 import ArgumentParser
 import ImageIO
+import Kernels
 import Models
 import Training
 
@@ -10,6 +11,7 @@ extension Architecture: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension Preprocessing: ExpressibleByArgument {}
 extension ResizeFilter: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// A comma-separated list of architectures (`small_cnn,vgg16`), as the benchmarks take them.
 struct ArchitectureList: ExpressibleByArgument {

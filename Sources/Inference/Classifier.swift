@@ -2,6 +2,7 @@ import Checkpoints
 import Dispatch
 import Foundation
 import ImageIO
+import Kernels
 import Models
 import NN
 import Tensors
@@ -31,6 +32,11 @@ public struct Classifier: Sendable {
     /// The trace head fused with the network's answer (`ecglens`); nil for an image-only model.
     /// Settable, so that the picture head can be measured alone (the fused-model tests do).
     public var fusion: TraceFusion?
+    /// What the network's convolutions multiply in here: the entry's `precision`, or fp32 where
+    /// the CPU cannot run it.
+    public let precision: Precision
+    /// Why `precision` is not the one the entry asks for (a CPU without it), else nil: for the logs.
+    public let precisionNote: String?
 
     /// Loads `entry`'s weights and builds its network.
     /// - Throws: `RegistryError.notInstalled` when the weights file does not exist yet;
@@ -60,8 +66,10 @@ public struct Classifier: Sendable {
             try BackboneCheck.verify(head: file, backbone: backbone)
             parameters = FallbackParameterSource(file: file, fallback: backbone)
         }
+        let requested = entry.precision ?? .fp32
+        (precision, precisionNote) = (requested.available, requested.fallbackNote(model: entry.key))
         network = try entry.architecture.build(
-            parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options)
+            parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options, precision: precision)
         fusion = try TraceFusion(file: file)
         if let fusion, fusion.classCount != classes.count {
             throw TraceFusionError.file(path: file.path, reason: "its trace head has \(fusion.classCount) classes, the model \(classes.count)")

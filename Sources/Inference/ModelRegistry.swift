@@ -1,6 +1,7 @@
 import Checkpoints
 import Foundation
 import ImageIO
+import Kernels
 import Models
 import WeightImport
 
@@ -31,6 +32,9 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     public var crop: CropBox?
     /// Reduced JPEG decoding for this model (`InputSpec.decodeRatio`), e.g. 2; nil keeps the weights' contract.
     public var decodeRatio: Double?
+    /// What its convolutions multiply in (`Precision`): nil or fp32 by default; bf16 and int8 are
+    /// opt-in and run in fp32 on a CPU without their instructions.
+    public var precision: Precision?
     /// One sentence on what the model is, in plain words.
     public var description: String?
     /// Measured test figures of the weights its card describes.
@@ -44,7 +48,7 @@ public struct ModelEntry: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case key, name, architecture, weights, backbone, preprocessing, resize, classes, description, crop
-        case evaluation, dataset, card, train
+        case evaluation, dataset, card, train, precision
         case inputSize = "input_size", transformInput = "transform_input", decodeRatio = "decode_ratio"
     }
 

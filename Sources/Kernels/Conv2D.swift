@@ -57,13 +57,20 @@ public func conv2dForward(
 
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
-/// the depth at a time. Thin layers go to `convolveDirectBlock` instead.
+/// the depth at a time. Thin layers go to `convolveDirectBlock` instead, and a weight with bf16
+/// or int8 panels to `convolveBlockLowPrecision` when their tiles are in use.
 func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation
 ) {
     guard !rowPanels.isEmpty, !columnPanels.isEmpty else { return }
+    if g.prefersLowPrecision, let tiles = LowPrecisionTiles(b) {
+        convolveBlockLowPrecision(
+            output: output, outputPixelStride: ldo, input: input, weight: b, bias: bias, geometry: g, group: group,
+            rowPanels: rowPanels, columnPanels: columnPanels, activation: activation, tiles: tiles)
+        return
+    }
     if let direct = activeTiles.direct, g.prefersDirectTiles {
         convolveDirectBlock(
             output: output, outputPixelStride: ldo, input: input, weight: b, bias: bias, geometry: g,

@@ -122,8 +122,15 @@ struct Tiles: Sendable {
     /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
     /// whose convolutions always pack.
     let direct: (wide: DirectFunction, narrow: DirectFunction)?
+    /// The bfloat16 tiles (`Conv2D+LowPrecision.swift`), or nil unless the set is avx512 and the CPU
+    /// has AVX-512 BF16: a bf16 weight then runs on its fp32 panels.
+    let bf16: BF16Tiles?
+    /// The int8 tiles, likewise: nil unless the set is avx512 and the CPU has AVX-512 VNNI.
+    let int8: Int8Tiles?
 
     init(_ set: KernelSet) {
+        bf16 = set == .avx512 && Precision.bf16.isSupported ? BF16Tiles() : nil
+        int8 = set == .avx512 && Precision.int8.isSupported ? Int8Tiles() : nil
         switch set {
         case .avx512: (wide, narrow) = (ecg_tile12x32_avx512, ecg_tile12x16_avx512)
         case .avx2: (wide, narrow) = (ecg_tile12x32_avx2, ecg_tile12x16_avx2)

@@ -20,11 +20,21 @@ func microTile(
     depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, panelWidth: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
 ) {
-    @inline(__always) func kernel(_ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, rows: rows, columns: columns, accumulate: accumulate) { c, ldc in
         let tiles = activeTiles
         let function = panelWidth == microTileColumns ? tiles.wide : tiles.narrow
         function(Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0)
     }
+}
+
+/// Runs `kernel`, which writes a whole `12 x panelWidth` tile to `(c, ldc)`, for a tile of which
+/// only `rows x columns` values are real: straight into C when the tile is whole, else into a
+/// scratch tile (holding C's real part first when accumulating) whose real part is copied back.
+@inline(__always)
+func withTileOutput(
+    c: UnsafeMutablePointer<Float>, ldc: Int, panelWidth: Int, rows: Int, columns: Int, accumulate: Bool,
+    _ kernel: (UnsafeMutablePointer<Float>, Int) -> Void
+) {
     if rows == microTileRows && columns == panelWidth {
         kernel(c, ldc)
         return

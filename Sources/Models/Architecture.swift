@@ -61,11 +61,14 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     ///   - classes: the number of output classes.
     ///   - inputSize: the side of the square input; fixes the small CNN's dense layer.
     ///   - options: per-model settings that the weights do not record.
+    ///   - precision: what the convolutions multiply in (`Precision`; bf16 and int8 fall back to fp32
+    ///     on a CPU without them).
     /// - Throws: the source's error for a missing or misshapen parameter.
     public func build(
-        parameters source: ParameterSource, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init()
+        parameters source: ParameterSource, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init(),
+        precision: Precision = .fp32
     ) throws -> any Network {
-        try family.make(InferenceMaker(architecture: self, factory: InferenceLayerFactory(source: source)),
+        try family.make(InferenceMaker(architecture: self, factory: InferenceLayerFactory(source: source, precision: precision)),
                         configuration(classes: classes, inputSize: inputSize, options: options))
     }
 

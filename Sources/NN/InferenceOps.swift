@@ -3,11 +3,12 @@ import Tensors
 
 /// Makes inference layers from specs, reading each parameter from `source` in the spec's order:
 /// PyTorch weights transposed to HWIO / `in x out` here, once, and batch normalisation folded
-/// into its convolution.
+/// into its convolution. Convolutions are packed for `precision` (bf16, int8: also in that format).
 public struct InferenceLayerFactory: LayerFactory {
     public let source: ParameterSource
+    public let precision: Precision
 
-    public init(source: ParameterSource) { self.source = source }
+    public init(source: ParameterSource, precision: Precision = .fp32) { (self.source, self.precision) = (source, precision) }
 
     public func conv(_ spec: ConvSpec) throws -> Conv2D {
         let weight = try source.tensor(spec.weight)
@@ -27,7 +28,7 @@ public struct InferenceLayerFactory: LayerFactory {
             hwio = try weight.reshaped([shape[0], shape[1], 1, shape[2]])
         }
         return try Conv2D(weight: hwio, bias: bias, stride: spec.stride, padding: spec.padding, groups: spec.groups,
-                          activation: spec.activation, normalization: norm)
+                          activation: spec.activation, normalization: norm, precision: precision)
     }
 
     public func linear(_ spec: LinearSpec) throws -> Dense {

@@ -21,13 +21,15 @@ public struct Conv2D: Sendable {
     /// - Parameters:
     ///   - normalization: a batch normalisation that followed the convolution, folded into its
     ///     weight and bias here, before the weight is packed.
+    ///   - precision: bf16 or int8 also packs the weight in that format, for inference (`Precision`).
     /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC` and `normalization`
     ///   has `OC` channels.
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
-                groups: Int = 1, activation: Activation = .identity, normalization: BatchNorm? = nil) throws {
+                groups: Int = 1, activation: Activation = .identity, normalization: BatchNorm? = nil,
+                precision: Precision = .fp32) throws {
         var (weight, bias) = (weight, bias)
         if let normalization { (weight, bias) = try Self.fold(normalization, weight: weight, bias: bias) }
-        convWeight = try ConvWeight(hwio: weight, groups: groups)
+        convWeight = try ConvWeight(hwio: weight, groups: groups, precision: precision)
         self.bias = bias
         self.stride = stride
         self.padding = padding

@@ -28,8 +28,9 @@ public struct ConvWeight: Sendable {
     public let groups: Int
     let packed: PackedConvWeight?
 
+    /// - Parameter precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
-    public init(hwio: Tensor, groups: Int = 1) throws {
+    public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
             throw TensorError.invalidArgument("a convolution weight must be KH x KW x C/groups x OC, got \(hwio.shape) for \(groups) groups")
         }
@@ -37,9 +38,13 @@ public struct ConvWeight: Sendable {
         self.groups = groups
         packed = Self.isDepthwise(hwio.shape, groups: groups) ? nil : hwio.withPointer {
             PackedConvWeight(hwio: $0, patchSize: hwio.shape[0] * hwio.shape[1] * hwio.shape[2],
-                             outputChannels: hwio.shape[3], groups: groups)
+                             outputChannels: hwio.shape[3], groups: groups, precision: precision)
         }
     }
+
+    /// The low-precision panels the weight was packed with (`Precision`; fp32: none), which the
+    /// convolution runs on where the kernel set has their tiles.
+    public var packedPrecision: Precision { packed?.groups.first?.precision ?? .fp32 }
 
     /// Whether this is a depthwise weight (one filter per channel), run by the depthwise kernel.
     public var isDepthwise: Bool { packed == nil }

@@ -144,6 +144,32 @@ struct ClassifierTests {
         }
     }
 
+    @Test("An entry's precision (bf16, int8) builds its network in it where the CPU can, else fp32 with a note; answers stay close")
+    func precisionFromTheEntry() throws {
+        try withTemporaryDirectory { directory in
+            let registry = try ModelRegistry(contentsOf: smallCNNRegistry(in: directory, extraEntries: """
+                {"key": "m", "architecture": "mobilenetv2", "weights": "m.safetensors", "input_size": 96},
+                {"key": "m16", "architecture": "mobilenetv2", "weights": "m.safetensors", "input_size": 96, "precision": "bf16"},
+                {"key": "m8", "architecture": "mobilenetv2", "weights": "m.safetensors", "input_size": 96, "precision": "int8"}
+                """))
+            try registry.writeRandomWeights(for: registry.entry("m"))
+            let image = gradientImage(width: 120, height: 90)
+            let reference = try Classifier(entry: registry.entry("m"), registry: registry)
+            #expect(String(describing: reference.precision) == "fp32" && reference.precisionNote == nil)
+            let expected = try reference.classify([image])[0].probabilities
+            for key in ["m16", "m8"] {
+                let entry = try registry.entry(key)
+                let classifier = try Classifier(entry: entry, registry: registry)
+                // Either it runs in the precision asked for, or in fp32 and says why.
+                let asked = String(describing: entry.precision!)
+                #expect((String(describing: classifier.precision) == asked) == (classifier.precisionNote == nil), "\(key)")
+                #expect(String(describing: classifier.precision) == asked || String(describing: classifier.precision) == "fp32")
+                let got = try classifier.classify([image])[0].probabilities
+                #expect(zip(got, expected).allSatisfy { abs($0 - $1) < 0.1 }, "\(key): \(got) against fp32 \(expected)")
+            }
+        }
+    }
+
     @Test("Without registry overrides the classifier takes its settings from the weights' metadata")
     func metadataFallback() throws {
         try withTemporaryDirectory { directory in

@@ -76,6 +76,7 @@ struct RegistryTests {
         ("an entry without weights", #"{"models": [{"key": "a", "architecture": "small_cnn"}]}"#),
         ("an unknown architecture", #"{"models": [{"key": "a", "architecture": "resnet50", "weights": "a"}]}"#),
         ("an empty model list", #"{"models": []}"#),
+        ("an unknown precision", #"{"models": [{"key": "a", "architecture": "small_cnn", "weights": "a", "precision": "fp8"}]}"#),
         ("a repeated key", #"{"models": [{"key": "a", "architecture": "small_cnn", "weights": "a"}, {"key": "a", "architecture": "vgg16", "weights": "b"}]}"#),
     ])
     func invalid(_ what: String, _ json: String) throws {

@@ -17,8 +17,8 @@
 enum {
     ECG_CPU_AVX2_FMA = 1 << 0,    ///< AVX2 and FMA3, with the OS saving ymm state.
     ECG_CPU_AVX512F = 1 << 1,     ///< AVX-512 F/VL/DQ/BW, with the OS saving zmm state.
-    ECG_CPU_AVX512_BF16 = 1 << 2, ///< AVX-512 BF16 (reported only; no kernel uses it yet).
-    ECG_CPU_AVX512_VNNI = 1 << 3, ///< AVX-512 VNNI (reported only; no kernel uses it yet).
+    ECG_CPU_AVX512_BF16 = 1 << 2, ///< AVX-512 BF16 (`vdpbf16ps`): the bf16 tiles below.
+    ECG_CPU_AVX512_VNNI = 1 << 3, ///< AVX-512 VNNI (`vpdpbusd`): the int8 tiles below.
     ECG_CPU_NEON = 1 << 4,        ///< arm64 Advanced SIMD (always present on arm64).
 };
 
@@ -52,5 +52,36 @@ void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t 
                             const float *b, float *c, int64_t ldc);
 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
                             const float *b, float *c, int64_t ldc);
+
+/// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
+/// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
+/// are packed in pairs of depth rows (`ecg_pack_bf16`): A as a[(p · 12 + r) · 2 + h] = A[r][2p + h],
+/// B as b[(p · W + j) · 2 + h] = B[2p + h][j], for p in 0..<pairs; an odd depth ends in a zero row.
+/// Only call when `ecg_cpu_features()` has ECG_CPU_AVX512_BF16.
+void ecg_tile12x32_bf16(int64_t pairs, const uint16_t *a, const uint16_t *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x16_bf16(int64_t pairs, const uint16_t *a, const uint16_t *b, float *c, int64_t ldc, int32_t accumulate);
+/// Rounds a packed fp32 panel (`depth` rows of `width` values, `panel[p · width + j]`) to bfloat16,
+/// to nearest even, into the pair layout above: `ceil(depth / 2) · width · 2` values. Width 12 packs
+/// an A panel, 32 or 16 a B panel. Only call when ECG_CPU_AVX512_BF16 is set.
+void ecg_pack_bf16(int64_t depth, int64_t width, const float *panel, uint16_t *out);
+
+/// int8 tiles (tile_int8.c), for models that opt into int8 inference: C[12 x W] = A · B (overwritten)
+/// with A quantized per row to unsigned bytes around 128 (`ecg_quantize_u8`) and B per column to
+/// signed bytes (`ecg_quantize_s8`), both packed in quads of depth rows: A as a[(q · 12 + r) · 4 + h]
+/// for depth 4q + h, B as b[(q · W + j) · 4 + h]. The exact int32 sums become
+/// C[r][j] = (Σ a·b − 128 · columnSums[j]) · rowScales[r] · columnScales[j].
+/// Only call when `ecg_cpu_features()` has ECG_CPU_AVX512_VNNI.
+void ecg_tile12x32_int8(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                        const float *rowScales, const float *columnScales, const int32_t *columnSums);
+void ecg_tile12x16_int8(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                        const float *rowScales, const float *columnScales, const int32_t *columnSums);
+/// Quantizes a packed fp32 A panel (`depth` rows of 12, `panel[p · 12 + r]`) per row: scale_r =
+/// max|x_r| / 127, a = round(x / scale_r) + 128 (128 past the depth), `ceil(depth / 4) · 48` bytes.
+/// Only call when ECG_CPU_AVX512_VNNI is set.
+void ecg_quantize_u8(int64_t depth, const float *panel, uint8_t *out, float *scales);
+/// Quantizes a packed fp32 B panel (`depth` rows of `width`) per column: scale_j = max|w_j| / 127,
+/// b = round(w / scale_j) (0 past the depth), `ceil(depth / 4) · width · 4` bytes; `sums[j]` = Σ b.
+/// Plain C: runs anywhere, once per weight.
+void ecg_quantize_s8(int64_t depth, int64_t width, const float *panel, int8_t *out, float *scales, int32_t *sums);
 
 #endif

@@ -33,6 +33,11 @@ extension ECG {
             """)
         var kernels: String?
 
+        @Option(help: ArgumentHelp(
+            "Precisions to run each case in, comma-separated: fp32, bf16 (AVX-512 BF16), int8 (AVX-512 VNNI convolutions).",
+            discussion: "A precision this CPU lacks runs in fp32, with a note; so does any with a kernel set other than avx512."))
+        var precision: String = "fp32"
+
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
@@ -42,6 +47,17 @@ extension ECG {
                 throw ValidationError("--batches must be positive integers")
             }
             _ = try kernelSets()
+            _ = try precisions()
+        }
+
+        /// The precisions to run in, from `--precision`.
+        func precisions() throws -> [Precision] {
+            try precision.split(separator: ",").map { name in
+                guard let value = Precision(rawValue: String(name)) else {
+                    throw ValidationError("--precision: '\(name)' is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return value
+            }
         }
 
         /// The kernel sets to run with, from `--kernels` or the one in use.
@@ -66,30 +82,39 @@ extension ECG {
         func run() throws {
             var results: [Benchmark.Result] = []
             let sets = try kernelSets()
+            let precisions = try precisions()
+            for requested in precisions {
+                if let note = requested.fallbackNote(model: "--precision") { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+            }
             if !json {
                 print("CPU features: \(KernelSet.cpuFeatureNames); GEMM kernels: \(sets.map(\.rawValue).joined(separator: ", "))"
                       + " (best here: \(KernelSet.best))")
-                print(Benchmark.header("median ms     min ms   images/s  peak RSS MB  kernels"))
+                print(Benchmark.header("median ms     min ms   images/s  peak RSS MB  kernels  precision"))
             }
             for architecture in architectures.architectures {
-                let network = try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4)
-                for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
-                    for set in sets {
-                        KernelSet.current = set
-                        let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
-                        Benchmark.resetPeakMemory()
-                        let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
-                            _ = try network.probabilities(input)
-                        }
-                        let result = Benchmark.Result(
-                            architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
-                            images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: Benchmark.peakMemoryMegabytes(),
-                            kernels: set.rawValue)
-                        results.append(result)
-                        if !json {
-                            print(String(format: "%-12@ %6d %10.2f %10.2f %10.1f %12.0f  %@", architecture.rawValue as NSString,
-                                         batch, result.median_ms, result.min_ms, result.images_per_second, result.peak_rss_mb ?? 0,
-                                         set.rawValue as NSString))
+                for requested in precisions {
+                    let precision = requested.available
+                    let network = try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4, precision: precision)
+                    for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
+                        for set in sets {
+                            KernelSet.current = set
+                            // bf16 and int8 weights run on their tiles only with the avx512 set (`Precision`).
+                            let ran = set == .avx512 ? precision : .fp32
+                            let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
+                            Benchmark.resetPeakMemory()
+                            let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
+                                _ = try network.probabilities(input)
+                            }
+                            let result = Benchmark.Result(
+                                architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
+                                images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: Benchmark.peakMemoryMegabytes(),
+                                kernels: set.rawValue, precision: ran.rawValue)
+                            results.append(result)
+                            if !json {
+                                print(String(format: "%-12@ %6d %10.2f %10.2f %10.1f %12.0f  %-7@  %@", architecture.rawValue as NSString,
+                                             batch, result.median_ms, result.min_ms, result.images_per_second, result.peak_rss_mb ?? 0,
+                                             set.rawValue as NSString, ran.rawValue as NSString))
+                            }
                         }
                     }
                 }

@@ -16,6 +16,8 @@ enum Benchmark {
         let peak_rss_mb: Double?
         /// The GEMM kernel set (`KernelSet`) the case ran with; nil where not recorded (training).
         var kernels: String? = nil
+        /// What the convolutions multiplied in (`Precision`); nil where not recorded (training).
+        var precision: String? = nil
     }
 
     /// A batch of `batch` random `side x side` RGB images with values in 0...1, the same for a seed.

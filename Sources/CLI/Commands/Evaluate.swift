@@ -5,6 +5,7 @@ import Evaluation
 import Foundation
 import ImageIO
 import Inference
+import Kernels
 
 extension ECG {
     /// `ecg evaluate MODEL --data DIR`: a model's metrics on a labelled data set, as a table,
@@ -32,7 +33,7 @@ extension ECG {
 
         @Option(help: ArgumentHelp(
             "Where to write evaluation.json, evaluation.md and report.html.",
-            discussion: "Defaults to evaluation/MODEL-crop or evaluation/MODEL-full-page.", valueName: "dir"))
+            discussion: "Defaults to evaluation/MODEL-crop or evaluation/MODEL-full-page (with -bf16 or -int8 after it in those precisions).", valueName: "dir"))
         var out: String?
 
         @Option(help: ArgumentHelp("Bootstrap resamples for the confidence intervals (0: none).", valueName: "n"))
@@ -54,6 +55,11 @@ extension ECG {
 
         @Option(help: "Images per forward pass.")
         var batchSize = 8
+
+        @Option(help: ArgumentHelp(
+            "What the convolutions multiply in: fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI).",
+            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). A precision the CPU lacks runs in fp32, with a note."))
+        var precision: Precision?
 
         @Option(help: "Equal-width confidence bins for the calibration error and reliability diagram.")
         var calibrationBins = 10
@@ -85,7 +91,10 @@ extension ECG {
             var failed = false
             try failingCleanly {
                 let log = try trainingLog.map { try readTrainingLog(URL(fileURLWithPath: $0)) }
-                var classifier = try Classifier(entry: registry.entry(model), registry: registry)
+                var entry = try registry.entry(model)
+                entry.precision = precision ?? entry.precision
+                var classifier = try Classifier(entry: entry, registry: registry)
+                if let note = classifier.precisionNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
                 // Classify uncalibrated, then scale: the report shows the calibration before and after.
                 let temperature = classifier.temperature
@@ -120,7 +129,8 @@ extension ECG {
                         bootstrap: Bootstrap(resamples: 0, seed: seed), calibrationBins: calibrationBins,
                         countDuplicates: countDuplicates, seconds: seconds, notice: researchNotice).calibration
                 }
-                let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")")
+                let precisionSuffix = classifier.precision == .fp32 ? "" : "-\(classifier.precision)"
+                let directory = URL(fileURLWithPath: out ?? "evaluation/\(classifier.key)-\(classifier.input.crop == nil ? "full-page" : "crop")\(precisionSuffix)")
                 let json = try report.json()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                 try json.write(to: directory.appendingPathComponent("evaluation.json"), options: .atomic)
