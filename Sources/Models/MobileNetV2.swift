@@ -60,8 +60,8 @@ public enum MobileNetV2: ArchitectureFamily {
         }
 
         public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
-            let x = try expand.map { try ops.conv(input, $0) } ?? input
-            return try ops.depthwisePointwise(x, depthwise: depthwise, pointwise: project, residual: residual ? input : nil)
+            try ops.depthwisePointwise(input, expand: expand, depthwise: depthwise, pointwise: project,
+                                       residual: residual ? input : nil)
         }
     }
 
