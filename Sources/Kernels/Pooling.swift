@@ -50,54 +50,54 @@ public func maxPool2dForward(
     output: UnsafeMutablePointer<Float>, outputPixelStride: Int,
     input: UnsafePointer<Float>, geometry g: PoolGeometry
 ) {
-    if g.channels % MaxPoolVector.scalarCount == 0 {
-        maxPoolVectors(output: output, outputPixelStride: outputPixelStride, input: input, geometry: g)
-        return
-    }
-    poolForward(output: output, outputPixelStride: outputPixelStride, input: input, geometry: g) {
-        out, window, count, c, _ in
-        out.update(repeating: -.infinity, count: c)
-        for k in 0..<count {
-            let source = window[k]
-            for j in 0..<c { out[j] = max(out[j], source[j]) }
-        }
-    }
-}
-
-private typealias MaxPoolVector = SIMD16<Float>
-
-/// `maxPool2dForward` for a channel count that is a multiple of 16: each output pixel's maximum is
-/// kept in vector registers, 16 channels at a time, over the window's in-image pixels in the same
-/// order, with the same comparison as `Swift.max` (`s >= m ? s : m`), so the same floats. The
-/// general path, through a closure per pixel and a loop of scalar maxima, took a fifth of
-/// small_cnn's batch-1 time.
-private func maxPoolVectors(
-    output: UnsafeMutablePointer<Float>, outputPixelStride: Int, input: UnsafePointer<Float>, geometry g: PoolGeometry
-) {
-    typealias Vector = MaxPoolVector
     let c = g.channels
     parallelChunks(g.batch * g.outputHeight, minimumChunk: 4) { rows in
         for row in rows {
-            let image = row / g.outputHeight
+            let image = input + row / g.outputHeight * g.inputHeight * g.inputWidth * c
             let h0 = row % g.outputHeight * g.strideHeight - g.padding.top
             let heights = max(h0, 0)..<min(h0 + g.kernelHeight, g.inputHeight)
             for ow in 0..<g.outputWidth {
                 let w0 = ow * g.strideWidth - g.padding.left
-                let widths = max(w0, 0)..<min(w0 + g.kernelWidth, g.inputWidth)
-                let out = output + (row * g.outputWidth + ow) * outputPixelStride
-                for j in stride(from: 0, to: c, by: Vector.scalarCount) {
-                    var m = Vector(repeating: -.infinity)
-                    for ih in heights {
-                        let source = input + ((image * g.inputHeight + ih) * g.inputWidth) * c + j
-                        for iw in widths {
-                            let x = UnsafeRawPointer(source + iw * c).loadUnaligned(as: Vector.self)
-                            m = m.replacing(with: x, where: x .>= m)
-                        }
-                    }
-                    UnsafeMutableRawPointer(out + j).storeBytes(of: m, as: Vector.self)
-                }
+                maxPoolPixel(output: output + (row * g.outputWidth + ow) * outputPixelStride, input: image, rows: heights,
+                             columns: max(w0, 0)..<min(w0 + g.kernelWidth, g.inputWidth), rowStride: g.inputWidth * c,
+                             channels: c)
             }
         }
+    }
+}
+
+/// One output pixel of max pooling: the maximum over input pixels `rows x columns` (those of the
+/// window inside the image) of the image at `input`, or minus infinity for none. Sixteen channels
+/// at a time in a vector register, then one at a time, over the pixels in window order with
+/// `Swift.max`'s comparison (`x >= m ? x : m`), so every channel gets the same float whichever way
+/// it goes. (A loop of scalar maxima through a closure per pixel took a fifth of small_cnn's
+/// batch-1 time.) `conv2dMaxPoolForward` pools its bands with it too.
+/// - Complexity: O(rows.count · columns.count · channels).
+@inline(__always)
+func maxPoolPixel(
+    output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+    rowStride: Int, channels: Int
+) {
+    typealias Vector = SIMD16<Float>
+    var j = 0
+    while j + Vector.scalarCount <= channels {
+        var m = Vector(repeating: -.infinity)
+        for ih in rows {
+            for iw in columns {
+                let x = UnsafeRawPointer(input + ih * rowStride + iw * channels + j).loadUnaligned(as: Vector.self)
+                m = m.replacing(with: x, where: x .>= m)
+            }
+        }
+        UnsafeMutableRawPointer(output + j).storeBytes(of: m, as: Vector.self)
+        j += Vector.scalarCount
+    }
+    while j < channels {
+        var m = -Float.infinity
+        for ih in rows {
+            for iw in columns { m = max(m, input[ih * rowStride + iw * channels + j]) }
+        }
+        output[j] = m
+        j += 1
     }
 }
 

@@ -64,6 +64,14 @@ public struct InferenceOps: NetworkOps {
             pointwiseBias: pointwise.bias, pointwiseActivation: pointwise.activation, residual: residual)
     }
 
+    /// The fused kernel (`Tensor.conv2dMaxPool`), which keeps the convolution's output in cache,
+    /// for a one-group convolution; else the two steps.
+    public func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
+        guard layer.groups == 1, !layer.convWeight.isDepthwise else { return try maxPool(conv(x, layer), kernel: kernel, stride: stride) }
+        return try x.conv2dMaxPool(weight: layer.convWeight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                   activation: layer.activation, poolKernel: kernel, poolStride: stride)
+    }
+
     /// A 1x1 one-group convolution at stride 1 without padding.
     private static func isPointwise(_ layer: Conv2D) -> Bool {
         let p = layer.weight.shape

@@ -23,6 +23,9 @@ public protocol NetworkOps {
     /// fused kernel that keeps the expanded and depthwise activations in cache; the default
     /// (training) is the separate steps.
     func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
+    /// A convolution, then max pooling without padding: small_cnn's layers. Inference runs it as one
+    /// fused kernel that keeps the convolution's output in cache; the default is the two steps.
+    func convMaxPool(_ x: Value, _ layer: Conv, kernel: (Int, Int), stride: (Int, Int)) throws -> Value
     /// `N x in` → `N x out`, with the layer's activation.
     func dense(_ x: Value, _ layer: Linear) throws -> Value
     /// Max pooling; padded cells never win (PyTorch's `MaxPool2d(padding=)`).
@@ -59,6 +62,11 @@ extension NetworkOps {
         let expanded = try expand.map { try conv(x, $0) } ?? x
         let y = try conv(conv(expanded, depthwise), pointwise)
         return try residual.map { try add(y, $0) } ?? y
+    }
+
+    /// `maxPool(conv(x, layer), kernel: kernel, stride: stride)`.
+    public func convMaxPool(_ x: Value, _ layer: Conv, kernel: (Int, Int), stride: (Int, Int)) throws -> Value {
+        try maxPool(conv(x, layer), kernel: kernel, stride: stride)
     }
 
     /// Max pooling without padding.
