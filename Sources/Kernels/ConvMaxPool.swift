@@ -32,35 +32,21 @@ public func conv2dMaxPoolForward(
     let padRight = max(0, (convWidth - 1) * g.strideWidth + g.kernelWidth - g.padding.left - g.inputWidth)
     let bandWidth = (g.padding.left + g.inputWidth + padRight - g.kernelWidth) / g.strideWidth + 1
     let convRowFloats = bandWidth * channels
-    // Pooled rows a band: at most `bandFloats` of convolution output (at least one pooled row), in
-    // a number of bands that the threads share evenly where the rows allow.
-    let threads = kernelThreadCount
+    // Pooled rows a band: at most `bandFloats` of convolution output.
     let rowsFor = { (pooled: Int) in (pooled - 1) * p.strideHeight + p.kernelHeight }
-    var bandRows = max(1, min(p.outputHeight, (bandFloats / convRowFloats - p.kernelHeight) / p.strideHeight + 1))
-    var bandsPerImage = (p.outputHeight + bandRows - 1) / bandRows
-    while (g.batch * bandsPerImage) % threads != 0 && bandsPerImage < p.outputHeight { bandsPerImage += 1 }
-    bandRows = (p.outputHeight + bandsPerImage - 1) / bandsPerImage
-    bandsPerImage = (p.outputHeight + bandRows - 1) / bandRows
+    let (bandRows, bandsPerImage) = evenBands(rows: p.outputHeight, images: g.batch,
+                                              maxRows: (bandFloats / convRowFloats - p.kernelHeight) / p.strideHeight + 1)
     let bandWork = rowsFor(bandRows) * convWidth * channels * g.patchSize
     parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
-        withUnsafeTemporaryAllocation(byteCount: rowsFor(bandRows) * convRowFloats * 4, alignment: 64) { buffer in
+        withUnsafeTemporaryAllocation(byteCount: rowsFor(bandRows) * convRowFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
             let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: rowsFor(bandRows) * convRowFloats)
             for index in chunk {
                 let image = index / bandsPerImage
                 let pooledRows = index % bandsPerImage * bandRows..<min(p.outputHeight, (index % bandsPerImage + 1) * bandRows)
                 let convRows = pooledRows.lowerBound * p.strideHeight..<pooledRows.lowerBound * p.strideHeight + rowsFor(pooledRows.count)
-                // The band's convolution: the input rows its windows reach, padded so that its output
-                // is convolution rows `convRows`, columns `0..<convWidth`.
-                let top = convRows.lowerBound * g.strideHeight - g.padding.top
-                let needed = max(0, top)..<min(g.inputHeight, (convRows.upperBound - 1) * g.strideHeight - g.padding.top + g.kernelHeight)
-                let padTop = needed.lowerBound - top
-                let padBottom = max(0, (convRows.count - 1) * g.strideHeight + g.kernelHeight - padTop - needed.count)
-                let band = ConvGeometry(
-                    batch: 1, inputHeight: needed.count, inputWidth: g.inputWidth, inputChannels: g.inputChannels,
-                    outputChannels: channels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-                    strideHeight: g.strideHeight, strideWidth: g.strideWidth,
-                    padding: Padding(top: padTop, bottom: padBottom, left: g.padding.left, right: padRight))!
-                precondition(band.outputHeight == convRows.count && band.outputWidth == bandWidth, "band geometry")
+                // The band's convolution over just the input rows its windows reach.
+                let (needed, band) = g.band(outputRows: convRows, rightPadding: padRight)
+                precondition(band.outputWidth == bandWidth, "band geometry")
                 convolveBlock(
                     output: convolved, outputPixelStride: channels,
                     input: input + (image * g.inputHeight + needed.lowerBound) * g.inputWidth * g.inputChannels,

@@ -5,7 +5,9 @@
 /// NHWC, so the loads are vectors): bias, then the window's in-image taps row by row, then the
 /// activation, and one store. The sum runs in the same order as the naive loop (bias, then taps
 /// in window order, each a multiply then an add), so the floats are the same; only the output is
-/// no longer read back from memory once per tap. Output rows are split over threads, and not
+/// no longer read back from memory once per tap. Four neighbouring pixels whose windows lie inside
+/// the image horizontally are summed together (`depthwiseQuad`), each weight vector loaded once for
+/// the four. Output rows are split over threads, and not
 /// split at all when the layer is too small to pay for waking a second thread.
 ///
 /// - Parameters:

@@ -46,14 +46,9 @@ public func depthwisePointwiseForward(
     let outputChannels = b.columns
     let (height, width) = (g.inputHeight, g.outputWidth)
     let rowFloats = g.inputWidth * channels
-    // Output rows a band: at most `bandFloats` of depthwise output (but at least one row), in a
-    // number of bands that the threads share evenly where the rows allow.
-    let threads = kernelThreadCount
-    let maxRows = max(1, min(g.outputHeight, bandFloats / (width * channels)))
-    var bandsPerImage = (g.outputHeight + maxRows - 1) / maxRows
-    while (g.batch * bandsPerImage) % threads != 0 && bandsPerImage < g.outputHeight { bandsPerImage += 1 }
-    let bandRows = (g.outputHeight + bandsPerImage - 1) / bandsPerImage
-    bandsPerImage = (g.outputHeight + bandRows - 1) / bandRows
+    // Output rows a band: at most `bandFloats` of depthwise output.
+    let (bandRows, bandsPerImage) = evenBands(rows: g.outputHeight, images: g.batch,
+                                              maxRows: bandFloats / (width * channels))
     // Input rows one band's windows reach.
     let windowRows = min(height, (bandRows - 1) * g.strideHeight + g.kernelHeight)
     let bandWork = bandRows * width * channels * (g.kernelHeight * g.kernelWidth + outputChannels)
@@ -70,8 +65,8 @@ public func depthwisePointwiseForward(
                 let image = index / bandsPerImage
                 let firstRow = index % bandsPerImage * bandRows
                 let outputRows = firstRow..<min(g.outputHeight, firstRow + bandRows)
-                let top = firstRow * g.strideHeight - g.padding.top
-                let needed = max(0, top)..<min(height, (outputRows.upperBound - 1) * g.strideHeight - g.padding.top + g.kernelHeight)
+                // The band's depthwise layer over just the input rows it reaches.
+                let (needed, bandGeometry) = g.band(outputRows: outputRows)
                 let rows: UnsafePointer<Float>
                 if let e {
                     if held.image == image && held.rows.contains(needed.lowerBound) {
@@ -85,44 +80,22 @@ public func depthwisePointwiseForward(
                     }
                     let missing = held.rows.upperBound..<needed.upperBound
                     if !missing.isEmpty {
-                        // The missing rows as a 1 x pixels image: their expansion is the layer's, for these pixels.
-                        let pixels = missing.count * g.inputWidth
-                        let rowsGeometry = ConvGeometry(batch: 1, inputHeight: 1, inputWidth: pixels, inputChannels: inputChannels,
-                                                        outputChannels: channels, kernelHeight: 1, kernelWidth: 1)!
-                        convolveBlock(
-                            output: expanded + held.rows.count * rowFloats, outputPixelStride: channels,
-                            input: input + ((image * height + missing.lowerBound) * g.inputWidth) * inputChannels,
-                            weight: e, bias: expandBias, geometry: rowsGeometry, group: 0,
-                            rowPanels: 0..<(pixels + microTileRows - 1) / microTileRows, columnPanels: 0..<e.panels,
-                            activation: expandActivation)
+                        pointwisePixels(missing.count * g.inputWidth, output: expanded + held.rows.count * rowFloats,
+                                        input: input + ((image * height + missing.lowerBound) * g.inputWidth) * inputChannels,
+                                        weight: e, bias: expandBias, activation: expandActivation)
                         held.rows = held.rows.lowerBound..<needed.upperBound
                     }
                     rows = UnsafePointer(expanded)
                 } else {
                     rows = input + (image * height + needed.lowerBound) * rowFloats
                 }
-                // The band's depthwise layer over just the rows it reaches, padded so that its output
-                // rows are `outputRows`: each pixel has the same in-image taps as in the whole layer.
-                let padTop = needed.lowerBound - top
-                let padBottom = max(0, (outputRows.count - 1) * g.strideHeight + g.kernelHeight - padTop - needed.count)
-                let bandGeometry = ConvGeometry(
-                    batch: 1, inputHeight: needed.count, inputWidth: g.inputWidth, inputChannels: channels,
-                    outputChannels: channels, kernelHeight: g.kernelHeight, kernelWidth: g.kernelWidth,
-                    strideHeight: g.strideHeight, strideWidth: g.strideWidth,
-                    padding: Padding(top: padTop, bottom: padBottom, left: g.padding.left, right: g.padding.right),
-                    groups: channels)!
                 let count = outputRows.count * width
                 depthwisePixels(0..<count, output: band, outputPixelStride: channels, input: rows,
                                 weight: depthwiseWeight, bias: depthwiseBias, geometry: bandGeometry, activation: depthwiseActivation)
-                // The band as a 1 x count image: its pointwise convolution is the layer's, for these pixels.
-                let pointwise = ConvGeometry(batch: 1, inputHeight: 1, inputWidth: count, inputChannels: channels,
-                                             outputChannels: outputChannels, kernelHeight: 1, kernelWidth: 1)!
                 let offset = (image * g.outputHeight + outputRows.lowerBound) * width * outputChannels
                 let target = output + offset
-                convolveBlock(
-                    output: target, outputPixelStride: outputChannels, input: band, weight: b, bias: pointwiseBias,
-                    geometry: pointwise, group: 0, rowPanels: 0..<(count + microTileRows - 1) / microTileRows,
-                    columnPanels: 0..<b.panels, activation: pointwiseActivation)
+                pointwisePixels(count, output: target, input: band, weight: b, bias: pointwiseBias,
+                                activation: pointwiseActivation)
                 if let residual {
                     let source = residual + offset
                     for i in 0..<count * outputChannels { target[i] = target[i] + source[i] }
@@ -130,6 +103,22 @@ public func depthwisePointwiseForward(
             }
         }
     }
+}
+
+/// A pointwise (1x1) convolution of `pixels` consecutive pixels, as a 1 x `pixels` image: for
+/// these pixels, the layer's own output (each value sums its input channels in the same order
+/// wherever its 12-pixel panel starts).
+/// - Parameters:
+///   - output: `pixels x weight.columns`, contiguous; `input`: `pixels x weight.rows`, contiguous.
+private func pointwisePixels(
+    _ pixels: Int, output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: PackedMatrix,
+    bias: UnsafePointer<Float>?, activation: Activation
+) {
+    let geometry = ConvGeometry(batch: 1, inputHeight: 1, inputWidth: pixels, inputChannels: weight.rows,
+                                outputChannels: weight.columns, kernelHeight: 1, kernelWidth: 1)!
+    convolveBlock(output: output, outputPixelStride: weight.columns, input: input, weight: weight, bias: bias,
+                  geometry: geometry, group: 0, rowPanels: 0..<(pixels + microTileRows - 1) / microTileRows,
+                  columnPanels: 0..<weight.panels, activation: activation)
 }
 
 /// Floats of depthwise output `depthwisePointwiseForward` keeps per band: 256 KiB, well inside L2.
