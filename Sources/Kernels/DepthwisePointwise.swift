@@ -1,5 +1,5 @@
-/// MobileNetV2's inverted residual block as one kernel, for inference: an optional pointwise (1x1)
-/// expansion, a depthwise convolution, a pointwise projection, then an optional residual:
+/// MobileNetV2's inverted residual block as one kernel, for inference: an optional expansion (the
+/// block's pointwise 1x1 layer, or the network's stem for block 0, which has none), a depthwise convolution, a pointwise projection, then an optional residual:
 /// `output = project(depthwise(expand(input))) + residual`, each step with its bias and activation.
 ///
 /// Run as separate layers, the expanded activation (96-960 channels a pixel, MobileNetV2's widest)
@@ -20,19 +20,22 @@
 ///
 /// - Parameters:
 ///   - output: `N x OH x OW x OC`, contiguous.
-///   - input: `N x H x W x Cin`, contiguous.
-///   - expandWeight: the packed `Cin x C` expansion weight, or nil for none (`Cin == C`);
+///   - input: `N x Hin x Win x Cin`, contiguous: the expansion's input, or with none the depthwise one.
+///   - expandWeight: the packed one-group expansion weight (`KH·KW·Cin x C`), or nil for none;
 ///     `expandBias`: `C` values or nil.
+///   - expandGeometry: the expansion's geometry, from `N x Hin x Win x Cin` to `N x H x W x C`;
+///     needed with `expandWeight`.
 ///   - depthwiseWeight: `KH x KW x C`; `depthwiseBias`: `C` values or nil.
 ///   - depthwise: the depthwise geometry over the expanded `N x H x W x C` tensor
 ///     (`groups == C == outputChannels`).
 ///   - pointwiseWeight: the packed `C x OC` projection weight; `pointwiseBias`: `OC` values or nil.
 ///   - residual: `N x OH x OW x OC` added after `pointwiseActivation`, or nil.
-/// - Complexity: 2·N·(H·W·Cin·C + OH·OW·C·(KH·KW + OC)) floating-point operations, plus the
-///   expansion of at most `KH` shared rows again per thread.
+/// - Complexity: 2·N·OH·OW·C·(KH·KW + OC) floating-point operations, plus the expansion's, plus
+///   the expansion of at most `KH` shared rows again per thread.
 public func depthwisePointwiseForward(
     output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-    expandWeight e: PackedMatrix? = nil, expandBias: UnsafePointer<Float>? = nil, expandActivation: Activation = .identity,
+    expandWeight e: PackedMatrix? = nil, expandGeometry: ConvGeometry? = nil, expandBias: UnsafePointer<Float>? = nil,
+    expandActivation: Activation = .identity,
     depthwiseWeight: UnsafePointer<Float>, depthwiseBias: UnsafePointer<Float>?, depthwise g: ConvGeometry,
     depthwiseActivation: Activation,
     pointwiseWeight b: PackedMatrix, pointwiseBias: UnsafePointer<Float>?, pointwiseActivation: Activation,
@@ -40,9 +43,15 @@ public func depthwisePointwiseForward(
 ) {
     let channels = g.inputChannels
     precondition(g.groups == channels && g.outputChannels == channels, "not a depthwise geometry")
-    precondition(e.map { $0.columns == channels } ?? true, "the expansion does not give the depthwise input's channels")
+    if let e {
+        precondition(expandGeometry.map { eg in
+            eg.groups == 1 && e.rows == eg.patchSize && e.columns == channels && eg.outputChannels == channels
+                && eg.batch == g.batch && eg.outputHeight == g.inputHeight && eg.outputWidth == g.inputWidth
+        } ?? false, "the expansion does not give the depthwise layer's input")
+    }
     precondition(b.rows == channels, "the pointwise weight does not take the depthwise output's channels")
-    let inputChannels = e?.rows ?? channels
+    // Multiply-adds of one expanded row.
+    let expandWork = expandGeometry.map { $0.outputWidth * $0.patchSize * channels } ?? 0
     let outputChannels = b.columns
     let (height, width) = (g.inputHeight, g.outputWidth)
     let rowFloats = g.inputWidth * channels
@@ -52,7 +61,7 @@ public func depthwisePointwiseForward(
     // Input rows one band's windows reach.
     let windowRows = min(height, (bandRows - 1) * g.strideHeight + g.kernelHeight)
     let bandWork = bandRows * width * channels * (g.kernelHeight * g.kernelWidth + outputChannels)
-        + (e == nil ? 0 : windowRows * g.inputWidth * inputChannels * channels)
+        + (e == nil ? 0 : windowRows * expandWork)
     parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         // 64-byte aligned, so that the depthwise kernel's vector loads do not straddle cache lines.
         let floats = bandRows * width * channels + (e == nil ? 0 : windowRows * rowFloats)
@@ -80,9 +89,15 @@ public func depthwisePointwiseForward(
                     }
                     let missing = held.rows.upperBound..<needed.upperBound
                     if !missing.isEmpty {
-                        pointwisePixels(missing.count * g.inputWidth, output: expanded + held.rows.count * rowFloats,
-                                        input: input + ((image * height + missing.lowerBound) * g.inputWidth) * inputChannels,
-                                        weight: e, bias: expandBias, activation: expandActivation)
+                        // The missing rows of the expansion, as a layer of their own (the same floats).
+                        let eg = expandGeometry!
+                        let (sources, rowsGeometry) = eg.band(outputRows: missing)
+                        convolveBlock(
+                            output: expanded + held.rows.count * rowFloats, outputPixelStride: channels,
+                            input: input + (image * eg.inputHeight + sources.lowerBound) * eg.inputWidth * eg.inputChannels,
+                            weight: e, bias: expandBias, geometry: rowsGeometry, group: 0,
+                            rowPanels: 0..<(rowsGeometry.outputPixels + microTileRows - 1) / microTileRows,
+                            columnPanels: 0..<e.panels, activation: expandActivation)
                         held.rows = held.rows.lowerBound..<needed.upperBound
                     }
                     rows = UnsafePointer(expanded)

@@ -49,16 +49,18 @@ public struct InferenceOps: NetworkOps {
     public func dense(_ x: Tensor, _ layer: Dense) throws -> Tensor { try layer(x) }
 
     /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the expanded and depthwise
-    /// activations in cache, when the layers are an optional 1x1 expansion, a depthwise and a 1x1
-    /// convolution (1x1: stride 1, unpadded); else the separate steps.
+    /// activations in cache, when the layers are an optional one-group expansion, a depthwise and a
+    /// 1x1 convolution (stride 1, unpadded); else the separate steps.
     public func depthwisePointwise(
         _ x: Tensor, expand: Conv2D?, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?
     ) throws -> Tensor {
-        guard depthwise.convWeight.isDepthwise, Self.isPointwise(pointwise), expand.map(Self.isPointwise) ?? true else {
+        guard depthwise.convWeight.isDepthwise, Self.isPointwise(pointwise),
+              expand.map({ $0.groups == 1 && !$0.convWeight.isDepthwise }) ?? true else {
             return try depthwisePointwiseSeparately(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
         }
         return try x.depthwisePointwise(
-            expand: expand?.convWeight, expandBias: expand?.bias, expandActivation: expand?.activation ?? .identity,
+            expand: expand?.convWeight, expandBias: expand?.bias, expandStride: expand?.stride ?? (1, 1),
+            expandPadding: expand?.padding ?? .valid, expandActivation: expand?.activation ?? .identity,
             depthwise: depthwise.convWeight, depthwiseBias: depthwise.bias, stride: depthwise.stride,
             padding: depthwise.padding, depthwiseActivation: depthwise.activation, pointwise: pointwise.convWeight,
             pointwiseBias: pointwise.bias, pointwiseActivation: pointwise.activation, residual: residual)

@@ -18,8 +18,9 @@ public protocol NetworkOps {
 
     /// `N x H x W x C` → `N x OH x OW x OC`: the convolution, its normalisation and activation.
     func conv(_ x: Value, _ layer: Conv) throws -> Value
-    /// A pointwise expansion when given, a depthwise convolution, then a pointwise one, then
-    /// `residual` added when given: MobileNetV2's inverted residual block. Inference runs it as one
+    /// An expansion when given (a one-group convolution: the block's pointwise layer, or the stem),
+    /// a depthwise convolution, then a pointwise one, then `residual` added when given: MobileNetV2's
+    /// inverted residual block. Inference runs it as one
     /// fused kernel that keeps the expanded and depthwise activations in cache; the default
     /// (training) is the separate steps.
     func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value

@@ -1,40 +1,38 @@
 import Kernels
 
 extension Tensor {
-    /// MobileNetV2's inverted residual block: an optional pointwise expansion, a depthwise
-    /// convolution, a pointwise projection, then `residual` added,
+    /// MobileNetV2's inverted residual block: an optional expansion (a one-group convolution: the
+    /// block's pointwise layer, or the network's stem), a depthwise convolution, a pointwise
+    /// projection, then `residual` added,
     /// `conv(conv(conv(self, expand), depthwise), pointwise) + residual`, as one fused kernel
     /// (`depthwisePointwiseForward`) that never writes the expanded or depthwise activations whole to
     /// memory. It gives the same floats as the steps run one by one.
     ///
     /// - Parameters:
-    ///   - expand: `1 x 1 x Cin x C`, one group, run at stride 1 without padding, or nil for none;
-    ///     `expandBias`: `C` values or nil.
+    ///   - expand: `KH x KW x Cin x C`, one group, run at `expandStride` with `expandPadding`, or nil
+    ///     for none; `expandBias`: `C` values or nil.
     ///   - depthwise: `KH x KW x 1 x C` with `C` groups; `depthwiseBias`: `C` values or nil.
     ///   - pointwise: `1 x 1 x C x OC`, one group, run at stride 1 without padding;
     ///     `pointwiseBias`: `OC` values or nil.
     ///   - residual: `N x OH x OW x OC`, added after `pointwiseActivation`, or nil.
     /// - Returns: `N x OH x OW x OC`.
-    /// - Throws: `TensorError` when the weights are not pointwise, depthwise and pointwise ones, or
+    /// - Throws: `TensorError` when the weights are not one-group, depthwise and pointwise ones, or
     ///   the shapes do not fit together.
     public func depthwisePointwise(
-        expand: ConvWeight? = nil, expandBias: Tensor? = nil, expandActivation: Activation = .identity,
+        expand: ConvWeight? = nil, expandBias: Tensor? = nil, expandStride: (Int, Int) = (1, 1),
+        expandPadding: PaddingMode = .valid, expandActivation: Activation = .identity,
         depthwise: ConvWeight, depthwiseBias: Tensor?, stride: (Int, Int), padding: PaddingMode,
         depthwiseActivation: Activation, pointwise: ConvWeight, pointwiseBias: Tensor?,
         pointwiseActivation: Activation, residual: Tensor?
     ) throws -> Tensor {
         guard rank == 4 else { throw TensorError.shapeMismatch(expected: [0, 0, 0, 0], got: shape) }
-        let expanded = expand.map { [shape[0], shape[1], shape[2], $0.hwio.shape[3]] } ?? shape
-        let g = try Self.convGeometry(inputShape: expanded, weight: depthwise, stride: stride, padding: padding)
-        let packedExpand = try expand.map { e in
-            guard let packed = Self.pointwisePacked(e) else {
-                throw TensorError.invalidArgument("depthwisePointwise needs a 1x1 expansion weight, got \(e.hwio.shape) (\(e.groups) groups)")
-            }
-            guard e.hwio.shape[2] == shape[3] else {
-                throw TensorError.shapeMismatch(expected: [1, 1, shape[3], e.hwio.shape[3]], got: e.hwio.shape)
-            }
-            return packed
+        let expandGeometry = try expand.map { try convGeometry(weight: $0, stride: expandStride, padding: expandPadding) }
+        let packedExpand = expand?.packed?.groups.first
+        guard expand.map({ $0.groups == 1 && packedExpand != nil }) ?? true else {
+            throw TensorError.invalidArgument("depthwisePointwise needs a one-group expansion weight, got \(expand?.groups ?? 0) groups")
         }
+        let expanded = expandGeometry.map { [$0.batch, $0.outputHeight, $0.outputWidth, $0.outputChannels] } ?? shape
+        let g = try Self.convGeometry(inputShape: expanded, weight: depthwise, stride: stride, padding: padding)
         let p = pointwise.hwio.shape
         guard depthwise.isDepthwise, let packed = Self.pointwisePacked(pointwise) else {
             throw TensorError.invalidArgument("depthwisePointwise needs a depthwise and a 1x1 weight, got \(depthwise.hwio.shape) "
@@ -55,7 +53,8 @@ extension Tensor {
             withPointer { input in
                 depthwise.hwio.withPointer { w in
                     depthwisePointwiseForward(
-                        output: out, input: input, expandWeight: packedExpand, expandBias: pointer(expandBias),
+                        output: out, input: input, expandWeight: packedExpand, expandGeometry: expandGeometry,
+                        expandBias: pointer(expandBias),
                         expandActivation: expandActivation, depthwiseWeight: w, depthwiseBias: pointer(depthwiseBias),
                         depthwise: g, depthwiseActivation: depthwiseActivation, pointwiseWeight: packed,
                         pointwiseBias: pointer(pointwiseBias), pointwiseActivation: pointwiseActivation,
