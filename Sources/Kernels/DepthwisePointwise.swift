@@ -1,5 +1,6 @@
 /// MobileNetV2's inverted residual block as one kernel, for inference: an optional expansion (the
-/// block's pointwise 1x1 layer, or the network's stem for block 0, which has none), a depthwise convolution, a pointwise projection, then an optional residual:
+/// block's pointwise 1x1 layer, or the network's stem for block 0, which has none), a depthwise
+/// convolution, a pointwise projection, then an optional residual:
 /// `output = project(depthwise(expand(input))) + residual`, each step with its bias and activation.
 ///
 /// Run as separate layers, the expanded activation (96-960 channels a pixel, MobileNetV2's widest)
@@ -53,13 +54,13 @@ public func depthwisePointwiseForward(
     // Multiply-adds of one expanded row.
     let expandWork = expandGeometry.map { $0.outputWidth * $0.patchSize * channels } ?? 0
     let outputChannels = b.columns
-    let (height, width) = (g.inputHeight, g.outputWidth)
+    let width = g.outputWidth
     let rowFloats = g.inputWidth * channels
     // Output rows a band: at most `bandFloats` of depthwise output.
     let (bandRows, bandsPerImage) = evenBands(rows: g.outputHeight, images: g.batch,
                                               maxRows: bandFloats / (width * channels))
     // Input rows one band's windows reach.
-    let windowRows = min(height, (bandRows - 1) * g.strideHeight + g.kernelHeight)
+    let windowRows = min(g.inputHeight, (bandRows - 1) * g.strideHeight + g.kernelHeight)
     let bandWork = bandRows * width * channels * (g.kernelHeight * g.kernelWidth + outputChannels)
         + (e == nil ? 0 : windowRows * expandWork)
     parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
@@ -102,7 +103,7 @@ public func depthwisePointwiseForward(
                     }
                     rows = UnsafePointer(expanded)
                 } else {
-                    rows = input + (image * height + needed.lowerBound) * rowFloats
+                    rows = input + (image * g.inputHeight + needed.lowerBound) * rowFloats
                 }
                 let count = outputRows.count * width
                 depthwisePixels(0..<count, output: band, outputPixelStride: channels, input: rows,
