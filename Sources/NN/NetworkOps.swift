@@ -20,9 +20,8 @@ public protocol NetworkOps {
     func conv(_ x: Value, _ layer: Conv) throws -> Value
     /// An expansion when given (a one-group convolution: the block's pointwise layer, or the stem),
     /// a depthwise convolution, then a pointwise one, then `residual` added when given: MobileNetV2's
-    /// inverted residual block. Inference runs it as one
-    /// fused kernel that keeps the expanded and depthwise activations in cache; the default
-    /// (training) is the separate steps.
+    /// inverted residual block. Inference runs it as one fused kernel that keeps the expanded and
+    /// depthwise activations in cache; the default (training) is the separate steps.
     func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
     /// A convolution, then max pooling without padding: small_cnn's layers. Inference runs it as one
     /// fused kernel that keeps the convolution's output in cache; the default is the two steps.
