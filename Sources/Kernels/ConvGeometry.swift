@@ -85,3 +85,39 @@ public struct ConvGeometry: Sendable, Equatable {
             && padding == .none && groups == 1
     }
 }
+
+extension ConvGeometry {
+    /// This layer restricted to output rows `rows` of one image, as a layer of its own, for the
+    /// fused kernels that compute an L2-sized band at a time: the input rows its windows reach, and
+    /// a batch-1 geometry over just those rows, padded so that its output rows are `rows` and each
+    /// output pixel has the same in-image taps as in the whole layer (so the same floats).
+    /// - Parameters:
+    ///   - rightPadding: the band's right padding, to cut output columns no one needs; the layer's
+    ///     when nil.
+    func band(outputRows rows: Range<Int>, rightPadding: Int? = nil) -> (inputRows: Range<Int>, geometry: ConvGeometry) {
+        let top = rows.lowerBound * strideHeight - padding.top
+        let inputRows = max(0, top)..<min(inputHeight, (rows.upperBound - 1) * strideHeight - padding.top + kernelHeight)
+        let padTop = inputRows.lowerBound - top
+        let padBottom = max(0, (rows.count - 1) * strideHeight + kernelHeight - padTop - inputRows.count)
+        let band = ConvGeometry(
+            batch: 1, inputHeight: inputRows.count, inputWidth: inputWidth, inputChannels: inputChannels,
+            outputChannels: outputChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+            strideHeight: strideHeight, strideWidth: strideWidth,
+            padding: Padding(top: padTop, bottom: padBottom, left: padding.left, right: rightPadding ?? padding.right),
+            groups: groups)!
+        precondition(band.outputHeight == rows.count, "band geometry")
+        return (inputRows, band)
+    }
+}
+
+/// How a fused kernel cuts each image's `rows` output rows into bands: at most `maxRows` rows a
+/// band (at least one), in a number of bands over the `images` that `kernelThreadCount` threads
+/// share evenly where the rows allow.
+/// - Returns: the rows of every band but maybe each image's last, and the bands per image.
+func evenBands(rows: Int, images: Int, maxRows: Int) -> (bandRows: Int, bandsPerImage: Int) {
+    let threads = kernelThreadCount
+    var bandsPerImage = (rows + max(1, maxRows) - 1) / max(1, maxRows)
+    while (images * bandsPerImage) % threads != 0 && bandsPerImage < rows { bandsPerImage += 1 }
+    let bandRows = (rows + bandsPerImage - 1) / bandsPerImage
+    return (bandRows, (rows + bandRows - 1) / bandRows)
+}

@@ -50,13 +50,54 @@ public func maxPool2dForward(
     output: UnsafeMutablePointer<Float>, outputPixelStride: Int,
     input: UnsafePointer<Float>, geometry g: PoolGeometry
 ) {
-    poolForward(output: output, outputPixelStride: outputPixelStride, input: input, geometry: g) {
-        out, window, count, c, _ in
-        out.update(repeating: -.infinity, count: c)
-        for k in 0..<count {
-            let source = window[k]
-            for j in 0..<c { out[j] = max(out[j], source[j]) }
+    let c = g.channels
+    parallelChunks(g.batch * g.outputHeight, minimumChunk: 4) { rows in
+        for row in rows {
+            let image = input + row / g.outputHeight * g.inputHeight * g.inputWidth * c
+            let h0 = row % g.outputHeight * g.strideHeight - g.padding.top
+            let heights = max(h0, 0)..<min(h0 + g.kernelHeight, g.inputHeight)
+            for ow in 0..<g.outputWidth {
+                let w0 = ow * g.strideWidth - g.padding.left
+                maxPoolPixel(output: output + (row * g.outputWidth + ow) * outputPixelStride, input: image, rows: heights,
+                             columns: max(w0, 0)..<min(w0 + g.kernelWidth, g.inputWidth), rowStride: g.inputWidth * c,
+                             channels: c)
+            }
         }
+    }
+}
+
+/// One output pixel of max pooling: the maximum over input pixels `rows x columns` (those of the
+/// window inside the image) of the image at `input`, or minus infinity for none. Sixteen channels
+/// at a time in a vector register, then one at a time, over the pixels in window order with
+/// `Swift.max`'s comparison (`x >= m ? x : m`), so every channel gets the same float whichever way
+/// it goes. (A loop of scalar maxima through a closure per pixel took a fifth of small_cnn's
+/// batch-1 time.) `conv2dMaxPoolForward` pools its bands with it too.
+/// - Complexity: O(rows.count · columns.count · channels).
+@inline(__always)
+func maxPoolPixel(
+    output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>,
+    rowStride: Int, channels: Int
+) {
+    typealias Vector = SIMD16<Float>
+    var j = 0
+    while j + Vector.scalarCount <= channels {
+        var m = Vector(repeating: -.infinity)
+        for ih in rows {
+            for iw in columns {
+                let x = UnsafeRawPointer(input + ih * rowStride + iw * channels + j).loadUnaligned(as: Vector.self)
+                m = m.replacing(with: x, where: x .>= m)
+            }
+        }
+        UnsafeMutableRawPointer(output + j).storeBytes(of: m, as: Vector.self)
+        j += Vector.scalarCount
+    }
+    while j < channels {
+        var m = -Float.infinity
+        for ih in rows {
+            for iw in columns { m = max(m, input[ih * rowStride + iw * channels + j]) }
+        }
+        output[j] = m
+        j += 1
     }
 }
 

@@ -60,8 +60,8 @@ public enum MobileNetV2: ArchitectureFamily {
         }
 
         public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
-            let x = try expand.map { try ops.conv(input, $0) } ?? input
-            return try ops.depthwisePointwise(x, depthwise: depthwise, pointwise: project, residual: residual ? input : nil)
+            try ops.depthwisePointwise(input, expand: expand, depthwise: depthwise, pointwise: project,
+                                       residual: residual ? input : nil)
         }
     }
 
@@ -91,8 +91,13 @@ public enum MobileNetV2: ArchitectureFamily {
 
         /// Everything up to `Conv_1` (ReLU6, so every feature is in [0, 6]): `N x 7 x 7 x 1280` at 224 px.
         public func featureMap<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
-            var x = try ops.conv(input, Conv1)                       // N x 112 x 112 x 32
-            for block in blocks { x = try block.forward(x, ops) }    // N x 7 x 7 x 320
+            // Conv1 (N x 112 x 112 x 32) runs as the expansion of block 0, which has none of its own:
+            // inference computes it a band at a time inside the block's fused kernel.
+            let first = blocks[0]
+            precondition(first.expand == nil && !first.residual, "block 0 has an expansion")
+            var x = try ops.depthwisePointwise(input, expand: Conv1, depthwise: first.depthwise, pointwise: first.project,
+                                               residual: nil)                         // N x 112 x 112 x 16
+            for block in blocks.dropFirst() { x = try block.forward(x, ops) }         // N x 7 x 7 x 320
             return try ops.conv(x, Conv_1)                           // N x 7 x 7 x 1280
         }
 

@@ -45,10 +45,8 @@ extension SmallCNN.Layers: PenultimateDefinition {
 
     public func penultimate<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value
     where Ops.Conv == Conv, Ops.Linear == Linear {
-        var x = try ops.conv(input, conv2d)                          // N x 299 x 299 x 16
-        x = try ops.maxPool(x, kernel: (4, 4), stride: (4, 4))       // N x 74 x 74 x 16
-        x = try ops.conv(x, conv2d_1)                                // N x 74 x 74 x 32
-        x = try ops.maxPool(x, kernel: (4, 4), stride: (4, 4))       // N x 18 x 18 x 32
+        var x = try ops.convMaxPool(input, conv2d, kernel: (4, 4), stride: (4, 4))  // N x 299 x 299 x 16 → N x 74 x 74 x 16
+        x = try ops.convMaxPool(x, conv2d_1, kernel: (4, 4), stride: (4, 4))       // N x 74 x 74 x 32 → N x 18 x 18 x 32
         x = try ops.flatten(x, order: .channelsLast)                 // N x 10368
         return try ops.dense(x, dense)                               // N x 64
     }

@@ -49,17 +49,37 @@ public struct InferenceOps: NetworkOps {
     public func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor { try layer(x) }
     public func dense(_ x: Tensor, _ layer: Dense) throws -> Tensor { try layer(x) }
 
-    /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the depthwise output in cache,
-    /// when the layers are a depthwise and a 1x1 stride-1 unpadded convolution; else the three steps.
-    public func depthwisePointwise(_ x: Tensor, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?) throws -> Tensor {
-        let p = pointwise.weight.shape
-        guard depthwise.convWeight.isDepthwise, pointwise.groups == 1, p[0] == 1, p[1] == 1,
-              pointwise.stride == (1, 1), pointwise.padding.resolve(height: 1, width: 1, kernel: (1, 1), stride: (1, 1)) == .none
-        else { return try depthwisePointwiseSeparately(x, depthwise: depthwise, pointwise: pointwise, residual: residual) }
+    /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the expanded and depthwise
+    /// activations in cache, when the layers are an optional one-group expansion, a depthwise and a
+    /// 1x1 convolution (stride 1, unpadded); else the separate steps.
+    public func depthwisePointwise(
+        _ x: Tensor, expand: Conv2D?, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?
+    ) throws -> Tensor {
+        guard depthwise.convWeight.isDepthwise, Self.isPointwise(pointwise),
+              expand.map({ $0.groups == 1 && !$0.convWeight.isDepthwise }) ?? true else {
+            return try depthwisePointwiseSeparately(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
+        }
         return try x.depthwisePointwise(
+            expand: expand?.convWeight, expandBias: expand?.bias, expandStride: expand?.stride ?? (1, 1),
+            expandPadding: expand?.padding ?? .valid, expandActivation: expand?.activation ?? .identity,
             depthwise: depthwise.convWeight, depthwiseBias: depthwise.bias, stride: depthwise.stride,
             padding: depthwise.padding, depthwiseActivation: depthwise.activation, pointwise: pointwise.convWeight,
             pointwiseBias: pointwise.bias, pointwiseActivation: pointwise.activation, residual: residual)
+    }
+
+    /// The fused kernel (`Tensor.conv2dMaxPool`), which keeps the convolution's output in cache,
+    /// for a one-group convolution; else the two steps.
+    public func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
+        guard layer.groups == 1, !layer.convWeight.isDepthwise else { return try maxPool(conv(x, layer), kernel: kernel, stride: stride) }
+        return try x.conv2dMaxPool(weight: layer.convWeight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
+                                   activation: layer.activation, poolKernel: kernel, poolStride: stride)
+    }
+
+    /// A 1x1 one-group convolution at stride 1 without padding.
+    private static func isPointwise(_ layer: Conv2D) -> Bool {
+        let p = layer.weight.shape
+        return layer.groups == 1 && p[0] == 1 && p[1] == 1 && layer.stride == (1, 1)
+            && layer.padding.resolve(height: 1, width: 1, kernel: (1, 1), stride: (1, 1)) == .none
     }
 
     public func maxPool(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: PaddingMode) throws -> Tensor {

@@ -18,10 +18,14 @@ public protocol NetworkOps {
 
     /// `N x H x W x C` → `N x OH x OW x OC`: the convolution, its normalisation and activation.
     func conv(_ x: Value, _ layer: Conv) throws -> Value
-    /// A depthwise convolution, then a pointwise one, then `residual` added when given: the tail of
-    /// MobileNetV2's inverted residual block. Inference runs it as one fused kernel that keeps the
-    /// depthwise output in cache; the default (training) is the three steps.
-    func depthwisePointwise(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
+    /// An expansion when given (a one-group convolution: the block's pointwise layer, or the stem),
+    /// a depthwise convolution, then a pointwise one, then `residual` added when given: MobileNetV2's
+    /// inverted residual block. Inference runs it as one fused kernel that keeps the expanded and
+    /// depthwise activations in cache; the default (training) is the separate steps.
+    func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
+    /// A convolution, then max pooling without padding: small_cnn's layers. Inference runs it as one
+    /// fused kernel that keeps the convolution's output in cache; the default is the two steps.
+    func convMaxPool(_ x: Value, _ layer: Conv, kernel: (Int, Int), stride: (Int, Int)) throws -> Value
     /// `N x in` → `N x out`, with the layer's activation.
     func dense(_ x: Value, _ layer: Linear) throws -> Value
     /// Max pooling; padded cells never win (PyTorch's `MaxPool2d(padding=)`).
@@ -48,14 +52,21 @@ public protocol NetworkOps {
 
 extension NetworkOps {
     /// `depthwisePointwiseSeparately`.
-    public func depthwisePointwise(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
-        try depthwisePointwiseSeparately(x, depthwise: depthwise, pointwise: pointwise, residual: residual)
+    public func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
+        try depthwisePointwiseSeparately(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
     }
 
-    /// `depthwisePointwise` as its three steps: `add(conv(conv(x, depthwise), pointwise), residual)`.
-    public func depthwisePointwiseSeparately(_ x: Value, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
-        let y = try conv(conv(x, depthwise), pointwise)
+    /// `depthwisePointwise` as its separate steps:
+    /// `add(conv(conv(conv(x, expand), depthwise), pointwise), residual)`.
+    public func depthwisePointwiseSeparately(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value {
+        let expanded = try expand.map { try conv(x, $0) } ?? x
+        let y = try conv(conv(expanded, depthwise), pointwise)
         return try residual.map { try add(y, $0) } ?? y
+    }
+
+    /// `maxPool(conv(x, layer), kernel: kernel, stride: stride)`.
+    public func convMaxPool(_ x: Value, _ layer: Conv, kernel: (Int, Int), stride: (Int, Int)) throws -> Value {
+        try maxPool(conv(x, layer), kernel: kernel, stride: stride)
     }
 
     /// Max pooling without padding.

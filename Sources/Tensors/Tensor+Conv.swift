@@ -88,6 +88,13 @@ extension Tensor {
     /// The geometry of a convolution of this input by `weight`.
     /// - Throws: `TensorError` when the shapes do not fit together.
     public func convGeometry(weight: ConvWeight, stride: (Int, Int), padding: PaddingMode) throws -> ConvGeometry {
+        try Self.convGeometry(inputShape: shape, weight: weight, stride: stride, padding: padding)
+    }
+
+    /// The geometry of a convolution by `weight` of an input of shape `shape` (`N x H x W x C`).
+    /// - Throws: `TensorError` when the shapes do not fit together.
+    static func convGeometry(inputShape shape: [Int], weight: ConvWeight, stride: (Int, Int), padding: PaddingMode) throws -> ConvGeometry {
+        let rank = shape.count
         let w = weight.hwio.shape
         guard rank == 4 else { throw TensorError.invalidArgument("conv2d expects an NHWC input, got shape \(shape)") }
         guard w[2] * weight.groups == shape[3] else {

@@ -138,6 +138,15 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("Depthwise convolution four pixels at a time (48 channels: three vectors) matches, at the borders too",
+          arguments: [(1, PaddingMode.same), (2, .same), (1, .valid), (3, .explicit(.symmetric(2)))])
+    func depthwiseFourPixels(stride: Int, padding: PaddingMode) throws {
+        for activation in [Activation.identity, .relu6] {
+            try checkConvolution(ConvCase(batch: 2, height: 7, width: 13, channels: 48, outputChannels: 48, kernel: (3, 3),
+                                          stride: (stride, stride), padding: padding, groups: 48, activation: activation))
+        }
+    }
+
     @Test("Both code paths of conv2dForward match: row split (many pixels) and column split (few pixels, many channels)")
     func rowAndColumnSplit() throws {
         // Few output pixels and at least 64 output channels per thread: the column split.

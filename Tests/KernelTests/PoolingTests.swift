@@ -55,6 +55,10 @@ struct PoolingTests {
         PoolCase(batch: 3, height: 10, width: 10, channels: 4, kernel: (3, 3), stride: (1, 1), padding: .explicit(.symmetric(1)),
                  expectedOutput: (10, 10)),
         PoolCase(height: 15, width: 14, kernel: (3, 3), stride: (2, 2), ceilMode: true, expectedOutput: (7, 7)),
+        // Channels in multiples of 16 (max pooling's vector path): small_cnn's 4x4 stride 4, and padding.
+        PoolCase(batch: 2, height: 19, width: 18, channels: 16, kernel: (4, 4), stride: (4, 4), expectedOutput: (4, 4)),
+        PoolCase(height: 9, width: 8, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .explicit(.symmetric(1)),
+                 ceilMode: true, expectedOutput: (5, 5)),
     ]
 
     @Test("Max pooling matches the reference (padding, ceil mode, same)", arguments: cases)
