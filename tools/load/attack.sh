@@ -7,8 +7,10 @@
 # uploads and /health probes. Prints normal requests' p50/p99, /health's worst latency, the
 # server's peak RSS and any 5xx; exits non-zero when a 5xx other than 503 was seen.
 #
-#   tools/load/attack.sh [-d SECONDS] [-b debug|release] [-q] [-s "ECG SERVE OPTIONS"]
+#   tools/load/attack.sh [-d SECONDS] [-b debug|release] [-q] [-p] [-s "ECG SERVE OPTIONS"]
 #
+# -p pins the clients (attacks, uploads and prober) to the last CPU with taskset, so that they take
+# at most one core from the server, nearer to clients on other machines; the server keeps all.
 # -q sends no attacks and no uploads, only the /health probes: the baseline that the machine's
 # own load gives. -s passes more options to `ecg serve` (such as "--discard-mb-per-second 1000").
 #
@@ -16,10 +18,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=60; configuration=release; quiet=; serve_options=
-while getopts "d:b:qs:" option; do
+pin=
+while getopts "d:b:qps:" option; do
   case $option in
     d) duration=$OPTARG ;; b) configuration=$OPTARG ;; q) quiet=1 ;; s) serve_options=$OPTARG ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    p) pin="taskset -c $(( $(nproc) - 1 ))" ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 ecg=.build/$configuration/ecg
@@ -45,6 +49,7 @@ for _ in $(seq 3000); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && b
 curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { echo "error: the server is not ready"; cat "$log"; exit 1; }
 echo "server: $ecg ($configuration), four models loaded, RSS $(( $(ps -o rss= -p "$server") / 1024 )) MB before the attacks"
 status=0
-"${PYTHON:-python3}" tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" ${quiet:+--quiet} || status=$?
+[ -n "$pin" ] && echo "clients: pinned to CPU $(( $(nproc) - 1 )) ($pin)"
+$pin "${PYTHON:-python3}" tools/load/attack.py --port "$port" --pid "$server" --seconds "$duration" ${quiet:+--quiet} || status=$?
 curl -s "http://127.0.0.1:$port/metrics" | grep -E '^ecg_http_requests_total.*status="5' || echo "/metrics: no 5xx counted"
 exit $status
