@@ -113,8 +113,8 @@ public enum ImageDecoder {
     /// The refusal ``checkLimits(_:limits:)`` is sure to give a whole file, decided from its
     /// first bytes while the rest still arrives: a file that is neither JPEG nor PNG, a JPEG
     /// whose header is corrupt or declares too many pixels, or whose scans counted so far pass
-    /// the limits. Returns when `prefix` does not settle it (a PNG, or a JPEG whose header goes
-    /// on past `prefix`); the whole file is checked once it is in.
+    /// the limits. Anything else waits for the whole file: a PNG's checks, and a JPEG whose
+    /// header goes on past `prefix`.
     /// - Returns: Whether `prefix` settled what can be judged early: false only while more bytes
     ///   may complete the signature or a JPEG header.
     /// - Throws: ``ImageDecodingError``: `.unsupportedFormat`, `.corrupt`, `.tooManyPixels`, `.tooManyScans`.
