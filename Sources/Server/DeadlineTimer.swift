@@ -3,7 +3,7 @@ import Foundation
 
 /// Runs short actions at set times, on one thread of its own at the request threads' priority
 /// (``ComputePriority/requestNice``): the refusals of large images that waited or ran past their
-/// bounds (``InferenceWorker``).
+/// bounds (``InferenceWorker``) and the timeouts of pages being measured (``PageMeasurer``).
 ///
 /// Not Dispatch's timers: they run on Dispatch's global threads, which the decoders lower to
 /// ``ComputePriority/computeNice`` for good, so under load a refusal due at 1 s came at 1.15 s,

@@ -21,9 +21,6 @@ final class PageMeasurer: Sendable {
     static let overlayWidth = 1400
     /// Pages being digitised now.
     let running = Counter()
-    /// Fires the timeouts. A serial queue gets a thread even when Dispatch's global pool and
-    /// Swift's cooperative pool are busy (a timer on either fired seconds late under load).
-    private static let timer = DispatchQueue(label: "ecglens.measure-timeout")
 
     init(limits: ImageDecoder.Limits = .init(), maxConcurrent: Int = 2, timeout: Double = 20) {
         self.limits = limits
@@ -49,7 +46,9 @@ final class PageMeasurer: Sendable {
             }
             thread.name = "measure-page"
             thread.start()
-            Self.timer.asyncAfter(deadline: .now() + timeout) { [timeout] in
+            // The timeout fires on the server's timer thread (`DeadlineTimer`): Dispatch's and
+            // Swift's pools may be busy, and a timer on either fired seconds late under load.
+            DeadlineTimer.shared.schedule(after: timeout) { [timeout] in
                 if once.claim() {
                     continuation.resume(returning: MeasurementsResponse(
                         status: .timedOut, reason: "digitising the page took longer than \(timeout < 1 ? String(timeout) : String(Int(timeout))) s"))
