@@ -38,6 +38,11 @@ extension ECG {
             discussion: "A precision this CPU lacks runs in fp32, with a note; so does any with a kernel set other than avx512."))
         var precision: String = "fp32"
 
+        @Flag(help: ArgumentHelp(
+            "Also time each step of the forward pass (convolution, fused block, pooling, dense...).",
+            discussion: "Prints, after each case, every step's median time over --runs passes, its GFLOP/s and its share."))
+        var layers = false
+
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
@@ -105,15 +110,19 @@ extension ECG {
                             let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
                                 _ = try network.probabilities(input)
                             }
-                            let result = Benchmark.Result(
+                            var result = Benchmark.Result(
                                 architecture: architecture.rawValue, batch: batch, median_ms: time.median, min_ms: time.min,
                                 images_per_second: Double(batch) * 1000 / time.median, peak_rss_mb: Benchmark.peakMemoryMegabytes(),
                                 kernels: set.rawValue, precision: ran.rawValue)
+                            if layers, let profiling = network as? any LayerProfiling {
+                                result.layers = try Benchmark.StepTime.medians(of: (0..<runs).map { _ in try profiling.layerTimes(input) })
+                            }
                             results.append(result)
                             if !json {
                                 print(String(format: "%-12@ %6d %10.2f %10.2f %10.1f %12.0f  %-7@  %@", architecture.rawValue as NSString,
                                              batch, result.median_ms, result.min_ms, result.images_per_second, result.peak_rss_mb ?? 0,
                                              set.rawValue as NSString, ran.rawValue as NSString))
+                                if let steps = result.layers { print(Benchmark.StepTime.table(steps)) }
                             }
                         }
                     }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Inference
 import Kernels
+import Models
 import Tensors
 
 /// The harness both benchmarks share (`ecg bench`, inference; `ecg train --benchmark`, training
@@ -18,6 +19,39 @@ enum Benchmark {
         var kernels: String? = nil
         /// What the convolutions multiplied in (`Precision`); nil where not recorded (training).
         var precision: String? = nil
+        /// With `ecg bench --layers`: each step of the forward pass, in order.
+        var layers: [StepTime]? = nil
+    }
+
+    /// One step of a forward pass (`LayerTime`), its median over the timed runs.
+    struct StepTime: Encodable {
+        let step: String, output_shape: [Int], gflop: Double, median_ms: Double
+
+        /// Each step's median time over `runs` (every run takes the same steps, in the same order).
+        static func medians(of runs: [[LayerTime]]) -> [StepTime] {
+            guard let first = runs.first else { return [] }
+            return first.indices.map { i in
+                let times = runs.map { $0[i].seconds * 1000 }.sorted()
+                let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+                return StepTime(step: first[i].step, output_shape: first[i].outputShape, gflop: first[i].flops / 1e9, median_ms: median)
+            }
+        }
+
+        /// The steps as an indented table: time, share of the steps' total, GFLOP and GFLOP/s.
+        static func table(_ steps: [StepTime]) -> String {
+            let total = steps.reduce(0) { $0 + $1.median_ms }
+            func padded(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+            var lines = ["    #  \(padded("step", 30)) \(padded("output", 18))      ms   share    GFLOP  GFLOP/s"]
+            for (i, s) in steps.enumerated() {
+                let rate = s.gflop > 0 ? String(format: "%8.1f", s.gflop / s.median_ms * 1000) : "       -"
+                let shape = s.output_shape.map(String.init).joined(separator: "x")
+                lines.append(String(format: "  %3d  ", i) + padded(s.step, 30) + " " + padded(shape, 18)
+                             + String(format: " %7.2f  %5.1f%%  %7.3f ", s.median_ms, 100 * s.median_ms / max(total, 1e-9), s.gflop) + rate)
+            }
+            let gflop = steps.reduce(0) { $0 + $1.gflop }
+            lines.append("       " + padded("sum of the steps", 49) + String(format: " %7.2f  100.0%%  %7.3f %8.1f", total, gflop, gflop / total * 1000))
+            return lines.joined(separator: "\n")
+        }
     }
 
     /// A batch of `batch` random `side x side` RGB images with values in 0...1, the same for a seed.
