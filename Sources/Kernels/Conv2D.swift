@@ -11,7 +11,9 @@ let packedBlockFloats = 1 << 16
 /// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
 /// one group at a time. Pointwise layers and layers with few input channels
 /// (`ConvGeometry.prefersDirectTiles`) skip the unrolling where they can: direct tiles read the
-/// input in place (`convolveDirectBlock`).
+/// input in place (`convolveDirectBlock`). Other one-group layers with rows of 32 pixels or more
+/// (`prefersPaddedBands`) run on the direct tiles over zero-padded copies of bands of input rows
+/// (`convolvePaddedBands`).
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.
@@ -33,6 +35,11 @@ public func conv2dForward(
                  "packed weight does not match the geometry")
     let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
+    if g.prefersPaddedBands, let direct = activeTiles.direct, LowPrecisionTiles(weight.groups[0]) == nil {
+        convolvePaddedBands(output: output, outputPixelStride: outputPixelStride, input: input, weight: weight.groups[0],
+                            bias: bias, geometry: g, activation: activation, tiles: direct)
+        return
+    }
     for group in 0..<g.groups {
         let b = weight.groups[group]
         // A layer too small to give every thread `minimumParallelWork` runs on this one.

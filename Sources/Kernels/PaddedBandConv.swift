@@ -1,0 +1,108 @@
+/// Direct convolution over padded bands: the wide 3x3 (and 5x5, 1x7, 7x1) layers of VGG16 and
+/// InceptionV3 on the direct tiles, without im2col.
+///
+/// The packed path (`convolveBlock`) unrolls every output pixel's patch into a panel and sums the
+/// depth in 512-deep slices, storing and reloading the 12 x 32 accumulators between slices. Here a
+/// band of output rows is computed from a copy of the input rows it reads, padded with zeros on
+/// every side (a few hundred KiB, kept in L2), so that every run of 12 output pixels in a row reads
+/// its windows at one pixel stride from one pointer: the direct tiles (`ecg_direct12x32_*`) sum the
+/// whole depth in registers. Tiles start at each row's first pixel; a row's last tile, when the
+/// width is not a multiple of 12, also computes pixels past the row's end (reading the next padded
+/// row, or the slack after the band), which are dropped.
+///
+/// The sum runs over window row, column and channel in one chain, as the packed tile does within a
+/// slice: the floats equal the packed path's where the patch fits one 512-deep slice, and differ by
+/// rounding (a few ulp) where the packed path splits it.
+
+extension ConvGeometry {
+    /// Whether `conv2dForward` runs this layer as padded bands (when the kernel set has direct
+    /// tiles): one group, neither pointwise nor thin enough for `prefersDirectTiles`, and output
+    /// rows at least 32 pixels wide. Timed layer by layer against the packed path, both in one
+    /// process, on the 2-core AVX-512 VM (docs/performance.md): 0.6-0.97x its time from 35 pixels
+    /// wide up (InceptionV3's 147, 71 and 35; VGG16's 224 and 112), the same at 56, but 1.2x at 28,
+    /// where a row's third tile computes 8 pixels past its end (36 for 28).
+    var prefersPaddedBands: Bool {
+        groups == 1 && !isPointwise && !prefersDirectTiles && outputWidth >= 32
+    }
+}
+
+/// Output rows per band: about 16 tiles, so that a 32-column weight panel (up to 4608 x 32 floats)
+/// is read from L2 for 16 tiles, and the band's padded input (16 tiles' windows) stays in L2 too.
+private let tilesPerBand = 16
+
+/// `conv2dForward` for a layer that `prefersPaddedBands`, on the direct tiles `tiles`: bands of
+/// output rows spread over threads, each band's input rows copied with zero padding into scratch,
+/// then every 32-column weight panel passes over the band's tiles.
+func convolvePaddedBands(
+    output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
+    weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, activation: Activation,
+    tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
+) {
+    let channels = g.inputChannels
+    let tilesPerRow = (g.outputWidth + microTileRows - 1) / microTileRows
+    let paddedWidth = g.inputWidth + g.padding.left + g.padding.right
+    let rowFloats = paddedWidth * channels
+    let (bandRows, bandsPerImage) = evenBands(rows: g.outputHeight, images: g.batch, maxRows: max(1, tilesPerBand / tilesPerRow))
+    let bandInputRows = (bandRows - 1) * g.strideHeight + g.kernelHeight
+    // A row's last tile reads up to 12 pixel strides past the row's end.
+    let slack = microTileRows * g.strideWidth * channels
+    let bandFloats = bandInputRows * rowFloats + slack
+    let span = g.kernelWidth * channels
+    let bandWork = bandRows * g.outputWidth * g.patchSize * g.outputChannels
+    parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
+        withScratch(count: bandFloats) { padded in
+            for band in chunk {
+                let image = band / bandsPerImage
+                let firstRow = band % bandsPerImage * bandRows
+                let rows = firstRow..<min(g.outputHeight, firstRow + bandRows)
+                padBand(padded, count: bandFloats, input: input, geometry: g, image: image, outputRows: rows)
+                let outputRows = output + (image * g.outputHeight + rows.lowerBound) * g.outputWidth * ldo
+                for column in 0..<b.panels {
+                    let width = b.panelWidth(column)
+                    let columns = min(microTileColumns, b.columns - column * microTileColumns)
+                    let tile = width == microTileColumns ? tiles.wide : tiles.narrow
+                    for row in 0..<rows.count {
+                        let windows = padded + row * g.strideHeight * rowFloats
+                        for first in stride(from: 0, to: g.outputWidth, by: microTileRows) {
+                            let pixels = min(microTileRows, g.outputWidth - first)
+                            let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
+                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: pixels, columns: columns, accumulate: false) { c, ldc in
+                                tile(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
+                                     Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc))
+                            }
+                            // The epilogue, while the tile is still in L1.
+                            biasActivationForward(values: c, rows: pixels, columns: columns, rowStride: ldo,
+                                                  bias: bias.map { $0 + column * microTileColumns }, activation: activation)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies the input rows that output rows `outputRows` of `image` read into `padded`, each row
+/// `inputWidth + padding.left + padding.right` pixels wide with zeros in the padding, rows above
+/// or below the image all zeros, and zeros after them up to `count` floats.
+private func padBand(
+    _ padded: UnsafeMutablePointer<Float>, count: Int, input: UnsafePointer<Float>, geometry g: ConvGeometry,
+    image: Int, outputRows: Range<Int>
+) {
+    let channels = g.inputChannels
+    let rowFloats = (g.inputWidth + g.padding.left + g.padding.right) * channels
+    let top = outputRows.lowerBound * g.strideHeight - g.padding.top
+    let inputRows = (outputRows.count - 1) * g.strideHeight + g.kernelHeight
+    for r in 0..<inputRows {
+        let destination = padded + r * rowFloats
+        let y = top + r
+        guard y >= 0, y < g.inputHeight else {
+            destination.update(repeating: 0, count: rowFloats)
+            continue
+        }
+        destination.update(repeating: 0, count: g.padding.left * channels)
+        (destination + g.padding.left * channels).update(
+            from: input + ((image * g.inputHeight + y) * g.inputWidth) * channels, count: g.inputWidth * channels)
+        (destination + (g.padding.left + g.inputWidth) * channels).update(repeating: 0, count: g.padding.right * channels)
+    }
+    (padded + inputRows * rowFloats).update(repeating: 0, count: count - inputRows * rowFloats)
+}
