@@ -125,27 +125,40 @@ struct DenseAndActivationTests {
         }
     }
 
-    @Test("gemm computes row-major C = A·B (+ βC), and A·Bᵀ when transposeB")
-    func gemmKernel() {
-        let (m, n, k) = (5, 7, 3)
+    /// `gemm`'s shapes: under 12 rows (CBLAS), and 12 or more (the micro-tiles) with partial row
+    /// and column panels, a depth past one 512-deep slice, and more row panels than one block.
+    static let gemmShapes: [(m: Int, n: Int, k: Int)] = [(5, 7, 3), (12, 32, 16), (13, 33, 515), (50, 70, 9), (700, 20, 100)]
+
+    @Test("gemm computes row-major C = op(A)·op(B) (+ C with beta 1) for every transpose, on every kernel set",
+          arguments: gemmShapes.indices)
+    func gemmKernel(_ shape: Int) throws {
+        let (m, n, k) = Self.gemmShapes[shape]
         let a = randomValues(m * k, seed: 1), b = randomValues(k * n, seed: 2), c0 = randomValues(m * n, seed: 3)
-        var want = c0
-        var wantT = [Float](repeating: 0, count: m * n)
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum = 0.0
-                for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
-                want[i * n + j] += Float(sum)
-                // Bᵀ stored as n x k: the same b values read as (j, p) → b[j * k + p].
-                var sumT = 0.0
-                for p in 0..<k { sumT += Double(a[i * k + p]) * Double(b[j * k + p]) }
-                wantT[i * n + j] = Float(sumT)
+        for set in KernelSet.supported {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                // Stored as op(A)ᵀ / op(B)ᵀ when transposed: a[p * m + i], b[j * k + p].
+                func opA(_ i: Int, _ p: Int) -> Double { Double(transposeA ? a[p * m + i] : a[i * k + p]) }
+                func opB(_ p: Int, _ j: Int) -> Double { Double(transposeB ? b[j * k + p] : b[p * n + j]) }
+                var product = [Float](repeating: 0, count: m * n)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for p in 0..<k { sum += opA(i, p) * opB(p, j) }
+                        product[i * n + j] = Float(sum)
+                    }
+                }
+                for beta: Float in [0, 1] {
+                    // With beta 0 the old C is never read: NaN there must not leak into the result.
+                    var c = beta == 0 ? [Float](repeating: .nan, count: m * n) : c0
+                    KernelSet.with(set) {
+                        gemm(m: m, n: n, k: k, a: a, lda: transposeA ? m : k, transposeA: transposeA,
+                             b: b, ldb: transposeB ? k : n, transposeB: transposeB, c: &c, ldc: n, beta: beta)
+                    }
+                    let want = beta == 0 ? product : zip(product, c0).map { $0 + $1 }
+                    checkClose(c, want, atol: 1e-5 * Float(k).squareRoot(), rtol: 1e-5,
+                               "\(set) \(m)x\(n)x\(k) transposeA \(transposeA) transposeB \(transposeB) beta \(beta)")
+                }
             }
         }
-        var c = c0, cT = [Float](repeating: .nan, count: m * n)
-        gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, beta: 1)
-        gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, transposeB: true, c: &cT, ldc: n)
-        checkClose(c, want, "beta 1")
-        checkClose(cT, wantT, "transposeB")
     }
 }
