@@ -4,15 +4,49 @@
 // A 12 x 32 tile is four such tiles, a 12 x 16 tile two.
 #include "CKernels.h"
 #include "direct_dispatch.h"
+#include "epilogue.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
 #define ECG_AVX2 __attribute__((target("avx2,fma")))
 
-/// C[6 x 16] (+)= A · B, A rows `r0..<r0+6` of a 12-row panel, B 16 columns of a panel `ldb` wide.
+typedef int32_t ecg_i32x8 __attribute__((vector_size(32)));
+ECG_DEFINE_EPILOGUE(epilogue, ECG_AVX2, __m256, ecg_i32x8)
+
+/// The 8 bias values from `bias`, or the no-bias identity (epilogue.h) when it is NULL.
+ECG_AVX2 static inline __m256 loadBias(const float *bias) {
+    return bias ? _mm256_loadu_ps(bias) : _mm256_set1_ps(ECG_NO_BIAS);
+}
+
+/// Stores row `row` of a 6 x 16 register tile (`v0` its columns 0..<8, `v1` 8..<16) to C: C's value
+/// plus the row when `accumulate`, then the epilogue, with `c`, `ldc`, `accumulate`, `activation`
+/// and the bias vectors `bias0`, `bias1` in scope.
+#define ECG_STORE_ROW(row, v0, v1)                                                              \
+    do {                                                                                        \
+        float *q = c + (row) * ldc;                                                             \
+        __m256 w0 = (v0), w1 = (v1);                                                            \
+        if (accumulate) {                                                                       \
+            w0 = _mm256_add_ps(_mm256_loadu_ps(q), w0);                                         \
+            w1 = _mm256_add_ps(_mm256_loadu_ps(q + 8), w1);                                     \
+        }                                                                                       \
+        _mm256_storeu_ps(q, epilogue(w0, bias0, activation));                                  \
+        _mm256_storeu_ps(q + 8, epilogue(w1, bias1, activation));                              \
+    } while (0)
+
+/// The six rows of a 6 x 16 register tile `c00` ... `c51`, stored by `ECG_STORE_ROW`, with the
+/// tile's 16 bias values at `bias` (or NULL).
+#define ECG_STORE_TILE()                                                                        \
+    do {                                                                                        \
+        const __m256 bias0 = loadBias(bias), bias1 = loadBias(bias ? bias + 8 : NULL);           \
+        ECG_STORE_ROW(0, c00, c01); ECG_STORE_ROW(1, c10, c11); ECG_STORE_ROW(2, c20, c21);     \
+        ECG_STORE_ROW(3, c30, c31); ECG_STORE_ROW(4, c40, c41); ECG_STORE_ROW(5, c50, c51);     \
+    } while (0)
+
+/// C[6 x 16] (+)= A · B, then the epilogue with the 16 values at `bias`: A rows `r0..<r0+6` of a
+/// 12-row panel, B 16 columns of a panel `ldb` wide.
 ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float *b, int64_t ldb, float *c,
-                                     int64_t ldc, int32_t accumulate) {
+                                     int64_t ldc, int32_t accumulate, const float *bias, int32_t activation) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
@@ -28,32 +62,22 @@ ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float 
         a += 12;
         b += ldb;
     }
-#define ECG_WRITE(row, v0, v1)                                                                  \
-    do {                                                                                        \
-        float *q = c + (row) * ldc;                                                             \
-        if (accumulate) {                                                                       \
-            _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), v0));                         \
-            _mm256_storeu_ps(q + 8, _mm256_add_ps(_mm256_loadu_ps(q + 8), v1));                 \
-        } else {                                                                                \
-            _mm256_storeu_ps(q, v0);                                                            \
-            _mm256_storeu_ps(q + 8, v1);                                                        \
-        }                                                                                       \
-    } while (0)
-    ECG_WRITE(0, c00, c01); ECG_WRITE(1, c10, c11); ECG_WRITE(2, c20, c21);
-    ECG_WRITE(3, c30, c31); ECG_WRITE(4, c40, c41); ECG_WRITE(5, c50, c51);
-#undef ECG_WRITE
+    ECG_STORE_TILE();
 }
 
-ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    tile6x16(depth, a, b, 32, c, ldc, accumulate);
-    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate);
-    tile6x16(depth, a + 6, b, 32, c + 6 * ldc, ldc, accumulate);
-    tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate);
+ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                                 const float *bias, int32_t activation) {
+    const float *bias16 = bias ? bias + 16 : NULL;
+    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation);
+    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias16, activation);
+    tile6x16(depth, a + 6, b, 32, c + 6 * ldc, ldc, accumulate, bias, activation);
+    tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate, bias16, activation);
 }
 
-ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate) {
-    tile6x16(depth, a, b, 16, c, ldc, accumulate);
-    tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate);
+ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                                 const float *bias, int32_t activation) {
+    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation);
+    tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate, bias, activation);
 }
 // Direct convolution tiles (see CKernels.h): the same 6 x 16 register tiles, with A read straight
 // from the NHWC input. `PS` (the pixel stride) is a compile-time constant in the common cases, so
@@ -78,33 +102,34 @@ ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, 
                 b += ldb;                                                                              \
             }                                                                                          \
         }                                                                                              \
-        _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);                     \
-        _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);                     \
-        _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);                     \
-        _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);                     \
-        _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);                     \
-        _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);                     \
+        const int32_t accumulate = 0;                                                                  \
+        ECG_STORE_TILE();                                                                              \
     } while (0)
 
-/// C[6 x 16] = A · B, pixel r's values at `a + r * pixelStride`, B 16 columns of a panel `ldb` wide.
+/// C[6 x 16] = A · B, then the epilogue with the 16 values at `bias`: pixel r's values at
+/// `a + r * pixelStride`, B 16 columns of a panel `ldb` wide.
 ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                const float *b, int64_t ldb, float *c, int64_t ldc) {
+                                const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+                                int32_t activation) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX2, pixelStride)
 }
 #undef ECG_DIRECT_AVX2
 
 ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc) {
+                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation) {
     const float *a6 = a + 6 * pixelStride;
-    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc);
-    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc);
-    direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc);
-    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc);
+    const float *bias16 = bias ? bias + 16 : NULL;
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation);
+    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias16, activation);
+    direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation);
+    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation);
 }
 
 ECG_AVX2 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc) {
-    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc);
-    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc);
+                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation);
+    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation);
 }
+#undef ECG_STORE_TILE
+#undef ECG_STORE_ROW
 #endif  // x86-64; elsewhere tile_portable.c defines these names

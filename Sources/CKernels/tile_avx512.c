@@ -2,14 +2,23 @@
 // for a row of B and a broadcast of A, 27 of the 32 zmm registers.
 #include "CKernels.h"
 #include "direct_dispatch.h"
+#include "epilogue.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 
 #define ECG_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")))
 
+typedef int32_t ecg_i32x16 __attribute__((vector_size(64)));
+ECG_DEFINE_EPILOGUE(epilogue, ECG_AVX512, __m512, ecg_i32x16)
+
+/// The 16 bias values from `bias`, or the no-bias identity (epilogue.h) when it is NULL.
+ECG_AVX512 static inline __m512 loadBias(const float *bias) {
+    return bias ? _mm512_loadu_ps(bias) : _mm512_set1_ps(ECG_NO_BIAS);
+}
+
 ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate) {
+                                     int32_t accumulate, const float *bias, int32_t activation) {
     __m512 acc[12][2];
     for (int r = 0; r < 12; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
     for (int64_t p = 0; p < depth; p++) {
@@ -23,6 +32,7 @@ ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float 
         a += 12;
         b += 32;
     }
+    const __m512 bias0 = loadBias(bias), bias1 = loadBias(bias ? bias + 16 : NULL);
 #pragma clang loop unroll(full)
     for (int r = 0; r < 12; r++) {
         float *q = c + r * ldc;
@@ -30,13 +40,13 @@ ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float 
             acc[r][0] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r][0]);
             acc[r][1] = _mm512_add_ps(_mm512_loadu_ps(q + 16), acc[r][1]);
         }
-        _mm512_storeu_ps(q, acc[r][0]);
-        _mm512_storeu_ps(q + 16, acc[r][1]);
+        _mm512_storeu_ps(q, epilogue(acc[r][0], bias0, activation));
+        _mm512_storeu_ps(q + 16, epilogue(acc[r][1], bias1, activation));
     }
 }
 
 ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate) {
+                                     int32_t accumulate, const float *bias, int32_t activation) {
     __m512 acc[12];
     for (int r = 0; r < 12; r++) acc[r] = _mm512_setzero_ps();
     for (int64_t p = 0; p < depth; p++) {
@@ -46,11 +56,12 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
         a += 12;
         b += 16;
     }
+    const __m512 bias0 = loadBias(bias);
 #pragma clang loop unroll(full)
     for (int r = 0; r < 12; r++) {
         float *q = c + r * ldc;
         if (accumulate) acc[r] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r]);
-        _mm512_storeu_ps(q, acc[r]);
+        _mm512_storeu_ps(q, epilogue(acc[r], bias0, activation));
     }
 }
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
@@ -74,10 +85,11 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
                 b += WIDE ? 32 : 16;                                                                   \
             }                                                                                          \
         }                                                                                              \
+        const __m512 bias0 = loadBias(bias), bias1 = loadBias(WIDE && bias ? bias + 16 : NULL);        \
         _Pragma("clang loop unroll(full)")                                                             \
         for (int r = 0; r < 12; r++) {                                                                 \
-            _mm512_storeu_ps(c + r * ldc, acc[r][0]);                                                  \
-            if (WIDE) _mm512_storeu_ps(c + r * ldc + 16, acc[r][WIDE ? 1 : 0]);                        \
+            _mm512_storeu_ps(c + r * ldc, epilogue(acc[r][0], bias0, activation));                     \
+            if (WIDE) _mm512_storeu_ps(c + r * ldc + 16, epilogue(acc[r][WIDE ? 1 : 0], bias1, activation)); \
         }                                                                                              \
     } while (0)
 
@@ -85,12 +97,14 @@ ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float 
 #define ECG_DIRECT_AVX512_NARROW(PS) ECG_DIRECT_AVX512(PS, 0)
 
 ECG_AVX512 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
-                                       int64_t pixelStride, const float *b, float *c, int64_t ldc) {
+                                       int64_t pixelStride, const float *b, float *c, int64_t ldc,
+                                       const float *bias, int32_t activation) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_WIDE, pixelStride)
 }
 
 ECG_AVX512 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
-                                       int64_t pixelStride, const float *b, float *c, int64_t ldc) {
+                                       int64_t pixelStride, const float *b, float *c, int64_t ldc,
+                                       const float *bias, int32_t activation) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_NARROW, pixelStride)
 }
 #undef ECG_DIRECT_AVX512_WIDE

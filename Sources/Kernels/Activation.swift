@@ -8,11 +8,14 @@ public enum Activation: String, Sendable, Codable {
 
 /// Adds `bias` to each row of a `rows x columns` block and applies `activation`, in place.
 ///
-/// The epilogue of every convolution and dense kernel, run on a tile while it is still in cache.
+/// The epilogue of the dense layers, the bf16/int8 convolutions and the training tape. The fp32
+/// convolution tiles apply the same epilogue in C as they store each value (Sources/CKernels/
+/// epilogue.h), saving this pass over their output; the two must give the same floats, which
+/// KernelSetTests checks on every kernel set.
 /// Sixteen columns at a time in a vector, then one at a time: the scalar loop alone compiled to
-/// 4-wide vectors with a loop test per 4 values, which cost small_cnn's 16-column stem about as
-/// much as its 27-deep micro-tiles. Both give `min(max(v + b, 0), 6)` exactly as `Swift.max` and
-/// `Swift.min` define them (`max(x, 0)` is 0 where `x <= 0`, so -0 becomes +0 in both).
+/// 4-wide vectors with a loop test per 4 values. Both give `min(max(v + b, 0), 6)` exactly as
+/// `Swift.max` and `Swift.min` define them (`max(x, 0)` is 0 where `x <= 0`, so -0 becomes +0 in
+/// both, and NaN stays NaN).
 /// - Parameters:
 ///   - values: the block's first value; rows are `rowStride` apart.
 ///   - bias: `columns` values, or nil for none.

@@ -104,7 +104,7 @@ func convolveBlockLowPrecision(
                         withTileOutput(
                             c: output + row * ldo + column * microTileColumns, ldc: ldo, panelWidth: width,
                             rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0
-                        ) { c, ldc in
+                        ) { c, ldc, _ in
                             switch tiles {
                             case .bf16(let t):
                                 // depthBlock is even, so a slice starts on a pair; the last may end in the zero row.

@@ -64,7 +64,7 @@ public func conv2dForward(
 
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
-/// the depth at a time. Thin layers go to `convolveDirectBlock` instead, and a weight with bf16
+/// the depth at a time, adding the bias and applying the activation as they store the last slice. Thin layers go to `convolveDirectBlock` instead, and a weight with bf16
 /// or int8 panels to `convolveBlockLowPrecision` when their tiles are in use.
 func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
@@ -87,8 +87,6 @@ func convolveBlock(
     let depth = g.patchSize
     let panelFloats = microTileRows * depth
     let blockPanels = max(1, min(rowPanels.count, packedBlockFloats / (microTileRows * min(depth, depthBlock))))
-    let firstColumn = columnPanels.lowerBound * microTileColumns
-    let columnCount = min(b.columns, columnPanels.upperBound * microTileColumns) - firstColumn
     withScratch(count: blockPanels * panelFloats + g.inputChannels) { scratch in
         let zeros = scratch + blockPanels * panelFloats
         zeros.update(repeating: 0, count: g.inputChannels)
@@ -98,10 +96,10 @@ func convolveBlock(
                 packPatches(scratch + index * panelFloats, input: input, zeros: zeros, geometry: g, group: group,
                             firstRow: panel * microTileRows)
             }
-            let firstRow = block.lowerBound * microTileRows
-            let rowCount = min(g.outputPixels, block.upperBound * microTileRows) - firstRow
             for k0 in stride(from: 0, to: depth, by: depthBlock) {
                 let kCount = min(depthBlock, depth - k0)
+                // The tiles apply the bias and activation as they store the last slice's sums.
+                let last = k0 + kCount == depth
                 for column in columnPanels {
                     let width = b.panelWidth(column)
                     let bSlice = b.panel(column) + k0 * width
@@ -111,13 +109,12 @@ func convolveBlock(
                         microTile(
                             depth: kCount, a: scratch + index * panelFloats + k0 * microTileRows, b: bSlice,
                             panelWidth: width, c: output + row * ldo + column * microTileColumns, ldc: ldo,
-                            rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0)
+                            rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0,
+                            bias: last ? bias.map { $0 + column * microTileColumns } : nil,
+                            activation: last ? activation : .identity)
                     }
                 }
             }
-            biasActivationForward(
-                values: output + firstRow * ldo + firstColumn, rows: rowCount, columns: columnCount, rowStride: ldo,
-                bias: bias.map { $0 + firstColumn }, activation: activation)
         }
     }
 }

@@ -47,6 +47,7 @@ extension ConvGeometry {
 /// block at a time (about `packedBlockFloats` input values), and every column panel of the weight
 /// passes over the whole block, so that a large weight (MobileNetV2's `Conv_1`, 320 x 1280) is read
 /// once per block rather than once per 12 pixels. A pointwise patch is not split into depth slices.
+/// Every tile, direct or packed, adds the bias and applies the activation as it stores.
 func convolveDirectBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry,
@@ -58,12 +59,11 @@ func convolveDirectBlock(
     let span = g.kernelWidth * g.inputChannels
     let rowStride = g.inputWidth * g.inputChannels
     let blockPanels = max(1, min(rowPanels.count, packedBlockFloats / panelFloats))
-    withScratch(count: blockPanels * panelFloats + microTileRows * microTileColumns + g.inputChannels) { scratch in
+    withScratch(count: blockPanels * panelFloats + g.inputChannels) { scratch in
         // Each panel's `directOrigin`, worked out once per block rather than once per column panel
         // (its divisions cost small_cnn's stem, with one column panel, 6 % of its time).
         withUnsafeTemporaryAllocation(of: (offset: Int, taps: Range<Int>, pixelStride: Int)?.self, capacity: blockPanels) { origins in
-            let tile = scratch + blockPanels * panelFloats
-            let zeros = tile + microTileRows * microTileColumns
+            let zeros = scratch + blockPanels * panelFloats
             zeros.update(repeating: 0, count: g.inputChannels)
             for blockStart in stride(from: rowPanels.lowerBound, to: rowPanels.upperBound, by: blockPanels) {
                 let block = blockStart..<min(blockStart + blockPanels, rowPanels.upperBound)
@@ -82,23 +82,21 @@ func convolveDirectBlock(
                         let row = panel * microTileRows
                         let rows = min(microTileRows, g.outputPixels - row)
                         let c = output + row * ldo + column * microTileColumns
+                        let columnBias = bias.map { $0 + column * microTileColumns }
                         if let origin = origins[index] {
-                            // A partial panel is computed in `tile`, and only its real columns copied out.
-                            let (target, ldt) = columns == width ? (c, ldo) : (tile, width)
-                            (width == microTileColumns ? tiles.wide : tiles.narrow)(
-                                Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
-                                Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
-                                target, Int64(ldt))
-                            if target != c {
-                                for r in 0..<microTileRows { (c + r * ldo).update(from: tile + r * width, count: columns) }
+                            // A direct panel has 12 real rows; one with fewer real columns goes through a scratch tile.
+                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: rows, columns: columns, accumulate: false,
+                                           bias: columnBias) { c, ldc, bias in
+                                (width == microTileColumns ? tiles.wide : tiles.narrow)(
+                                    Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
+                                    Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
+                                    c, Int64(ldc), bias, activation.tileCode)
                             }
                         } else {
                             microTile(depth: depth, a: scratch + index * panelFloats, b: b.panel(column), panelWidth: width,
-                                      c: c, ldc: ldo, rows: rows, columns: columns, accumulate: false)
+                                      c: c, ldc: ldo, rows: rows, columns: columns, accumulate: false,
+                                      bias: columnBias, activation: activation)
                         }
-                        // The epilogue, while the tile is still in L1.
-                        biasActivationForward(values: c, rows: rows, columns: columns, rowStride: ldo,
-                                              bias: bias.map { $0 + column * microTileColumns }, activation: activation)
                     }
                 }
             }

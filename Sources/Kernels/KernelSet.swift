@@ -111,12 +111,15 @@ public enum KernelSetError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The tile functions of one set, as C function pointers: read once per tile, without a lock.
+/// The fp32 tiles end in the convolution's epilogue (CKernels.h): their last two arguments are the
+/// tile's bias values (or nil) and the activation's `tileCode`.
 struct Tiles: Sendable {
+    /// A packed tile: `(depth, a, b, c, ldc, accumulate, bias, activation)`.
     typealias Function = @convention(c) (Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
-                                         UnsafeMutablePointer<Float>?, Int64, Int32) -> Void
-    /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc)` (CKernels.h).
-    typealias DirectFunction = @convention(c) (Int64, Int64, UnsafePointer<Float>?, Int64, Int64,
-                                               UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+                                         UnsafeMutablePointer<Float>?, Int64, Int32, UnsafePointer<Float>?, Int32) -> Void
+    /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc, bias, activation)`.
+    typealias DirectFunction = @convention(c) (Int64, Int64, UnsafePointer<Float>?, Int64, Int64, UnsafePointer<Float>?,
+                                               UnsafeMutablePointer<Float>?, Int64, UnsafePointer<Float>?, Int32) -> Void
     let wide: Function
     let narrow: Function
     /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
@@ -145,6 +148,17 @@ struct Tiles: Sendable {
         #else
         direct = nil
         #endif
+    }
+}
+
+extension Activation {
+    /// The activation's code for the fp32 tiles' epilogue (`ECG_ACTIVATION_*`, CKernels.h).
+    var tileCode: Int32 {
+        switch self {
+        case .identity: Int32(ECG_ACTIVATION_IDENTITY)
+        case .relu: Int32(ECG_ACTIVATION_RELU)
+        case .relu6: Int32(ECG_ACTIVATION_RELU6)
+        }
     }
 }
 

@@ -13,38 +13,51 @@ public let microTileRows = 12
 public let microTileColumns = 32
 
 /// One micro-tile against a B panel `panelWidth` (32 or 16) columns wide, of which only
-/// `rows x columns` values of C are real. A full tile goes straight to C; a partial one is
-/// computed in a scratch tile and only its real part is read from and written to C.
+/// `rows x columns` values of C are real, ending in the epilogue: `bias` (the tile's `columns`
+/// values, or nil) and `activation`. A full tile goes straight to C; a partial one is computed in a
+/// scratch tile and only its real part is read from and written to C (`withTileOutput`). A GEMM
+/// summed in depth slices passes nil and `.identity` on all but its last slice.
 @inline(__always)
 func microTile(
     depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, panelWidth: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool
+    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool,
+    bias: UnsafePointer<Float>?, activation: Activation
 ) {
-    withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, rows: rows, columns: columns, accumulate: accumulate) { c, ldc in
+    withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, rows: rows, columns: columns, accumulate: accumulate,
+                   bias: bias) { c, ldc, bias in
         let tiles = activeTiles
         let function = panelWidth == microTileColumns ? tiles.wide : tiles.narrow
-        function(Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0)
+        function(Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0, bias, activation.tileCode)
     }
 }
 
-/// Runs `kernel`, which writes a whole `12 x panelWidth` tile to `(c, ldc)`, for a tile of which
-/// only `rows x columns` values are real: straight into C when the tile is whole, else into a
-/// scratch tile (holding C's real part first when accumulating) whose real part is copied back.
+/// Runs `kernel`, which writes a whole `12 x panelWidth` tile to `(c, ldc)` with the `panelWidth`
+/// bias values it is given in its epilogue, for a tile of which only `rows x columns` values are
+/// real: straight into C when the tile is whole, else into a scratch tile (holding C's real part
+/// first when accumulating) whose real part is copied back.
+/// - Parameter bias: the tile's `columns` bias values, or nil. A partial tile's kernel gets them
+///   padded with zeros to `panelWidth` values, so that it never reads past the end of the bias.
 @inline(__always)
 func withTileOutput(
     c: UnsafeMutablePointer<Float>, ldc: Int, panelWidth: Int, rows: Int, columns: Int, accumulate: Bool,
-    _ kernel: (UnsafeMutablePointer<Float>, Int) -> Void
+    bias: UnsafePointer<Float>? = nil, _ kernel: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?) -> Void
 ) {
     if rows == microTileRows && columns == panelWidth {
-        kernel(c, ldc)
+        kernel(c, ldc, bias)
         return
     }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: microTileRows * panelWidth) { tile in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: (microTileRows + 1) * panelWidth) { tile in
         let t = tile.baseAddress!
+        let paddedBias = bias.map { bias in
+            let padded = t + microTileRows * panelWidth
+            padded.update(from: bias, count: columns)
+            (padded + columns).update(repeating: 0, count: panelWidth - columns)
+            return UnsafePointer(padded)
+        }
         if accumulate {
             for r in 0..<rows { (t + r * panelWidth).update(from: c + r * ldc, count: columns) }
         }
-        kernel(t, panelWidth)
+        kernel(t, panelWidth, paddedBias)
         for r in 0..<rows { (c + r * ldc).update(from: t + r * panelWidth, count: columns) }
     }
 }

@@ -40,7 +40,8 @@ struct KernelSetTests {
                         a.withUnsafeBufferPointer { a in
                             b.withUnsafeBufferPointer { b in
                                 c.withUnsafeMutableBufferPointer { c in
-                                    function(Int64(depth), a.baseAddress, b.baseAddress, c.baseAddress, Int64(ldc), accumulate ? 1 : 0)
+                                    function(Int64(depth), a.baseAddress, b.baseAddress, c.baseAddress, Int64(ldc), accumulate ? 1 : 0,
+                                             nil, Activation.identity.tileCode)
                                 }
                             }
                         }

@@ -6,6 +6,13 @@
 // packing code is shared and the sets can be swapped at any tile. The whole tile of C is read
 // (when accumulating) and written; rows of C are `ldc` floats apart.
 //
+// The fp32 tiles (packed and direct) end in the convolution's epilogue, applied as they store:
+// C[r][j] = activation(sum + bias[j]), `sum` being what the tile would otherwise store (the
+// accumulated value when accumulating). `bias` is W floats (the tile's columns), or NULL for none;
+// `activation` an `ECG_ACTIVATION_*` code. A GEMM summed in depth slices passes NULL and
+// ECG_ACTIVATION_IDENTITY on all but its last slice. The floats are those of Swift's
+// `biasActivationForward` (Sources/Kernels/Activation.swift; the C definition is epilogue.h).
+//
 // This file is compiled for the baseline CPU; the AVX2 and AVX-512 functions carry their own
 // `target` attributes, so one binary holds all three and calls only what the CPU can run.
 #ifndef ECG_CKERNELS_H
@@ -22,36 +29,49 @@ enum {
     ECG_CPU_NEON = 1 << 4,        ///< arm64 Advanced SIMD (always present on arm64).
 };
 
+/// The activation codes of the fp32 tiles' epilogue: Swift's `Activation` cases (`Activation.tileCode`).
+enum {
+    ECG_ACTIVATION_IDENTITY = 0, ///< No activation.
+    ECG_ACTIVATION_RELU = 1,     ///< Values <= 0 become +0.
+    ECG_ACTIVATION_RELU6 = 2,    ///< Values <= 0 become +0, values > 6 become 6.
+};
+
 /// The CPU's features (cpuid and xgetbv on x86-64; NEON on arm64), as `ECG_CPU_*` bits.
 int32_t ecg_cpu_features(void);
 
 /// Portable C: plain loops the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
-void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
-void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                            const float *bias, int32_t activation);
+void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                            const float *bias, int32_t activation);
 /// AVX2 + FMA: 6 x 16 register tiles (12 ymm accumulators), four (or two) per 12 x 32 (12 x 16) tile.
 /// Only call when `ecg_cpu_features()` has ECG_CPU_AVX2_FMA.
-void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
-void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                        const float *bias, int32_t activation);
+void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                        const float *bias, int32_t activation);
 /// AVX-512: the 12 x 32 tile in 24 zmm accumulators. Only call when ECG_CPU_AVX512F is set.
-void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
-void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate);
+void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                          const float *bias, int32_t activation);
+void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                          const float *bias, int32_t activation);
 
-/// Direct convolution tiles: C[12 x W] = A · B (overwritten), W = 32 or 16, with A read straight from
-/// an NHWC input instead of a packed panel, for the 12 output pixels of one row whose windows lie
-/// horizontally inside the image (or any 12 consecutive pixels of a 1x1 convolution). Patch value q
+/// Direct convolution tiles: C[12 x W] = A · B (overwritten, with the epilogue), W = 32 or 16, with
+/// A read straight from an NHWC input instead of a packed panel, for the 12 output pixels of one
+/// row whose windows lie horizontally inside the image (or any 12 consecutive pixels of a 1x1 convolution). Patch value q
 /// of window row t for pixel r is `a[t * rowStride + r * pixelStride + q]`, q in `0..<span`
 /// (span = KW · C: a window row's pixels are contiguous in NHWC); B's rows are those `taps · span`
 /// patch values in the same order, `W` floats apart. No im2col copy: it pays where the copy costs
 /// as much as the product, in layers with few input channels (the 3-channel stems).
 /// Only the AVX2 and AVX-512 sets have them; the portable set packs.
 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc);
+                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc);
+                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc);
+                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc);
+                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
 
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
