@@ -86,7 +86,7 @@ func tiledGemm(
                     microTile(depth: depth, a: packedA + index * microTileRows * depth, b: packed + column * microTileColumns * depth,
                               panelWidth: microTileColumns, c: c + row * ldc + first, ldc: ldc,
                               rows: min(microTileRows, m - row), columns: min(microTileColumns, n - first),
-                              accumulate: accumulate || k0 > 0)
+                              accumulate: accumulate || k0 > 0, bias: nil, activation: .identity)
                 }
             }
         }

@@ -32,7 +32,8 @@ private let tilesPerBand = 16
 
 /// `conv2dForward` for a layer that `prefersPaddedBands`, on the direct tiles `tiles`: bands of
 /// output rows spread over threads, each band's input rows copied with zero padding into scratch,
-/// then every 32-column weight panel passes over the band's tiles.
+/// then every 32-column weight panel passes over the band's tiles, which add the bias and apply
+/// the activation as they store.
 func convolvePaddedBands(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, activation: Activation,
@@ -66,13 +67,12 @@ func convolvePaddedBands(
                         for first in stride(from: 0, to: g.outputWidth, by: microTileRows) {
                             let pixels = min(microTileRows, g.outputWidth - first)
                             let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
-                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: pixels, columns: columns, accumulate: false) { c, ldc in
+                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: pixels, columns: columns, accumulate: false,
+                                           bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
                                 tile(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
-                                     Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc))
+                                     Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc),
+                                     bias, activation.tileCode)
                             }
-                            // The epilogue, while the tile is still in L1.
-                            biasActivationForward(values: c, rows: pixels, columns: columns, rowStride: ldo,
-                                                  bias: bias.map { $0 + column * microTileColumns }, activation: activation)
                         }
                     }
                 }
