@@ -67,7 +67,7 @@ public struct Classifier: Sendable {
             parameters = FallbackParameterSource(file: file, fallback: backbone)
         }
         let requested = entry.precision ?? .fp32
-        (precision, precisionNote) = (requested.available, requested.fallbackNote(model: entry.key))
+        (precision, precisionNote) = (requested.available, entry.precisionFallbackNote)
         network = try entry.architecture.build(
             parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options, precision: precision)
         fusion = try TraceFusion(file: file)

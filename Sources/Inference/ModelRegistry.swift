@@ -35,6 +35,9 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     /// What its convolutions multiply in (`Precision`): nil or fp32 by default; bf16 and int8 are
     /// opt-in and run in fp32 on a CPU without their instructions.
     public var precision: Precision?
+    /// Why the model runs in fp32 although `precision` asks for more, on this CPU; nil when it
+    /// runs as asked. The classifier reports it, and the server logs it at start.
+    public var precisionFallbackNote: String? { (precision ?? .fp32).fallbackNote(model: key) }
     /// One sentence on what the model is, in plain words.
     public var description: String?
     /// Measured test figures of the weights its card describes.

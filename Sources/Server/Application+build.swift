@@ -73,6 +73,11 @@ public func makeServer(_ configuration: ServerConfiguration, logger: Logger) asy
     let catalog = ModelCatalog(
         registry: registry, capacity: configuration.queueCapacity, maxBatch: configuration.maxBatch, limits: budget.image,
         pixelBudget: PixelBudget(budget), metrics: metrics)
+    for entry in registry.entries {
+        if let note = entry.precisionFallbackNote {
+            logger.warning("model runs in fp32", metadata: ["model": "\(entry.key)", "reason": "\(note)"])
+        }
+    }
     var gallery = SampleGallery()
     if let samples = configuration.samples {
         do {
