@@ -64,8 +64,9 @@ public func conv2dForward(
 
 /// Computes row panels `rowPanels` x column panels `columnPanels` of one group's output: im2col
 /// packs a block of row panels, then the micro-tiles multiply it by the packed weight, one slice of
-/// the depth at a time, adding the bias and applying the activation as they store the last slice. Thin layers go to `convolveDirectBlock` instead, and a weight with bf16
-/// or int8 panels to `convolveBlockLowPrecision` when their tiles are in use.
+/// the depth at a time, adding the bias and applying the activation as they store the last slice.
+/// Thin layers go to `convolveDirectBlock` instead, and a weight with bf16 or int8 panels to
+/// `convolveBlockLowPrecision` when their tiles are in use.
 func convolveBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, group: Int,

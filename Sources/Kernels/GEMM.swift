@@ -66,8 +66,7 @@ func tiledGemm(
     let maxDepth = min(k, depthBlock)
     let blockPanels = max(1, min(rowPanels, packedBlockFloats / (microTileRows * maxDepth)))
     let bFloats = columnPanels * microTileColumns * maxDepth
-    // The thread's scratch (no caller of `gemm` holds it): a fresh buffer per call page-faulted, 4 %
-    // of VGG16's training step.
+    // The thread's scratch (no caller of `gemm` holds it), rather than an allocation per call.
     withScratch(count: bFloats + blockPanels * microTileRows * maxDepth) { packed in
         let packedA = packed + bFloats
         for k0 in stride(from: 0, to: k, by: depthBlock) {
