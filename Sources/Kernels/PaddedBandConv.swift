@@ -81,28 +81,25 @@ func convolvePaddedBands(
     }
 }
 
-/// Copies the input rows that output rows `outputRows` of `image` read into `padded`, each row
-/// `inputWidth + padding.left + padding.right` pixels wide with zeros in the padding, rows above
-/// or below the image all zeros, and zeros after them up to `count` floats.
+/// Copies the input rows that output rows `outputRows` of `image` read (`ConvGeometry.band`) into
+/// `padded`, each row `inputWidth + padding.left + padding.right` pixels wide with zeros in the
+/// padding, after the band's zero rows above the image; zeros follow, for the rows below the
+/// image and the slack, up to `count` floats.
 private func padBand(
     _ padded: UnsafeMutablePointer<Float>, count: Int, input: UnsafePointer<Float>, geometry g: ConvGeometry,
     image: Int, outputRows: Range<Int>
 ) {
     let channels = g.inputChannels
     let rowFloats = (g.inputWidth + g.padding.left + g.padding.right) * channels
-    let top = outputRows.lowerBound * g.strideHeight - g.padding.top
-    let inputRows = (outputRows.count - 1) * g.strideHeight + g.kernelHeight
-    for r in 0..<inputRows {
-        let destination = padded + r * rowFloats
-        let y = top + r
-        guard y >= 0, y < g.inputHeight else {
-            destination.update(repeating: 0, count: rowFloats)
-            continue
-        }
+    let (inputRows, band) = g.band(outputRows: outputRows)
+    padded.update(repeating: 0, count: band.padding.top * rowFloats)
+    for (r, y) in inputRows.enumerated() {
+        let destination = padded + (band.padding.top + r) * rowFloats
         destination.update(repeating: 0, count: g.padding.left * channels)
         (destination + g.padding.left * channels).update(
             from: input + ((image * g.inputHeight + y) * g.inputWidth) * channels, count: g.inputWidth * channels)
         (destination + (g.padding.left + g.inputWidth) * channels).update(repeating: 0, count: g.padding.right * channels)
     }
-    (padded + inputRows * rowFloats).update(repeating: 0, count: count - inputRows * rowFloats)
+    let filled = (band.padding.top + inputRows.count) * rowFloats
+    (padded + filled).update(repeating: 0, count: count - filled)
 }
