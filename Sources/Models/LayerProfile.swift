@@ -4,7 +4,7 @@ import Tensors
 
 /// The time of one step of a forward pass, as `ecg bench --layers` reports it.
 public struct LayerTime: Sendable {
-    /// What ran: `conv 3x3/1`, `block dw 3x3/2`, `concat (4 conv)`, `dense`, `maxpool 2x2/2`...
+    /// What ran: `conv 3x3/1`, `block 1x1+dw 3x3/2+1x1`, `concat (4 conv)`, `dense`, `maxpool 2x2/2`...
     public var step: String
     /// The step's output shape, `N x H x W x C` or `N x F`.
     public var outputShape: [Int]
@@ -121,14 +121,14 @@ final class LayerProfiler: NetworkOps {
 extension InferenceNetwork: LayerProfiling {
     public func layerTimes(_ input: Tensor) throws -> [LayerTime] {
         let profiler = LayerProfiler()
-        let logits = try layers.forward(input, profiler).logits
-        _ = architecture.outputsProbabilities ? logits.softmax() : logits
+        _ = try layers.forward(input, profiler)
         return profiler.times
     }
 }
 
 /// A network whose forward pass can be timed step by step (`ecg bench --layers`).
 public protocol LayerProfiling {
-    /// One forward pass of `input`, each step timed, in order.
+    /// One forward pass of `input`, each of the architecture's steps timed, in order (a Keras
+    /// model's closing softmax is not one of them).
     func layerTimes(_ input: Tensor) throws -> [LayerTime]
 }

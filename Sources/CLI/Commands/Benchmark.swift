@@ -31,9 +31,8 @@ enum Benchmark {
         static func medians(of runs: [[LayerTime]]) -> [StepTime] {
             guard let first = runs.first else { return [] }
             return first.indices.map { i in
-                let times = runs.map { $0[i].seconds * 1000 }.sorted()
-                let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-                return StepTime(step: first[i].step, output_shape: first[i].outputShape, gflop: first[i].flops / 1e9, median_ms: median)
+                StepTime(step: first[i].step, output_shape: first[i].outputShape, gflop: first[i].flops / 1e9,
+                         median_ms: Benchmark.median(runs.map { $0[i].seconds * 1000 }))
             }
         }
 
@@ -80,10 +79,14 @@ enum Benchmark {
             try body()
             times.append(DispatchTime.now().milliseconds(since: start))
         }
-        times.sort()
-        let middle = times.count / 2
-        let median = times.count % 2 == 1 ? times[middle] : (times[middle - 1] + times[middle]) / 2
-        return (median, times[0])
+        return (median(times), times.min()!)
+    }
+
+    /// The median of `values` (not empty): the middle one, or the mean of the middle two.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// Prints `results` as pretty JSON (`{"results": [...]}`).
