@@ -96,15 +96,22 @@ public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     /// The number of values.
     public let count: Int
+    /// The block `malloc` returned; `pointer` is its first 64-byte boundary.
+    private let block: UnsafeMutableRawPointer
 
     init(count: Int) {
         _ = allocatorConfigured
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        self.pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        // malloc's own 16-byte alignment and 64 bytes more, aligned here: an aligned allocation
+        // (glibc's memalign) asks for a block 80 bytes larger than the one it keeps, so a freed
+        // tensor's block never fitted the next tensor of the same size, and every forward pass
+        // took fresh pages from the top of the heap for its outputs.
+        block = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4 + 64, alignment: 16)
+        let offset = (64 - Int(bitPattern: block) % 64) % 64
+        pointer = (block + offset).bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { block.deallocate() }
 }
 
 /// Set once, before the first tensor: glibc serves blocks above 128 KiB with fresh `mmap`s and
@@ -112,20 +119,25 @@ public final class TensorStorage: @unchecked Sendable {
 /// anew (a third of small-CNN batch-8 time). Keeping large blocks in the heap lets the next
 /// pass reuse them.
 ///
-/// Kept in the heap, freed blocks stay with the arena of the thread that freed them, and glibc
-/// gives each new thread an arena of its own up to 8 per core: a server's decoding, request and
-/// inference threads then each keep their own peak. Two arenas let them reuse each other's freed
-/// blocks: under `tools/load/attack.sh` the server's peak RSS fell from 1,528 to 1,360 MB.
+/// One arena: kept in the heap, freed blocks stay with the arena of the thread that freed them.
+/// A thread arena other than the main one is a chain of 64 MiB heaps, and glibc unmaps such a
+/// heap as soon as it empties, whatever `M_TRIM_THRESHOLD` says, and serves any block over
+/// 64 MiB with an `mmap` it returns on free. With two arenas (the main thread's and one for the
+/// inference threads) VGG16 page-faulted about 12 MB of outputs back in every pass at batch 1
+/// and 200 MB at batch 8, 3-4 % of its CPU time in the kernel. One arena shares freed blocks
+/// between all threads (the server's decoding, request and inference threads), and `M_TOP_PAD`
+/// keeps a thread arena's heaps when a thread picked one before these settings.
 private let allocatorConfigured: Void = {
     #if canImport(CMalloc)
     mallopt(M_MMAP_THRESHOLD, 1 << 30)
     mallopt(M_TRIM_THRESHOLD, 1 << 30)
-    mallopt(M_ARENA_MAX, 2)
+    mallopt(M_TOP_PAD, 64 << 20)
+    mallopt(M_ARENA_MAX, 1)
     #endif
 }()
 
-/// Applies the allocator settings above now rather than at the first tensor: a long-running
-/// process calls it first, before its threads pick their arenas.
+/// Applies the allocator settings above now rather than at the first tensor: `ecg` calls it
+/// first, on the main thread, before any other thread picks its arena.
 public func configureAllocator() {
     allocatorConfigured
 }

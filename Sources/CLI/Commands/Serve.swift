@@ -101,7 +101,6 @@ extension ECG {
         }
 
         func run() async throws {
-            configureAllocator()  // before the event loops and compute threads pick their malloc arenas
             let started = DispatchTime.now()
             let logger = {
                 var logger = Logger(label: "ecg.serve")
