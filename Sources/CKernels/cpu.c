@@ -1,4 +1,4 @@
-// CPU feature detection for the kernel dispatch (see CKernels.h).
+// CPU feature detection for the kernel dispatch, and the spin-wait hint of the thread pool (see CKernels.h).
 #include "CKernels.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -38,4 +38,13 @@ int32_t ecg_cpu_features(void) {
 int32_t ecg_cpu_features(void) { return ECG_CPU_NEON; }
 #else
 int32_t ecg_cpu_features(void) { return 0; }
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+void ecg_spin_pause(void) { _mm_pause(); }
+#elif defined(__aarch64__) || defined(_M_ARM64)
+void ecg_spin_pause(void) { __asm__ __volatile__("yield"); }
+#else
+void ecg_spin_pause(void) {}
 #endif

@@ -17,7 +17,8 @@ public let kernelThreadCount: Int = {
 let minimumParallelWork = 1 << 18
 
 /// Runs `body` for every index in `0..<count`, spread over `kernelThreadCount` threads in
-/// contiguous chunks. Runs inline when one chunk is enough.
+/// contiguous chunks: on the spinning workers of `KernelThreadPool` when it is on and free, else through
+/// Dispatch's `concurrentPerform`. Runs inline when one chunk is enough.
 ///
 /// - Parameters:
 ///   - count: the number of work items.
@@ -31,13 +32,38 @@ public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<I
         return
     }
     withoutActuallyEscaping(body) { body in
-        let box = UnsafeSendable(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let start = count * chunk / chunks
-            let end = count * (chunk + 1) / chunks
-            if start < end { box.value(start..<end) }
+        var step = ParallelStep(count: count, chunks: chunks, body: body)
+        let ran = withUnsafePointer(to: &step) { step in
+            guard KernelThreadPool.isEnabled, let pool = KernelThreadPool.shared else { return false }
+            return pool.run(chunks: chunks, context: UnsafeRawPointer(step), work: runParallelStepChunk)
+        }
+        if !ran {
+            let box = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let range = ParallelStep.range(of: chunk, count: count, chunks: chunks)
+                if !range.isEmpty { box.value(range) }
+            }
         }
     }
+}
+
+/// One `parallelChunks` call, as its chunks see it.
+private struct ParallelStep {
+    let count: Int, chunks: Int
+    let body: (Range<Int>) -> Void
+
+    /// The indices of chunk `chunk` of `chunks` over `0..<count`.
+    static func range(of chunk: Int, count: Int, chunks: Int) -> Range<Int> {
+        (count * chunk / chunks)..<(count * (chunk + 1) / chunks)
+    }
+}
+
+/// Runs one chunk of the `ParallelStep` at `context` (for `KernelThreadPool`, which calls plain
+/// functions so that the step's closure is released before the chunk counts as finished).
+private let runParallelStepChunk: KernelThreadPool.Work = { context, chunk in
+    let step = context.assumingMemoryBound(to: ParallelStep.self)
+    let range = ParallelStep.range(of: chunk, count: step.pointee.count, chunks: step.pointee.chunks)
+    if !range.isEmpty { step.pointee.body(range) }
 }
 
 /// Carries a non-Sendable value into `concurrentPerform`, whose workers only read it.

@@ -39,6 +39,11 @@ enum {
 /// The CPU's features (cpuid and xgetbv on x86-64; NEON on arm64), as `ECG_CPU_*` bits.
 int32_t ecg_cpu_features(void);
 
+/// Tells the CPU that the caller is spinning on a flag (x86 `pause`, arm64 `yield`): it saves
+/// power and leaves the core's resources to the other hardware thread. For the kernels' thread
+/// pool (Sources/Kernels/ThreadPool.swift).
+void ecg_spin_pause(void);
+
 /// Portable C: plain loops the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
 void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
                             const float *bias, int32_t activation);

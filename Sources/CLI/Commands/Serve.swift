@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Hummingbird
 import Inference
+import Kernels
 import Logging
 import Server
 import Tensors
@@ -101,6 +102,7 @@ extension ECG {
         }
 
         func run() async throws {
+            KernelThreadPool.isEnabled = false  // no spinning workers beside the request threads (ThreadPool.swift)
             let started = DispatchTime.now()
             let logger = {
                 var logger = Logger(label: "ecg.serve")
