@@ -129,16 +129,3 @@ private let blasThreadsConfigured: Void = {
     openblas_set_num_threads(1)
     #endif
 }()
-
-/// Single-precision matrix-vector product through CBLAS: `y = xᵀ · A`, A row-major `k x n`
-/// with row stride `lda`: one output row of a dense layer. Unlike `gemm` it does not pack A
-/// first, which for a batch of one would copy the whole weight matrix on every call.
-/// - Complexity: 2·k·n floating-point operations.
-@inline(__always)
-public func gemvTransposed(
-    k: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
-) {
-    guard n > 0 else { return }
-    _ = blasThreadsConfigured
-    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, a, Int32(lda), x, 1, 0, y, 1)
-}

@@ -8,6 +8,9 @@ struct DenseAndActivationTests {
     @Test("dense matches the reference (Keras in x out weight) for batches 1 and 3, with and without bias", arguments: [
         (1, 7, 5, true, Activation.identity), (3, 7, 5, false, .relu), (3, 33, 17, true, .relu6),
         (1, 50, 300, true, .relu), (3, 20, 64 * 4 + 3, true, .identity), (2, 1, 1, true, .identity),
+        // Batches of one and two in several blocks of `denseRowsForward` (512 rows x 256 columns),
+        // with a partial last block both ways and columns past the last 16-wide vector.
+        (1, 2 * 512 + 7, 70, true, .relu), (2, 512 + 3, 256 + 19, false, .identity), (1, 1030, 4, true, .identity),
     ])
     func dense(batch: Int, inputs: Int, outputs: Int, hasBias: Bool, activation: Activation) throws {
         let x = randomTensor([batch, inputs], seed: 51)
