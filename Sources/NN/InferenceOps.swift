@@ -51,12 +51,14 @@ public struct InferenceOps: NetworkOps {
 
     /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the expanded and depthwise
     /// activations in cache, when the layers are an optional one-group expansion, a depthwise and a
-    /// 1x1 convolution (stride 1, unpadded); else the separate steps.
+    /// 1x1 convolution (stride 1, unpadded) and the input has `fusedBlockMinimumPixels` or more;
+    /// else the separate steps.
     public func depthwisePointwise(
         _ x: Tensor, expand: Conv2D?, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?
     ) throws -> Tensor {
         guard depthwise.convWeight.isDepthwise, Self.isPointwise(pointwise),
-              expand.map({ $0.groups == 1 && !$0.convWeight.isDepthwise }) ?? true else {
+              expand.map({ $0.groups == 1 && !$0.convWeight.isDepthwise }) ?? true,
+              x.rank == 4, x.shape[0] * x.shape[1] * x.shape[2] >= Self.fusedBlockMinimumPixels else {
             return try depthwisePointwiseSeparately(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
         }
         return try x.depthwisePointwise(
@@ -74,6 +76,17 @@ public struct InferenceOps: NetworkOps {
         return try x.conv2dMaxPool(weight: layer.convWeight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
                                    activation: layer.activation, poolKernel: kernel, poolStride: stride)
     }
+
+    /// The fewest input pixels, over the whole batch, for which a block runs fused. The fused kernel
+    /// splits its work into bands of whole rows; with few rows, each thread recomputes the expanded
+    /// rows its bands share with another's and the bands spread unevenly, while the separate layers
+    /// split their own work (the pointwise ones by output channels). MobileNetV2 on the 2-core VM,
+    /// passes alternating in one process (2026-12-03): at batch 1, separate layers for inputs of
+    /// 28 x 28 and smaller took 0.93-0.97x the time of every block fused (for 7 x 7 only, 0.96-0.98x;
+    /// 56 x 56 too, 0.99-1.04x; every block, 1.05-1.11x). This threshold, against every block fused,
+    /// three rounds: batch 1 0.92-0.98x, batch 2 0.95-0.99x, batch 8 (whose 7 x 7 blocks run
+    /// separately) 0.98-1.01x.
+    static let fusedBlockMinimumPixels = 28 * 28 + 1
 
     /// A 1x1 one-group convolution at stride 1 without padding.
     private static func isPointwise(_ layer: Conv2D) -> Bool {
