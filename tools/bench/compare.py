@@ -42,7 +42,13 @@ command ran under are printed (and stored in --out) either way.
 Usage (repo root, after `swift build -c release`):
     python tools/bench/compare.py [--only ARCH[,ARCH]] [--batches 1,8]
         [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--kernels avx512,avx2]
-        [--unset-openblas-env] [--out FILE.json]
+        [--unset-openblas-env] [--rounds N] [--out FILE.json]
+
+Rounds: `--rounds N` (default 1) runs the ECGLens command and the ORT worker N times, alternating
+(ECGLens, ORT, ECGLens, ORT, ...), so that a slow patch of a shared VM, which lasts minutes,
+falls on both alike rather than on one backend. Each case then reports the median of its
+per-round medians for each, and ECGLens/ORT as the median of the per-round ratios, with their
+range; the frameworks run once.
 
 The report names the CPU, its vector extensions, the kernel set(s) ECGLens ran with, and the
 load average before and after the run (the machine's load decides how far medians can be trusted).
@@ -322,6 +328,41 @@ def run_ecg(args, archs) -> dict:
 # Report
 # --------------------------------------------------------------------------
 
+def merge_rounds(docs: list) -> dict | None:
+    """One backend's rounds as one result document: per case, `median_ms` the median of the
+    rounds' medians, `min_ms` the fastest run of any round, `round_medians_ms` each round's
+    median in order (None for a round without the case). A single round is returned as it is,
+    with `round_medians_ms` added."""
+    good = [d for d in docs if d and d.get("ok", True) and d.get("results")]
+    if not good:
+        return docs[-1] if docs else None
+    merged = dict(good[0])
+    key = lambda r: (r["architecture"], int(r["batch"]), r.get("kernels"))
+    cases = {}
+    for index, doc in enumerate(docs):
+        if not (doc and doc.get("ok", True)):
+            continue
+        for r in doc.get("results", []):
+            cases.setdefault(key(r), [None] * len(docs))[index] = r
+    results = []
+    for per_round in cases.values():
+        present = [r for r in per_round if r is not None]
+        first = dict(present[0])
+        medians = [r["median_ms"] for r in present if r.get("median_ms") is not None]
+        minima = [r["min_ms"] for r in present if r.get("min_ms") is not None]
+        first["median_ms"] = statistics.median(medians) if medians else None
+        first["min_ms"] = min(minima) if minima else None
+        first["round_medians_ms"] = [None if r is None else r.get("median_ms") for r in per_round]
+        if first.get("images_per_second") is not None and first["median_ms"]:
+            first["images_per_second"] = int(first["batch"]) * 1000 / first["median_ms"]
+        rss = [r["peak_rss_mb"] for r in present if r.get("peak_rss_mb") is not None]
+        if rss:
+            first["peak_rss_mb"] = max(rss)
+        results.append(first)
+    merged["results"] = results
+    return merged
+
+
 def fmt(v, spec=".1f"):
     return "n/a" if v is None else format(v, spec)
 
@@ -350,6 +391,8 @@ def main() -> int:
     ap.add_argument("--skip", default="", help="backends to skip: ort,framework (comma-separated)")
     ap.add_argument("--tf-xla", action="store_true", help="compile the Keras models with XLA (jit_compile)")
     ap.add_argument("--onnx-dir", help="where to keep the exported ONNX models (default: a temp dir)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run ECGLens and ORT this many times, alternating; report medians over rounds (default 1)")
     ap.add_argument("--out", help="write the results as JSON")
     ap.add_argument("--worker", choices=("torch", "ort", "tf"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -362,8 +405,8 @@ def main() -> int:
     args.kernels = [k for k in (args.kernels or "").split(",") if k]
     if args.runs_large is None:
         args.runs_large = args.runs
-    if args.runs < 1 or args.runs_large < 1 or args.warmup < 0:
-        ap.error("--runs/--runs-large must be positive, --warmup not negative")
+    if args.runs < 1 or args.runs_large < 1 or args.warmup < 0 or args.rounds < 1:
+        ap.error("--runs/--runs-large/--rounds must be positive, --warmup not negative")
 
     if args.worker:
         # The worker measures batch 1 with --runs and larger batches with --runs-large.
@@ -393,10 +436,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ecg-bench-onnx-") as tmp:
         onnx_dir = args.onnx_dir or tmp
         os.makedirs(onnx_dir, exist_ok=True)
-        ecg = None if args.no_ecg else run_ecg(args, archs)
+        ecg_rounds, ort_rounds = [], []
+        for round_index in range(args.rounds):
+            if args.rounds > 1:
+                log(f"round {round_index + 1} of {args.rounds}")
+            if not args.no_ecg:
+                ecg_rounds.append(run_ecg(args, archs))
+            if "ort" not in skip:
+                ort_rounds.append(run_worker("ort", archs, args, onnx_dir))
+        ecg = None if args.no_ecg else merge_rounds(ecg_rounds)
         backends = {}
         if "ort" not in skip:
-            backends["ort"] = run_worker("ort", archs, args, onnx_dir)
+            backends["ort"] = merge_rounds(ort_rounds)
         if "framework" not in skip:
             backends["pytorch"] = run_worker("torch", [a for a in archs if FRAMEWORK[a] == "pytorch"], args, onnx_dir)
             backends["tensorflow"] = run_worker("tf", [a for a in archs if FRAMEWORK[a] == "tensorflow"], args, onnx_dir)
@@ -420,13 +471,20 @@ def main() -> int:
             o = lookup(backends.get("ort"), arch, batch)
             fw = FRAMEWORK[arch]
             f = lookup(backends.get(fw), arch, batch)
+            ort_per_round = lookup(backends.get("ort"), arch, batch, "round_medians_ms") or []
             for kernels in sets:
                 e = lookup(ecg, arch, batch, kernels=kernels) if ecg_ok else None
                 got = lookup(ecg, arch, batch, "kernels", kernels) if ecg_ok else None
+                ecg_per_round = (lookup(ecg, arch, batch, "round_medians_ms", kernels) or []) if ecg_ok else []
+                # Each round's ECGLens median against the ORT median of the same round.
+                round_ratios = [ratio(a, b) for a, b in zip(ecg_per_round, ort_per_round)
+                                if a is not None and b is not None and b != 0]
                 rows.append({
                     "architecture": arch, "batch": batch, "kernels": got,
                     "ecglens_ms": e, "ort_ms": o, "framework": fw, "framework_ms": f,
-                    "ratio_ecglens_ort": ratio(e, o), "ratio_ecglens_framework": ratio(e, f),
+                    "ratio_ecglens_ort": statistics.median(round_ratios) if len(round_ratios) > 1 else ratio(e, o),
+                    "ratio_ecglens_ort_rounds": round_ratios,
+                    "ratio_ecglens_framework": ratio(e, f),
                     "ecglens_images_per_second": lookup(ecg, arch, batch, "images_per_second", kernels) if ecg_ok else None,
                     "ecglens_peak_rss_mb": lookup(ecg, arch, batch, "peak_rss_mb", kernels) if ecg_ok else None,
                     "ecglens_min_ms": lookup(ecg, arch, batch, "min_ms", kernels) if ecg_ok else None,
@@ -437,19 +495,25 @@ def main() -> int:
                 })
 
     fw_name = {"pytorch": "PyTorch", "tensorflow": "TF/Keras"}
+    per_round = args.rounds > 1
     lines = [
-        "| architecture | batch | kernels | ECGLens ms | ORT ms | ECGLens/ORT | framework | framework ms | ECGLens/framework |",
-        "|---|---:|---|---:|---:|---:|---|---:|---:|",
+        "| architecture | batch | kernels | ECGLens ms | ORT ms | ECGLens/ORT | "
+        + ("ECGLens/ORT by round | " if per_round else "") + "framework | framework ms | ECGLens/framework |",
+        "|---|---:|---|---:|---:|---:|" + ("---|" if per_round else "") + "---|---:|---:|",
     ]
     for r in rows:
+        by_round = (" | " + (", ".join(format(x, ".2f") for x in r["ratio_ecglens_ort_rounds"]) or "n/a")) if per_round else ""
         lines.append(
             f"| {r['architecture']} | {r['batch']} | {r['kernels'] or 'n/a'} | {fmt(r['ecglens_ms'])} | {fmt(r['ort_ms'])} | "
-            f"{fmt(r['ratio_ecglens_ort'], '.2f')} | {fw_name[r['framework']]} | {fmt(r['framework_ms'])} | "
+            f"{fmt(r['ratio_ecglens_ort'], '.2f')}{by_round} | {fw_name[r['framework']]} | {fmt(r['framework_ms'])} | "
             f"{fmt(r['ratio_ecglens_framework'], '.2f')} |")
     print("\n".join(lines))
     print()
     print(f"Median of {args.runs} runs (batch 1) / {args.runs_large} runs (larger batches) after "
           f"{args.warmup} warm-up runs; {args.threads} threads everywhere; random weights, inference mode.")
+    if per_round:
+        print(f"{args.rounds} rounds, ECGLens and ORT alternating: their columns are medians of the per-round "
+              "medians, ECGLens/ORT the median of the per-round ratios (listed); the frameworks ran once.")
     print("Shared/virtual CPUs are noisy: medians of small models can move 20-40% between runs; "
           "--out also records each minimum.")
     print("ORT: small_cnn and mobilenetv2 run as PyTorch re-implementations of the Keras models "
@@ -478,7 +542,7 @@ def main() -> int:
         doc = {
             "cpu_busy_before": busy_before,
             "load_average_before": load_before, "load_average_after": load_after,
-            "threads": args.threads, "runs": args.runs, "runs_large": args.runs_large, "warmup": args.warmup,
+            "threads": args.threads, "rounds": args.rounds, "runs": args.runs, "runs_large": args.runs_large, "warmup": args.warmup,
             "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(), "processor": cpu_model(),
                         "vector_features": cpu_vector_features()},
             "backends": {k: ({kk: vv for kk, vv in d.items() if kk != "results"} if d else None)
