@@ -79,7 +79,7 @@ func denseRowsForward(
         for row in 0..<batch {
             let y = output + row * outputFeatures
             y.update(from: partial + row * outputFeatures, count: outputFeatures)
-            for rowBlock in 1..<max(1, rowBlocks) {
+            for rowBlock in 1..<rowBlocks {
                 let sums = partial + (rowBlock * batch + row) * outputFeatures
                 for j in 0..<outputFeatures { y[j] += sums[j] }
             }
