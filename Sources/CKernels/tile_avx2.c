@@ -74,6 +74,19 @@ ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, 
     tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate, bias16, activation);
 }
 
+/// The first 6 rows of the 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles, the same
+/// floats. For a panel's last rows.
+ECG_AVX2 void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                                const float *bias, int32_t activation) {
+    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation);
+    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias ? bias + 16 : NULL, activation);
+}
+
+ECG_AVX2 void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                                const float *bias, int32_t activation) {
+    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation);
+}
+
 ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
                                  const float *bias, int32_t activation) {
     tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation);

@@ -17,53 +17,72 @@ ECG_AVX512 static inline __m512 loadBias(const float *bias) {
     return bias ? _mm512_loadu_ps(bias) : _mm512_set1_ps(ECG_NO_BIAS);
 }
 
-ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate, const float *bias, int32_t activation) {
+/// C[rows x 16 · halves] (+)= A · B, then the epilogue: the first `rows` rows (12, or 4 or 8 for
+/// the short tiles) of a 12-row A panel, against a B panel of one or two zmm per row. Each row sums
+/// over the depth in the same order whatever `rows` is, so a short tile gives the floats of the
+/// 12-row one; it computes a panel's last rows (49 pixels, 7 x 7 at batch 1, are four whole tiles
+/// and one row). `rows` and `halves` are constants at every call, so the loops unroll into
+/// registers: 24 zmm accumulators for 12 x 32.
+ECG_AVX512 static inline __attribute__((always_inline)) void
+tile(const int rows, const int halves, int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+     int32_t accumulate, const float *bias, int32_t activation) {
     __m512 acc[12][2];
-    for (int r = 0; r < 12; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
-    for (int64_t p = 0; p < depth; p++) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) {
+    for (int r = 0; r < rows; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    for (int64_t p = 0; p < depth; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = halves == 2 ? _mm512_loadu_ps(b + 16) : b0;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < rows; r++) {
             const __m512 s = _mm512_set1_ps(a[r]);
             acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);
+            if (halves == 2) acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);
         }
         a += 12;
-        b += 32;
+        b += 16 * halves;
     }
-    const __m512 bias0 = loadBias(bias), bias1 = loadBias(bias ? bias + 16 : NULL);
+    const __m512 bias0 = loadBias(bias), bias1 = loadBias(halves == 2 && bias ? bias + 16 : NULL);
 #pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) {
+    for (int r = 0; r < rows; r++) {
         float *q = c + r * ldc;
-        if (accumulate) {
-            acc[r][0] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r][0]);
-            acc[r][1] = _mm512_add_ps(_mm512_loadu_ps(q + 16), acc[r][1]);
-        }
+        if (accumulate) acc[r][0] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r][0]);
         _mm512_storeu_ps(q, epilogue(acc[r][0], bias0, activation));
-        _mm512_storeu_ps(q + 16, epilogue(acc[r][1], bias1, activation));
+        if (halves == 2) {
+            if (accumulate) acc[r][1] = _mm512_add_ps(_mm512_loadu_ps(q + 16), acc[r][1]);
+            _mm512_storeu_ps(q + 16, epilogue(acc[r][1], bias1, activation));
+        }
     }
+}
+
+ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                     int32_t accumulate, const float *bias, int32_t activation) {
+    tile(12, 2, depth, a, b, c, ldc, accumulate, bias, activation);
 }
 
 ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
                                      int32_t accumulate, const float *bias, int32_t activation) {
-    __m512 acc[12];
-    for (int r = 0; r < 12; r++) acc[r] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < depth; p++) {
-        const __m512 b0 = _mm512_loadu_ps(b);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 12; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, acc[r]);
-        a += 12;
-        b += 16;
-    }
-    const __m512 bias0 = loadBias(bias);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < 12; r++) {
-        float *q = c + r * ldc;
-        if (accumulate) acc[r] = _mm512_add_ps(_mm512_loadu_ps(q), acc[r]);
-        _mm512_storeu_ps(q, epilogue(acc[r], bias0, activation));
-    }
+    tile(12, 1, depth, a, b, c, ldc, accumulate, bias, activation);
 }
+
+ECG_AVX512 void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                    int32_t accumulate, const float *bias, int32_t activation) {
+    tile(4, 2, depth, a, b, c, ldc, accumulate, bias, activation);
+}
+
+ECG_AVX512 void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                    int32_t accumulate, const float *bias, int32_t activation) {
+    tile(4, 1, depth, a, b, c, ldc, accumulate, bias, activation);
+}
+
+ECG_AVX512 void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                    int32_t accumulate, const float *bias, int32_t activation) {
+    tile(8, 2, depth, a, b, c, ldc, accumulate, bias, activation);
+}
+
+ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
+                                    int32_t accumulate, const float *bias, int32_t activation) {
+    tile(8, 1, depth, a, b, c, ldc, accumulate, bias, activation);
+}
+
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
 // packed panel. `PS` (the pixel stride) is a compile-time constant in the common cases, so the 12
 // broadcasts are immediate offsets from one pointer.

@@ -120,8 +120,12 @@ struct Tiles: Sendable {
     /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc, bias, activation)`.
     typealias DirectFunction = @convention(c) (Int64, Int64, UnsafePointer<Float>?, Int64, Int64, UnsafePointer<Float>?,
                                                UnsafeMutablePointer<Float>?, Int64, UnsafePointer<Float>?, Int32) -> Void
+    /// The 12-row tiles, 32 and 16 columns wide.
     let wide: Function
     let narrow: Function
+    /// Tiles of fewer rows for a panel's last rows, smallest first: each computes the first `rows`
+    /// rows of the 12-row tile, with the same floats (AVX-512: 4 and 8 rows; AVX2: 6; portable: none).
+    let short: [ShortTiles]
     /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
     /// whose convolutions always pack.
     let direct: (wide: DirectFunction, narrow: DirectFunction)?
@@ -141,14 +145,29 @@ struct Tiles: Sendable {
         }
         #if arch(x86_64)
         switch set {
+        case .avx512:
+            short = [ShortTiles(rows: 4, wide: ecg_tile4x32_avx512, narrow: ecg_tile4x16_avx512),
+                     ShortTiles(rows: 8, wide: ecg_tile8x32_avx512, narrow: ecg_tile8x16_avx512)]
+        case .avx2: short = [ShortTiles(rows: 6, wide: ecg_tile6x32_avx2, narrow: ecg_tile6x16_avx2)]
+        case .portable: short = []
+        }
+        switch set {
         case .avx512: direct = (ecg_direct12x32_avx512, ecg_direct12x16_avx512)
         case .avx2: direct = (ecg_direct12x32_avx2, ecg_direct12x16_avx2)
         case .portable: direct = nil
         }
         #else
+        short = []
         direct = nil
         #endif
     }
+}
+
+/// A short tile's row count and its functions, 32 and 16 columns wide (`Tiles.short`).
+struct ShortTiles: Sendable {
+    let rows: Int
+    let wide: Tiles.Function
+    let narrow: Tiles.Function
 }
 
 extension Activation {

@@ -15,41 +15,49 @@ public let microTileColumns = 32
 /// One micro-tile against a B panel `panelWidth` (32 or 16) columns wide, of which only
 /// `rows x columns` values of C are real, ending in the epilogue: `bias` (the tile's `columns`
 /// values, or nil) and `activation`. A full tile goes straight to C; a partial one is computed in a
-/// scratch tile and only its real part is read from and written to C (`withTileOutput`). A GEMM
-/// summed in depth slices passes nil and `.identity` on all but its last slice.
+/// scratch tile and only its real part is read from and written to C (`withTileOutput`). A panel's
+/// last `rows` go to the set's smallest short tile that holds them (`Tiles.short`), which computes
+/// only its own rows: a 7 x 7 image's 49 pixels are four whole tiles and a 4-row tile, not a fifth
+/// 12-row tile for one pixel. A GEMM summed in depth slices passes nil and `.identity` on all but
+/// its last slice.
 @inline(__always)
 func microTile(
     depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, panelWidth: Int,
     c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int, accumulate: Bool,
     bias: UnsafePointer<Float>?, activation: Activation
 ) {
-    withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, rows: rows, columns: columns, accumulate: accumulate,
-                   bias: bias) { c, ldc, bias in
-        let tiles = activeTiles
-        let function = panelWidth == microTileColumns ? tiles.wide : tiles.narrow
+    let tiles = activeTiles
+    var (tileRows, wide, narrow) = (microTileRows, tiles.wide, tiles.narrow)
+    if rows < microTileRows, let short = tiles.short.first(where: { rows <= $0.rows }) {
+        (tileRows, wide, narrow) = (short.rows, short.wide, short.narrow)
+    }
+    withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, tileRows: tileRows, rows: rows, columns: columns,
+                   accumulate: accumulate, bias: bias) { c, ldc, bias in
+        let function = panelWidth == microTileColumns ? wide : narrow
         function(Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0, bias, activation.tileCode)
     }
 }
 
-/// Runs `kernel`, which writes a whole `12 x panelWidth` tile to `(c, ldc)` with the `panelWidth`
-/// bias values it is given in its epilogue, for a tile of which only `rows x columns` values are
-/// real: straight into C when the tile is whole, else into a scratch tile (holding C's real part
-/// first when accumulating) whose real part is copied back.
+/// Runs `kernel`, which writes a whole `tileRows x panelWidth` tile (12 rows, or a short tile's)
+/// to `(c, ldc)` with the `panelWidth` bias values it is given in its epilogue, for a tile of which
+/// only `rows x columns` values are real: straight into C when the tile is whole, else into a
+/// scratch tile (holding C's real part first when accumulating) whose real part is copied back.
 /// - Parameter bias: the tile's `columns` bias values, or nil. A partial tile's kernel gets them
 ///   padded with zeros to `panelWidth` values, so that it never reads past the end of the bias.
 @inline(__always)
 func withTileOutput(
-    c: UnsafeMutablePointer<Float>, ldc: Int, panelWidth: Int, rows: Int, columns: Int, accumulate: Bool,
-    bias: UnsafePointer<Float>? = nil, _ kernel: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?) -> Void
+    c: UnsafeMutablePointer<Float>, ldc: Int, panelWidth: Int, tileRows: Int = microTileRows, rows: Int, columns: Int,
+    accumulate: Bool, bias: UnsafePointer<Float>? = nil,
+    _ kernel: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>?) -> Void
 ) {
-    if rows == microTileRows && columns == panelWidth {
+    if rows == tileRows && columns == panelWidth {
         kernel(c, ldc, bias)
         return
     }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: (microTileRows + 1) * panelWidth) { tile in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: (tileRows + 1) * panelWidth) { tile in
         let t = tile.baseAddress!
         let paddedBias = bias.map { bias in
-            let padded = t + microTileRows * panelWidth
+            let padded = t + tileRows * panelWidth
             padded.update(from: bias, count: columns)
             (padded + columns).update(repeating: 0, count: panelWidth - columns)
             return UnsafePointer(padded)

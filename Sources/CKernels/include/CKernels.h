@@ -61,6 +61,22 @@ void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *
 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
                           const float *bias, int32_t activation);
 
+/// Short tiles: the first R rows of the tiles above, for a panel's last rows (R = 4 and 8 for
+/// AVX-512, 6 for AVX2). They read the same 12-row A panels and B panels, compute rows 0..<R only,
+/// write R rows of C, and give the same floats as the 12-row tile of their set.
+void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                         const float *bias, int32_t activation);
+void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                         const float *bias, int32_t activation);
+void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                         const float *bias, int32_t activation);
+void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                         const float *bias, int32_t activation);
+void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                       const float *bias, int32_t activation);
+void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
+                       const float *bias, int32_t activation);
+
 /// Direct convolution tiles: C[12 x W] = A · B (overwritten, with the epilogue), W = 32 or 16, with
 /// A read straight from an NHWC input instead of a packed panel, for the 12 output pixels of one
 /// row whose windows lie horizontally inside the image (or any 12 consecutive pixels of a 1x1 convolution). Patch value q
