@@ -5,6 +5,7 @@
 #include "CKernels.h"
 #include "direct_dispatch.h"
 #include "epilogue.h"
+#include "prefetch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -18,6 +19,21 @@ ECG_DEFINE_EPILOGUE(epilogue, ECG_AVX2, __m256, ecg_i32x8)
 ECG_AVX2 static inline __m256 loadBias(const float *bias) {
     return bias ? _mm256_loadu_ps(bias) : _mm256_set1_ps(ECG_NO_BIAS);
 }
+
+/// Part `index` of `parts` of a tile's prefetch (`next`, `nextLines`): the 6 x 16 tiles of a 12-row
+/// tile run one after another, each prefetching its share of the lines, in order.
+static inline const float *sharedNext(const float *next, int64_t nextLines, int64_t parts, int64_t index) {
+    const int64_t each = (nextLines + parts - 1) / parts;
+    return next && nextLines > index * each ? next + index * each * 16 : NULL;
+}
+
+static inline int64_t sharedLines(int64_t nextLines, int64_t parts, int64_t index) {
+    const int64_t each = (nextLines + parts - 1) / parts, left = nextLines - index * each;
+    return left < 0 ? 0 : left < each ? left : each;
+}
+
+/// The arguments for share `index` of `parts`.
+#define ECG_SHARE(parts, index) sharedNext(next, nextLines, parts, index), sharedLines(nextLines, parts, index)
 
 /// Stores row `row` of a 6 x 16 register tile (`v0` its columns 0..<8, `v1` 8..<16) to C: C's value
 /// plus the row when `accumulate`, then the epilogue, with `c`, `ldc`, `accumulate`, `activation`
@@ -46,11 +62,14 @@ ECG_AVX2 static inline __m256 loadBias(const float *bias) {
 /// C[6 x 16] (+)= A · B, then the epilogue with the 16 values at `bias`: A rows `r0..<r0+6` of a
 /// 12-row panel, B 16 columns of a panel `ldb` wide.
 ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float *b, int64_t ldb, float *c,
-                                     int64_t ldc, int32_t accumulate, const float *bias, int32_t activation) {
+                                     int64_t ldc, int32_t accumulate, const float *bias, int32_t activation,
+                                     const float *next, int64_t nextLines) {
+    ECG_PREFETCH_BEGIN(depth);
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (int64_t p = 0; p < depth; p++) {
+        ECG_PREFETCH_STEP();
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 s;
         s = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(s, b0, c00); c01 = _mm256_fmadd_ps(s, b1, c01);
@@ -66,31 +85,31 @@ ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float 
 }
 
 ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                 const float *bias, int32_t activation) {
+                                 const float *bias, int32_t activation, const float *next, int64_t nextLines) {
     const float *bias16 = bias ? bias + 16 : NULL;
-    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation);
-    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias16, activation);
-    tile6x16(depth, a + 6, b, 32, c + 6 * ldc, ldc, accumulate, bias, activation);
-    tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate, bias16, activation);
+    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation, ECG_SHARE(4, 0));
+    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias16, activation, ECG_SHARE(4, 1));
+    tile6x16(depth, a + 6, b, 32, c + 6 * ldc, ldc, accumulate, bias, activation, ECG_SHARE(4, 2));
+    tile6x16(depth, a + 6, b + 16, 32, c + 6 * ldc + 16, ldc, accumulate, bias16, activation, ECG_SHARE(4, 3));
 }
 
 /// The first 6 rows of the 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles, the same
 /// floats. For a panel's last rows.
 ECG_AVX2 void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                const float *bias, int32_t activation) {
-    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation);
-    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias ? bias + 16 : NULL, activation);
+                                const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+    tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation, ECG_SHARE(2, 0));
+    tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias ? bias + 16 : NULL, activation, ECG_SHARE(2, 1));
 }
 
 ECG_AVX2 void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                const float *bias, int32_t activation) {
-    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation);
+                                const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation, ECG_SHARE(1, 0));
 }
 
 ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                 const float *bias, int32_t activation) {
-    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation);
-    tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate, bias, activation);
+                                 const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+    tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation, ECG_SHARE(2, 0));
+    tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate, bias, activation, ECG_SHARE(2, 1));
 }
 // Direct convolution tiles (see CKernels.h): the same 6 x 16 register tiles, with A read straight
 // from the NHWC input. `PS` (the pixel stride) is a compile-time constant in the common cases, so
@@ -101,9 +120,11 @@ ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, 
         __m256 c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();         \
         __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps();         \
         __m256 c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();         \
+        ECG_PREFETCH_BEGIN(taps * span);                                                               \
         for (int64_t t = 0; t < taps; t++) {                                                           \
             const float *row = a + t * rowStride;                                                      \
             for (int64_t q = 0; q < span; q++) {                                                       \
+                ECG_PREFETCH_STEP();                                                                   \
                 const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                     \
                 __m256 s;                                                                              \
                 s = _mm256_broadcast_ss(row + 0 * (PS) + q); c00 = _mm256_fmadd_ps(s, b0, c00); c01 = _mm256_fmadd_ps(s, b1, c01); \
@@ -123,26 +144,29 @@ ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, 
 /// `a + r * pixelStride`, B 16 columns of a panel `ldb` wide.
 ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
                                 const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
-                                int32_t activation) {
+                                int32_t activation, const float *next, int64_t nextLines) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX2, pixelStride)
 }
 #undef ECG_DIRECT_AVX2
 
 ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation) {
+                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                                   const float *next, int64_t nextLines) {
     const float *a6 = a + 6 * pixelStride;
     const float *bias16 = bias ? bias + 16 : NULL;
-    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation);
-    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias16, activation);
-    direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation);
-    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation);
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(4, 0));
+    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias16, activation, ECG_SHARE(4, 1));
+    direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(4, 2));
+    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation, ECG_SHARE(4, 3));
 }
 
 ECG_AVX2 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation) {
-    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation);
-    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation);
+                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                                   const float *next, int64_t nextLines) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation, ECG_SHARE(2, 0));
+    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(2, 1));
 }
+#undef ECG_SHARE
 #undef ECG_STORE_TILE
 #undef ECG_STORE_ROW
 #endif  // x86-64; elsewhere tile_portable.c defines these names

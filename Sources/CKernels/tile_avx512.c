@@ -3,6 +3,7 @@
 #include "CKernels.h"
 #include "direct_dispatch.h"
 #include "epilogue.h"
+#include "prefetch.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -25,11 +26,13 @@ ECG_AVX512 static inline __m512 loadBias(const float *bias) {
 /// registers: 24 zmm accumulators for 12 x 32.
 ECG_AVX512 static inline __attribute__((always_inline)) void
 tile(const int rows, const int halves, int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-     int32_t accumulate, const float *bias, int32_t activation) {
+     int32_t accumulate, const float *bias, int32_t activation, const float *next, int64_t nextLines) {
     __m512 acc[12][2];
+    ECG_PREFETCH_BEGIN(depth);
 #pragma clang loop unroll(full)
     for (int r = 0; r < rows; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
     for (int64_t p = 0; p < depth; p++) {
+        ECG_PREFETCH_STEP();
         const __m512 b0 = _mm512_loadu_ps(b), b1 = halves == 2 ? _mm512_loadu_ps(b + 16) : b0;
 #pragma clang loop unroll(full)
         for (int r = 0; r < rows; r++) {
@@ -54,33 +57,39 @@ tile(const int rows, const int halves, int64_t depth, const float *a, const floa
 }
 
 ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate, const float *bias, int32_t activation) {
-    tile(12, 2, depth, a, b, c, ldc, accumulate, bias, activation);
+                                     int32_t accumulate, const float *bias, int32_t activation,
+                                     const float *next, int64_t nextLines) {
+    tile(12, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate, const float *bias, int32_t activation) {
-    tile(12, 1, depth, a, b, c, ldc, accumulate, bias, activation);
+                                     int32_t accumulate, const float *bias, int32_t activation,
+                                     const float *next, int64_t nextLines) {
+    tile(12, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 ECG_AVX512 void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation) {
-    tile(4, 2, depth, a, b, c, ldc, accumulate, bias, activation);
+                                    int32_t accumulate, const float *bias, int32_t activation,
+                                    const float *next, int64_t nextLines) {
+    tile(4, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 ECG_AVX512 void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation) {
-    tile(4, 1, depth, a, b, c, ldc, accumulate, bias, activation);
+                                    int32_t accumulate, const float *bias, int32_t activation,
+                                    const float *next, int64_t nextLines) {
+    tile(4, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 ECG_AVX512 void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation) {
-    tile(8, 2, depth, a, b, c, ldc, accumulate, bias, activation);
+                                    int32_t accumulate, const float *bias, int32_t activation,
+                                    const float *next, int64_t nextLines) {
+    tile(8, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation) {
-    tile(8, 1, depth, a, b, c, ldc, accumulate, bias, activation);
+                                    int32_t accumulate, const float *bias, int32_t activation,
+                                    const float *next, int64_t nextLines) {
+    tile(8, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
 }
 
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
@@ -90,9 +99,11 @@ ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *
     do {                                                                                               \
         __m512 acc[12][WIDE ? 2 : 1];                                                                  \
         for (int r = 0; r < 12; r++) for (int h = 0; h < (WIDE ? 2 : 1); h++) acc[r][h] = _mm512_setzero_ps(); \
+        ECG_PREFETCH_BEGIN(taps * span);                                                               \
         for (int64_t t = 0; t < taps; t++) {                                                           \
             const float *row = a + t * rowStride;                                                      \
             for (int64_t q = 0; q < span; q++) {                                                       \
+                ECG_PREFETCH_STEP();                                                                   \
                 const __m512 b0 = _mm512_loadu_ps(b);                                                  \
                 const __m512 b1 = WIDE ? _mm512_loadu_ps(b + 16) : b0;                                 \
                 _Pragma("clang loop unroll(full)")                                                     \
@@ -117,13 +128,13 @@ ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *
 
 ECG_AVX512 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
                                        int64_t pixelStride, const float *b, float *c, int64_t ldc,
-                                       const float *bias, int32_t activation) {
+                                       const float *bias, int32_t activation, const float *next, int64_t nextLines) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_WIDE, pixelStride)
 }
 
 ECG_AVX512 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
                                        int64_t pixelStride, const float *b, float *c, int64_t ldc,
-                                       const float *bias, int32_t activation) {
+                                       const float *bias, int32_t activation, const float *next, int64_t nextLines) {
     ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_NARROW, pixelStride)
 }
 #undef ECG_DIRECT_AVX512_WIDE

@@ -105,6 +105,11 @@ func convolveBlock(
                     let width = b.panelWidth(column)
                     let bSlice = b.panel(column) + k0 * width
                     let columnWidth = min(microTileColumns, b.columns - column * microTileColumns)
+                    // The tiles prefetch the slice read next: the next column's, else the first column's next slice.
+                    let prefetch = column + 1 < columnPanels.upperBound
+                        ? NextPanelPrefetch(rows: k0..<(k0 + kCount), ofPanel: column + 1, in: b, tiles: block.count)
+                        : NextPanelPrefetch(rows: (k0 + kCount)..<min(depth, k0 + kCount + depthBlock),
+                                            ofPanel: last ? nil : columnPanels.lowerBound, in: b, tiles: block.count)
                     for (index, panel) in block.enumerated() {
                         let row = panel * microTileRows
                         microTile(
@@ -112,7 +117,7 @@ func convolveBlock(
                             panelWidth: width, c: output + row * ldo + column * microTileColumns, ldc: ldo,
                             rows: min(microTileRows, g.outputPixels - row), columns: columnWidth, accumulate: k0 > 0,
                             bias: last ? bias.map { $0 + column * microTileColumns } : nil,
-                            activation: last ? activation : .identity)
+                            activation: last ? activation : .identity, prefetch: prefetch.share(ofTile: index))
                     }
                 }
             }

@@ -78,7 +78,10 @@ func convolveDirectBlock(
                 for column in columnPanels {
                     let width = b.panelWidth(column)
                     let columns = min(microTileColumns, b.columns - column * microTileColumns)
+                    let prefetch = NextPanelPrefetch(rows: 0..<depth, ofPanel: column + 1 < columnPanels.upperBound ? column + 1 : nil,
+                                                     in: b, tiles: block.count)
                     for (index, panel) in block.enumerated() {
+                        let share = prefetch.share(ofTile: index)
                         let row = panel * microTileRows
                         let rows = min(microTileRows, g.outputPixels - row)
                         let c = output + row * ldo + column * microTileColumns
@@ -90,12 +93,12 @@ func convolveDirectBlock(
                                 (width == microTileColumns ? tiles.wide : tiles.narrow)(
                                     Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
                                     Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
-                                    c, Int64(ldc), bias, activation.tileCode)
+                                    c, Int64(ldc), bias, activation.tileCode, share.next, share.lines)
                             }
                         } else {
                             microTile(depth: depth, a: scratch + index * panelFloats, b: b.panel(column), panelWidth: width,
                                       c: c, ldc: ldo, rows: rows, columns: columns, accumulate: false,
-                                      bias: columnBias, activation: activation)
+                                      bias: columnBias, activation: activation, prefetch: share)
                         }
                     }
                 }

@@ -111,15 +111,18 @@ public enum KernelSetError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The tile functions of one set, as C function pointers: read once per tile, without a lock.
-/// The fp32 tiles end in the convolution's epilogue (CKernels.h): their last two arguments are the
-/// tile's bias values (or nil) and the activation's `tileCode`.
+/// The fp32 tiles end in the convolution's epilogue (CKernels.h): they take the tile's bias values
+/// (or nil) and the activation's `tileCode`, then the next panel's weights to prefetch (or nil, 0).
 struct Tiles: Sendable {
-    /// A packed tile: `(depth, a, b, c, ldc, accumulate, bias, activation)`.
+    /// A packed tile: `(depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines)`; the last
+    /// two name weights to prefetch into L2 meanwhile (`NextPanelPrefetch`), or nil and 0.
     typealias Function = @convention(c) (Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
-                                         UnsafeMutablePointer<Float>?, Int64, Int32, UnsafePointer<Float>?, Int32) -> Void
-    /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc, bias, activation)`.
+                                         UnsafeMutablePointer<Float>?, Int64, Int32, UnsafePointer<Float>?, Int32,
+                                         UnsafePointer<Float>?, Int64) -> Void
+    /// A direct convolution tile: `(taps, span, a, rowStride, pixelStride, b, c, ldc, bias, activation, next, nextLines)`.
     typealias DirectFunction = @convention(c) (Int64, Int64, UnsafePointer<Float>?, Int64, Int64, UnsafePointer<Float>?,
-                                               UnsafeMutablePointer<Float>?, Int64, UnsafePointer<Float>?, Int32) -> Void
+                                               UnsafeMutablePointer<Float>?, Int64, UnsafePointer<Float>?, Int32,
+                                               UnsafePointer<Float>?, Int64) -> Void
     /// The 12-row tiles, 32 and 16 columns wide.
     let wide: Function
     let narrow: Function

@@ -62,16 +62,19 @@ func convolvePaddedBands(
                     let width = b.panelWidth(column)
                     let columns = min(microTileColumns, b.columns - column * microTileColumns)
                     let tile = width == microTileColumns ? tiles.wide : tiles.narrow
+                    let prefetch = NextPanelPrefetch(rows: 0..<b.rows, ofPanel: column + 1 < b.panels ? column + 1 : nil,
+                                                     in: b, tiles: rows.count * tilesPerRow)
                     for row in 0..<rows.count {
                         let windows = padded + row * g.strideHeight * rowFloats
                         for first in stride(from: 0, to: g.outputWidth, by: microTileRows) {
                             let pixels = min(microTileRows, g.outputWidth - first)
+                            let share = prefetch.share(ofTile: row * tilesPerRow + first / microTileRows)
                             let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
                             withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: pixels, columns: columns, accumulate: false,
                                            bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
                                 tile(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
                                      Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc),
-                                     bias, activation.tileCode)
+                                     bias, activation.tileCode, share.next, share.lines)
                             }
                         }
                     }

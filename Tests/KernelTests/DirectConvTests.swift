@@ -52,7 +52,7 @@ struct DirectConvTests {
                                 c.withUnsafeMutableBufferPointer { c in
                                     (width == 32 ? direct.wide : direct.narrow)(
                                         Int64(taps), Int64(span), a.baseAddress, Int64(rowStride), Int64(pixelStride),
-                                        b.baseAddress, c.baseAddress, Int64(ldc), nil, Activation.identity.tileCode)
+                                        b.baseAddress, c.baseAddress, Int64(ldc), nil, Activation.identity.tileCode, nil, 0)
                                 }
                             }
                         }
@@ -122,13 +122,13 @@ struct DirectConvTests {
                                 Int64(origin.taps.count), Int64(g.kernelWidth * g.inputChannels), x + origin.offset,
                                 Int64(g.inputWidth * g.inputChannels), Int64(origin.pixelStride),
                                 b.panel(column) + origin.taps.lowerBound * g.kernelWidth * g.inputChannels * width,
-                                d.baseAddress, Int64(width), nil, Activation.identity.tileCode)
+                                d.baseAddress, Int64(width), nil, Activation.identity.tileCode, nil, 0)
                         }
                         packPatches(&patches, input: x, zeros: zeros, geometry: g, group: 0, firstRow: panel * microTileRows)
                         viaPacking.withUnsafeMutableBufferPointer { v in
                             (width == 32 ? tiles.wide : tiles.narrow)(
                                 Int64(g.patchSize), patches, b.panel(column), v.baseAddress, Int64(width), 0, nil,
-                                Activation.identity.tileCode)
+                                Activation.identity.tileCode, nil, 0)
                         }
                     }
                     #expect(direct == viaPacking, "\(set) \(c.testDescription) panel \(panel) column panel \(column)")

@@ -41,7 +41,7 @@ struct KernelSetTests {
                             b.withUnsafeBufferPointer { b in
                                 c.withUnsafeMutableBufferPointer { c in
                                     function(Int64(depth), a.baseAddress, b.baseAddress, c.baseAddress, Int64(ldc), accumulate ? 1 : 0,
-                                             nil, Activation.identity.tileCode)
+                                             nil, Activation.identity.tileCode, nil, 0)
                                 }
                             }
                         }

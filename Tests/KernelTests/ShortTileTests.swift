@@ -22,9 +22,9 @@ struct ShortTileTests {
                             var whole = start, part = start
                             bias.withUnsafeBufferPointer { bias in
                                 (width == 32 ? tiles.wide : tiles.narrow)(
-                                    Int64(depth), a, b, &whole, Int64(ldc), accumulate ? 1 : 0, bias.baseAddress, activation.tileCode)
+                                    Int64(depth), a, b, &whole, Int64(ldc), accumulate ? 1 : 0, bias.baseAddress, activation.tileCode, nil, 0)
                                 (width == 32 ? short.wide : short.narrow)(
-                                    Int64(depth), a, b, &part, Int64(ldc), accumulate ? 1 : 0, bias.baseAddress, activation.tileCode)
+                                    Int64(depth), a, b, &part, Int64(ldc), accumulate ? 1 : 0, bias.baseAddress, activation.tileCode, nil, 0)
                             }
                             let expected = start.indices.map { i in
                                 i / ldc < short.rows && i % ldc < width ? whole[i] : start[i]
@@ -64,6 +64,62 @@ struct ShortTileTests {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The tiles' prefetch of the next panel (`next`, `nextLines`; `NextPanelPrefetch`): it changes no
+/// value, and the tiles that share a panel prefetch every line of the next one exactly once.
+@Suite("Next-panel prefetch: the same floats, every line once")
+struct NextPanelPrefetchTests {
+    @Test("Every runnable set's packed, short and direct tiles give the same bits with and without a prefetch")
+    func prefetchChangesNothing() {
+        let depth = 23, ldc = 32
+        let a = randomValues(depth * microTileRows, seed: 31), b = randomValues(depth * 32, seed: 32)
+        let next = randomValues(4096, seed: 33), bias = randomValues(32, seed: 34)
+        for set in KernelSet.supported {
+            let tiles = Tiles(set)
+            var functions = [(name: "12 rows", function: tiles.wide)] + tiles.short.map { ("\($0.rows) rows", $0.wide) }
+            functions += [("12 rows, 16 wide", tiles.narrow)]
+            for (name, function) in functions {
+                // No prefetch; fewer lines than depth steps; more lines than steps (capped at one a step).
+                let results = [(nil, 0), (next, 5), (next, 200)].map { (next: [Float]?, lines: Int64) in
+                    var c = [Float](repeating: 0.5, count: microTileRows * ldc)
+                    bias.withUnsafeBufferPointer { bias in
+                        function(Int64(depth), a, b, &c, Int64(ldc), 1, bias.baseAddress, Activation.relu.tileCode, next, lines)
+                    }
+                    return c.map(\.bitPattern)
+                }
+                #expect(results[1] == results[0] && results[2] == results[0], "\(set) \(name)")
+            }
+            if let direct = tiles.direct {
+                let results = [(nil, 0), (next, 9)].map { (next: [Float]?, lines: Int64) in
+                    var c = [Float](repeating: 0, count: microTileRows * ldc)
+                    direct.wide(1, Int64(depth), a, 0, Int64(depth), b, &c, Int64(ldc), nil, Activation.identity.tileCode, next, lines)
+                    return c.map(\.bitPattern)
+                }
+                #expect(results[1] == results[0], "\(set) direct")
+            }
+        }
+    }
+
+    @Test("The tiles' shares cover the next panel's lines in order, each once, for any tile count")
+    func sharesCoverThePanel() {
+        let panel = [Float](repeating: 0, count: 1000)
+        panel.withUnsafeBufferPointer { buffer in
+            let start = buffer.baseAddress!
+            for tiles in [1, 2, 5, 6, 7, 63, 64, 100] {
+                let prefetch = NextPanelPrefetch(next: start, floats: 1000, tiles: tiles)
+                var covered: [Int] = []
+                for index in 0..<tiles {
+                    let share = prefetch.share(ofTile: index)
+                    if let next = share.next { covered += (0..<Int(share.lines)).map { (next - start) / 16 + $0 } }
+                    else { #expect(share.lines == 0) }
+                }
+                #expect(covered == Array(0..<63), "\(tiles) tiles: lines \(covered.count) of 63")
+            }
+            let none = NextPanelPrefetch(next: nil, floats: 1000, tiles: 4)
+            #expect((0..<4).allSatisfy { none.share(ofTile: $0).next == nil && none.share(ofTile: $0).lines == 0 })
         }
     }
 }

@@ -68,7 +68,7 @@ struct TileEpilogueTests {
                             expectSameFloats(c: c, ldc: ldc, columns: width, bias: bias, activation: activation,
                                              "\(set) 12x\(width)\(accumulate ? " accumulating" : "")") { c, bias, activation in
                                 (width == 32 ? tiles.wide : tiles.narrow)(
-                                    Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0, bias, activation.tileCode)
+                                    Int64(depth), a, b, c, Int64(ldc), accumulate ? 1 : 0, bias, activation.tileCode, nil, 0)
                             }
                         }
                     }
@@ -93,7 +93,7 @@ struct TileEpilogueTests {
                                          "\(set) direct 12x\(width)") { c, bias, activation in
                             (width == 32 ? direct.wide : direct.narrow)(
                                 Int64(taps), Int64(span), a, Int64(rowStride), Int64(pixelStride), b, c, Int64(ldc), bias,
-                                activation.tileCode)
+                                activation.tileCode, nil, 0)
                         }
                     }
                 }

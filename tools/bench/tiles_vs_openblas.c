@@ -8,7 +8,7 @@
 // per tile (GOP/s: a multiply-add counts 2, as for the floats).
 //
 // Build and run from the repository root (Debian: libopenblas-dev):
-//   clang -O2 -ISources/CKernels/include tools/bench/tiles_vs_openblas.c Sources/CKernels/*.c -lopenblas -o tiles_vs_openblas
+//   clang -O2 -ISources/CKernels/include tools/bench/tiles_vs_openblas.c Sources/CKernels/*.c -lopenblas -lm -o tiles_vs_openblas
 //   ./tiles_vs_openblas                              # OpenBLAS's kernel for this CPU
 //   OPENBLAS_CORETYPE=Haswell ./tiles_vs_openblas    # OpenBLAS's AVX2 kernel, to compare with avx2
 #include <cblas.h>
@@ -18,7 +18,8 @@
 
 #include "CKernels.h"
 
-typedef void (*tile_fn)(int64_t, const float *, const float *, float *, int64_t, int32_t);
+typedef void (*tile_fn)(int64_t, const float *, const float *, float *, int64_t, int32_t, const float *, int32_t,
+                        const float *, int64_t);
 
 static double seconds(void) {
     struct timespec t;
@@ -33,7 +34,7 @@ static void tiled(tile_fn f, int m, int n, int k, const float *a, const float *b
         for (int j = 0; j < n / 32; j++)
             for (int i = 0; i < m / 12; i++)
                 f(depth, a + (size_t)i * 12 * k + (size_t)k0 * 12, b + (size_t)j * k * 32 + (size_t)k0 * 32,
-                  c + (size_t)i * 12 * n + j * 32, n, k0 > 0);
+                  c + (size_t)i * 12 * n + j * 32, n, k0 > 0, NULL, ECG_ACTIVATION_IDENTITY, NULL, 0);
     }
 }
 

@@ -13,6 +13,11 @@
 // ECG_ACTIVATION_IDENTITY on all but its last slice. The floats are those of Swift's
 // `biasActivationForward` (Sources/Kernels/Activation.swift; the C definition is epilogue.h).
 //
+// Their last two arguments, `next` and `nextLines`, name weights the following tiles will read: the
+// tile prefetches `nextLines` 64-byte lines from `next` into L2, spread over its depth loop (at most
+// one line a step; prefetch.h). NULL (or 0) prefetches nothing. It changes no value, only when the
+// next panel's weights arrive; the portable tiles ignore it.
+//
 // This file is compiled for the baseline CPU; the AVX2 and AVX-512 functions carry their own
 // `target` attributes, so one binary holds all three and calls only what the CPU can run.
 #ifndef ECG_CKERNELS_H
@@ -46,36 +51,36 @@ void ecg_spin_pause(void);
 
 /// Portable C: plain loops the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
 void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation);
+                            const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation);
+                            const float *bias, int32_t activation, const float *next, int64_t nextLines);
 /// AVX2 + FMA: 6 x 16 register tiles (12 ymm accumulators), four (or two) per 12 x 32 (12 x 16) tile.
 /// Only call when `ecg_cpu_features()` has ECG_CPU_AVX2_FMA.
 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation);
+                        const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation);
+                        const float *bias, int32_t activation, const float *next, int64_t nextLines);
 /// AVX-512: the 12 x 32 tile in 24 zmm accumulators. Only call when ECG_CPU_AVX512F is set.
 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation);
+                          const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation);
+                          const float *bias, int32_t activation, const float *next, int64_t nextLines);
 
 /// Short tiles: the first R rows of the tiles above, for a panel's last rows (R = 4 and 8 for
 /// AVX-512, 6 for AVX2). They read the same 12-row A panels and B panels, compute rows 0..<R only,
 /// write R rows of C, and give the same floats as the 12-row tile of their set.
 void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation);
+                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation);
+                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation);
+                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation);
+                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                       const float *bias, int32_t activation);
+                       const float *bias, int32_t activation, const float *next, int64_t nextLines);
 void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                       const float *bias, int32_t activation);
+                       const float *bias, int32_t activation, const float *next, int64_t nextLines);
 
 /// Direct convolution tiles: C[12 x W] = A · B (overwritten, with the epilogue), W = 32 or 16, with
 /// A read straight from an NHWC input instead of a packed panel, for the 12 output pixels of one
@@ -86,13 +91,17 @@ void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, 
 /// as much as the product, in layers with few input channels (the 3-channel stems).
 /// Only the AVX2 and AVX-512 sets have them; the portable set packs.
 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
+                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                          const float *next, int64_t nextLines);
 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
+                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                          const float *next, int64_t nextLines);
 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
+                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                          const float *next, int64_t nextLines);
 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation);
+                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                          const float *next, int64_t nextLines);
 
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
