@@ -42,8 +42,9 @@ func microTile(
 /// current one, each a share in turn, spread over its depth loop (the tiles' `next`, `nextLines`:
 /// CKernels.h). A layer with few pixels reads each panel for only a few tiles: InceptionV3's 8 x 8
 /// layers read up to 6 MB of weights for 6 tiles a panel, and the first tile of each panel waited
-/// on memory. In a C loop over such a layer (64 x 2048 x 384, weights cold) on the 2-core AVX-512
-/// VM, the prefetch took the time from 1.25-1.35x that with the weights in cache to about 1.0x.
+/// on memory. In a C loop over such layers (64 pixels, 1280-4032 deep, 384 wide) on the 2-core
+/// AVX-512 VM, cold weights took 1.15-1.31x the time of weights in cache, and 0.93-1.10x with this
+/// prefetch (docs/performance.md).
 struct NextPanelPrefetch {
     /// The next panel's first float, or nil for none.
     let next: UnsafePointer<Float>?
