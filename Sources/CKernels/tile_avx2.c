@@ -160,6 +160,21 @@ ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, i
     direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation, ECG_SHARE(4, 3));
 }
 
+/// The first 6 rows of the direct 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles.
+ECG_AVX2 void ecg_direct6x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                  const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                                  const float *next, int64_t nextLines) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(2, 0));
+    direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias ? bias + 16 : NULL, activation,
+               ECG_SHARE(2, 1));
+}
+
+ECG_AVX2 void ecg_direct6x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                  const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                                  const float *next, int64_t nextLines) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation, ECG_SHARE(1, 0));
+}
+
 ECG_AVX2 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
                                    const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
                                    const float *next, int64_t nextLines) {

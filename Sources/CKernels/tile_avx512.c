@@ -93,52 +93,59 @@ ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *
 }
 
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
-// packed panel. `PS` (the pixel stride) is a compile-time constant in the common cases, so the 12
-// broadcasts are immediate offsets from one pointer.
-#define ECG_DIRECT_AVX512(PS, WIDE)                                                                        \
-    do {                                                                                               \
-        __m512 acc[12][WIDE ? 2 : 1];                                                                  \
-        for (int r = 0; r < 12; r++) for (int h = 0; h < (WIDE ? 2 : 1); h++) acc[r][h] = _mm512_setzero_ps(); \
-        ECG_PREFETCH_BEGIN(taps * span);                                                               \
-        for (int64_t t = 0; t < taps; t++) {                                                           \
-            const float *row = a + t * rowStride;                                                      \
-            for (int64_t q = 0; q < span; q++) {                                                       \
-                ECG_PREFETCH_STEP();                                                                   \
-                const __m512 b0 = _mm512_loadu_ps(b);                                                  \
-                const __m512 b1 = WIDE ? _mm512_loadu_ps(b + 16) : b0;                                 \
-                _Pragma("clang loop unroll(full)")                                                     \
-                for (int r = 0; r < 12; r++) {                                                         \
-                    const __m512 s = _mm512_set1_ps(row[r * (PS) + q]);                                \
-                    acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);                                     \
-                    if (WIDE) acc[r][WIDE ? 1 : 0] = _mm512_fmadd_ps(s, b1, acc[r][WIDE ? 1 : 0]);     \
-                }                                                                                      \
-                b += WIDE ? 32 : 16;                                                                   \
-            }                                                                                          \
-        }                                                                                              \
-        const __m512 bias0 = loadBias(bias), bias1 = loadBias(WIDE && bias ? bias + 16 : NULL);        \
-        _Pragma("clang loop unroll(full)")                                                             \
-        for (int r = 0; r < 12; r++) {                                                                 \
-            _mm512_storeu_ps(c + r * ldc, epilogue(acc[r][0], bias0, activation));                     \
-            if (WIDE) _mm512_storeu_ps(c + r * ldc + 16, epilogue(acc[r][WIDE ? 1 : 0], bias1, activation)); \
-        }                                                                                              \
-    } while (0)
-
-#define ECG_DIRECT_AVX512_WIDE(PS) ECG_DIRECT_AVX512(PS, 1)
-#define ECG_DIRECT_AVX512_NARROW(PS) ECG_DIRECT_AVX512(PS, 0)
-
-ECG_AVX512 void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
-                                       int64_t pixelStride, const float *b, float *c, int64_t ldc,
-                                       const float *bias, int32_t activation, const float *next, int64_t nextLines) {
-    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_WIDE, pixelStride)
+// packed panel. `ps` (the pixel stride) is a compile-time constant in the common cases
+// (`ECG_DIRECT_DISPATCH`), so the broadcasts are immediate offsets from one pointer. Like `tile`, the
+// short ones (4 and 8 rows) compute the first rows of the 12-row tile, with the same floats: a
+// padded band's row of 56 pixels is four 12-pixel tiles and an 8-pixel one.
+ECG_AVX512 static inline __attribute__((always_inline)) void
+direct(const int rows, const int halves, const int64_t ps, int64_t taps, int64_t span, const float *a, int64_t rowStride,
+       const float *b, float *c, int64_t ldc, const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+    __m512 acc[12][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rows; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    ECG_PREFETCH_BEGIN(taps * span);
+    for (int64_t t = 0; t < taps; t++) {
+        const float *row = a + t * rowStride;
+        for (int64_t q = 0; q < span; q++) {
+            ECG_PREFETCH_STEP();
+            const __m512 b0 = _mm512_loadu_ps(b), b1 = halves == 2 ? _mm512_loadu_ps(b + 16) : b0;
+#pragma clang loop unroll(full)
+            for (int r = 0; r < rows; r++) {
+                const __m512 s = _mm512_set1_ps(row[r * ps + q]);
+                acc[r][0] = _mm512_fmadd_ps(s, b0, acc[r][0]);
+                if (halves == 2) acc[r][1] = _mm512_fmadd_ps(s, b1, acc[r][1]);
+            }
+            b += 16 * halves;
+        }
+    }
+    const __m512 bias0 = loadBias(bias), bias1 = loadBias(halves == 2 && bias ? bias + 16 : NULL);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rows; r++) {
+        _mm512_storeu_ps(c + r * ldc, epilogue(acc[r][0], bias0, activation));
+        if (halves == 2) _mm512_storeu_ps(c + r * ldc + 16, epilogue(acc[r][1], bias1, activation));
+    }
 }
 
-ECG_AVX512 void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride,
-                                       int64_t pixelStride, const float *b, float *c, int64_t ldc,
-                                       const float *bias, int32_t activation, const float *next, int64_t nextLines) {
-    ECG_DIRECT_DISPATCH(ECG_DIRECT_AVX512_NARROW, pixelStride)
-}
-#undef ECG_DIRECT_AVX512_WIDE
-#undef ECG_DIRECT_AVX512_NARROW
-#undef ECG_DIRECT_AVX512
+/// One call of `direct` for pixel stride `PS`, with the entry point's `rows`, `halves` and arguments.
+#define ECG_DIRECT_BODY(PS) direct(rows, halves, PS, taps, span, a, rowStride, b, c, ldc, bias, activation, next, nextLines)
+
+/// The direct tile `ecg_direct<ROWS>x<16 · HALVES>_avx512`.
+#define ECG_DIRECT_ENTRY(ROWS, WIDTH, HALVES)                                                                  \
+    ECG_AVX512 void ecg_direct##ROWS##x##WIDTH##_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, \
+                                                        int64_t pixelStride, const float *b, float *c, int64_t ldc,   \
+                                                        const float *bias, int32_t activation, const float *next,      \
+                                                        int64_t nextLines) {                                           \
+        const int rows = ROWS, halves = HALVES;                                                                 \
+        ECG_DIRECT_DISPATCH(ECG_DIRECT_BODY, pixelStride)                                                       \
+    }
+
+ECG_DIRECT_ENTRY(12, 32, 2)
+ECG_DIRECT_ENTRY(12, 16, 1)
+ECG_DIRECT_ENTRY(8, 32, 2)
+ECG_DIRECT_ENTRY(8, 16, 1)
+ECG_DIRECT_ENTRY(4, 32, 2)
+ECG_DIRECT_ENTRY(4, 16, 1)
+#undef ECG_DIRECT_ENTRY
+#undef ECG_DIRECT_BODY
 
 #endif  // x86-64; elsewhere tile_portable.c defines these names

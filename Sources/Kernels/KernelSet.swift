@@ -149,9 +149,13 @@ struct Tiles: Sendable {
         #if arch(x86_64)
         switch set {
         case .avx512:
-            short = [ShortTiles(rows: 4, wide: ecg_tile4x32_avx512, narrow: ecg_tile4x16_avx512),
-                     ShortTiles(rows: 8, wide: ecg_tile8x32_avx512, narrow: ecg_tile8x16_avx512)]
-        case .avx2: short = [ShortTiles(rows: 6, wide: ecg_tile6x32_avx2, narrow: ecg_tile6x16_avx2)]
+            short = [ShortTiles(rows: 4, wide: ecg_tile4x32_avx512, narrow: ecg_tile4x16_avx512,
+                                direct: (ecg_direct4x32_avx512, ecg_direct4x16_avx512)),
+                     ShortTiles(rows: 8, wide: ecg_tile8x32_avx512, narrow: ecg_tile8x16_avx512,
+                                direct: (ecg_direct8x32_avx512, ecg_direct8x16_avx512))]
+        case .avx2:
+            short = [ShortTiles(rows: 6, wide: ecg_tile6x32_avx2, narrow: ecg_tile6x16_avx2,
+                                direct: (ecg_direct6x32_avx2, ecg_direct6x16_avx2))]
         case .portable: short = []
         }
         switch set {
@@ -166,11 +170,13 @@ struct Tiles: Sendable {
     }
 }
 
-/// A short tile's row count and its functions, 32 and 16 columns wide (`Tiles.short`).
+/// A short tile's row count and its functions, 32 and 16 columns wide (`Tiles.short`): packed, and
+/// direct (only the sets with direct tiles have short ones).
 struct ShortTiles: Sendable {
     let rows: Int
     let wide: Tiles.Function
     let narrow: Tiles.Function
+    let direct: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
 }
 
 extension Activation {

@@ -6,9 +6,10 @@
 /// band of output rows is computed from a copy of the input rows it reads, padded with zeros on
 /// every side (a few hundred KiB, kept in L2), so that every run of 12 output pixels in a row reads
 /// its windows at one pixel stride from one pointer: the direct tiles (`ecg_direct12x32_*`) sum the
-/// whole depth in registers. Tiles start at each row's first pixel; a row's last tile, when the
-/// width is not a multiple of 12, also computes pixels past the row's end (reading the next padded
-/// row, or the slack after the band), which are dropped.
+/// whole depth in registers. Tiles start at each row's first pixel. A row's last pixels, when the
+/// width is not a multiple of 12, take the set's smallest short tile that holds them (`Tiles.short`:
+/// 4 or 8 pixels with AVX-512, 6 with AVX2); where none does, a 12-pixel tile also computes pixels
+/// past the row's end (reading the next padded row, or the slack after the band), which are dropped.
 ///
 /// The sum runs over window row, column and channel in one chain, as the packed tile does within a
 /// slice: the floats equal the packed path's where the patch fits one 512-deep slice, and differ by
@@ -50,6 +51,7 @@ func convolvePaddedBands(
     let bandFloats = bandInputRows * rowFloats + slack
     let span = g.kernelWidth * channels
     let bandWork = bandRows * g.outputWidth * g.patchSize * g.outputChannels
+    let short = activeTiles.short
     parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         withScratch(count: bandFloats) { padded in
             for band in chunk {
@@ -70,9 +72,14 @@ func convolvePaddedBands(
                             let pixels = min(microTileRows, g.outputWidth - first)
                             let share = prefetch.share(ofTile: row * tilesPerRow + first / microTileRows)
                             let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
-                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: pixels, columns: columns, accumulate: false,
-                                           bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
-                                tile(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
+                            // A row's last pixels take the smallest short tile that holds them.
+                            var (tileRows, function) = (microTileRows, tile)
+                            if pixels < microTileRows, let short = short.first(where: { pixels <= $0.rows }) {
+                                (tileRows, function) = (short.rows, width == microTileColumns ? short.direct.wide : short.direct.narrow)
+                            }
+                            withTileOutput(c: c, ldc: ldo, panelWidth: width, tileRows: tileRows, rows: pixels, columns: columns,
+                                           accumulate: false, bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
+                                function(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
                                      Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc),
                                      bias, activation.tileCode, share.next, share.lines)
                             }

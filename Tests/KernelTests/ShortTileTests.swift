@@ -39,6 +39,38 @@ struct ShortTileTests {
         }
     }
 
+    @Test("Each runnable set's short direct tiles equal the first rows of its 12-row direct tile, for every compiled pixel stride")
+    func shortDirectTilesEqualTheWholeTile() {
+        for set in KernelSet.supported {
+            let tiles = Tiles(set)
+            guard let direct = tiles.direct else { continue }
+            for short in tiles.short {
+                // 3, 6 and 16 run with the stride as a constant, 20 with it in a register.
+                for (pixelStride, span) in [(3, 9), (6, 9), (16, 48), (20, 60)] {
+                    let taps = 3, rowStride = 14 * pixelStride + span
+                    let a = randomValues(taps * rowStride, seed: 41), bias = randomValues(32, seed: 42)
+                    for width in [32, 16] {
+                        let b = randomValues(taps * span * width, seed: 43), ldc = width + 3
+                        let start = randomValues(microTileRows * ldc, seed: 44)
+                        var whole = start, part = start
+                        bias.withUnsafeBufferPointer { bias in
+                            (width == 32 ? direct.wide : direct.narrow)(
+                                Int64(taps), Int64(span), a, Int64(rowStride), Int64(pixelStride), b, &whole, Int64(ldc),
+                                bias.baseAddress, Activation.relu6.tileCode, nil, 0)
+                            (width == 32 ? short.direct.wide : short.direct.narrow)(
+                                Int64(taps), Int64(span), a, Int64(rowStride), Int64(pixelStride), b, &part, Int64(ldc),
+                                bias.baseAddress, Activation.relu6.tileCode, nil, 0)
+                        }
+                        let expected = start.indices.map { i in i / ldc < short.rows && i % ldc < width ? whole[i] : start[i] }
+                        let mismatches = part.indices.filter { part[$0].bitPattern != expected[$0].bitPattern }
+                        #expect(mismatches.isEmpty,
+                                "\(set) direct \(short.rows)x\(width), pixel stride \(pixelStride): \(mismatches.count) values differ")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("microTile with 1 to 11 real rows and a partial panel writes the 12-row tile's values there and nothing else, on every set")
     func partialPanelsPickAShortTile() {
         let depth = 29, ldc = 40

@@ -103,6 +103,27 @@ void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t 
                             const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
                           const float *next, int64_t nextLines);
 
+/// Short direct tiles: the first R rows of the direct tiles above (R = 4 and 8 for AVX-512, 6 for
+/// AVX2), for a row's last pixels; the same floats as the 12-row tile's rows.
+void ecg_direct4x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                           const float *next, int64_t nextLines);
+void ecg_direct4x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                           const float *next, int64_t nextLines);
+void ecg_direct8x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                           const float *next, int64_t nextLines);
+void ecg_direct8x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                           const float *next, int64_t nextLines);
+void ecg_direct6x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                         const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                         const float *next, int64_t nextLines);
+void ecg_direct6x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                         const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
+                         const float *next, int64_t nextLines);
+
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
 /// are packed in pairs of depth rows (`ecg_pack_bf16`): A as a[(p · 12 + r) · 2 + h] = A[r][2p + h],
