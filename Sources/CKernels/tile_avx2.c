@@ -84,8 +84,7 @@ ECG_AVX2 static inline void tile6x16(int64_t depth, const float *a, const float 
     ECG_STORE_TILE();
 }
 
-ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                 const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_tile12x32_avx2(ECG_PACKED_TILE_PARAMETERS) {
     const float *bias16 = bias ? bias + 16 : NULL;
     tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation, ECG_SHARE(4, 0));
     tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias16, activation, ECG_SHARE(4, 1));
@@ -95,19 +94,16 @@ ECG_AVX2 void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, 
 
 /// The first 6 rows of the 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles, the same
 /// floats. For a panel's last rows.
-ECG_AVX2 void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_tile6x32_avx2(ECG_PACKED_TILE_PARAMETERS) {
     tile6x16(depth, a, b, 32, c, ldc, accumulate, bias, activation, ECG_SHARE(2, 0));
     tile6x16(depth, a, b + 16, 32, c + 16, ldc, accumulate, bias ? bias + 16 : NULL, activation, ECG_SHARE(2, 1));
 }
 
-ECG_AVX2 void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_tile6x16_avx2(ECG_PACKED_TILE_PARAMETERS) {
     tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation, ECG_SHARE(1, 0));
 }
 
-ECG_AVX2 void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                                 const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_tile12x16_avx2(ECG_PACKED_TILE_PARAMETERS) {
     tile6x16(depth, a, b, 16, c, ldc, accumulate, bias, activation, ECG_SHARE(2, 0));
     tile6x16(depth, a + 6, b, 16, c + 6 * ldc, ldc, accumulate, bias, activation, ECG_SHARE(2, 1));
 }
@@ -149,9 +145,7 @@ ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int6
 }
 #undef ECG_DIRECT_AVX2
 
-ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                                   const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     const float *a6 = a + 6 * pixelStride;
     const float *bias16 = bias ? bias + 16 : NULL;
     direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(4, 0));
@@ -161,23 +155,17 @@ ECG_AVX2 void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, i
 }
 
 /// The first 6 rows of the direct 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles.
-ECG_AVX2 void ecg_direct6x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                  const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                                  const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_direct6x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(2, 0));
     direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias ? bias + 16 : NULL, activation,
                ECG_SHARE(2, 1));
 }
 
-ECG_AVX2 void ecg_direct6x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                  const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                                  const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation, ECG_SHARE(1, 0));
 }
 
-ECG_AVX2 void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                                   const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                                   const float *next, int64_t nextLines) {
+ECG_AVX2 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation, ECG_SHARE(2, 0));
     direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(2, 1));
 }

@@ -56,41 +56,19 @@ tile(const int rows, const int halves, int64_t depth, const float *a, const floa
     }
 }
 
-ECG_AVX512 void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate, const float *bias, int32_t activation,
-                                     const float *next, int64_t nextLines) {
-    tile(12, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
+/// The packed tile `ecg_tile<ROWS>x<WIDTH>_avx512`.
+#define ECG_TILE_ENTRY(ROWS, WIDTH, HALVES)                                                            \
+    ECG_AVX512 void ecg_tile##ROWS##x##WIDTH##_avx512(ECG_PACKED_TILE_PARAMETERS) {                    \
+        tile(ROWS, HALVES, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);        \
+    }
 
-ECG_AVX512 void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                     int32_t accumulate, const float *bias, int32_t activation,
-                                     const float *next, int64_t nextLines) {
-    tile(12, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
+/// Every tile shape of this set, rows x width (and zmm per row), for `ENTRY` to define: the packed
+/// tiles here, the direct ones below.
+#define ECG_TILE_SHAPES(ENTRY) \
+    ENTRY(12, 32, 2) ENTRY(12, 16, 1) ENTRY(8, 32, 2) ENTRY(8, 16, 1) ENTRY(4, 32, 2) ENTRY(4, 16, 1)
 
-ECG_AVX512 void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation,
-                                    const float *next, int64_t nextLines) {
-    tile(4, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
-
-ECG_AVX512 void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation,
-                                    const float *next, int64_t nextLines) {
-    tile(4, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
-
-ECG_AVX512 void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation,
-                                    const float *next, int64_t nextLines) {
-    tile(8, 2, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
-
-ECG_AVX512 void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc,
-                                    int32_t accumulate, const float *bias, int32_t activation,
-                                    const float *next, int64_t nextLines) {
-    tile(8, 1, depth, a, b, c, ldc, accumulate, bias, activation, next, nextLines);
-}
+ECG_TILE_SHAPES(ECG_TILE_ENTRY)
+#undef ECG_TILE_ENTRY
 
 // Direct convolution tiles (see CKernels.h): A read straight from the NHWC input instead of a
 // packed panel. `ps` (the pixel stride) is a compile-time constant in the common cases
@@ -130,22 +108,15 @@ direct(const int rows, const int halves, const int64_t ps, int64_t taps, int64_t
 #define ECG_DIRECT_BODY(PS) direct(rows, halves, PS, taps, span, a, rowStride, b, c, ldc, bias, activation, next, nextLines)
 
 /// The direct tile `ecg_direct<ROWS>x<16 · HALVES>_avx512`.
-#define ECG_DIRECT_ENTRY(ROWS, WIDTH, HALVES)                                                                  \
-    ECG_AVX512 void ecg_direct##ROWS##x##WIDTH##_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, \
-                                                        int64_t pixelStride, const float *b, float *c, int64_t ldc,   \
-                                                        const float *bias, int32_t activation, const float *next,      \
-                                                        int64_t nextLines) {                                           \
-        const int rows = ROWS, halves = HALVES;                                                                 \
-        ECG_DIRECT_DISPATCH(ECG_DIRECT_BODY, pixelStride)                                                       \
+#define ECG_DIRECT_ENTRY(ROWS, WIDTH, HALVES)                                                          \
+    ECG_AVX512 void ecg_direct##ROWS##x##WIDTH##_avx512(ECG_DIRECT_TILE_PARAMETERS) {                  \
+        const int rows = ROWS, halves = HALVES;                                                        \
+        ECG_DIRECT_DISPATCH(ECG_DIRECT_BODY, pixelStride)                                              \
     }
 
-ECG_DIRECT_ENTRY(12, 32, 2)
-ECG_DIRECT_ENTRY(12, 16, 1)
-ECG_DIRECT_ENTRY(8, 32, 2)
-ECG_DIRECT_ENTRY(8, 16, 1)
-ECG_DIRECT_ENTRY(4, 32, 2)
-ECG_DIRECT_ENTRY(4, 16, 1)
+ECG_TILE_SHAPES(ECG_DIRECT_ENTRY)
 #undef ECG_DIRECT_ENTRY
+#undef ECG_TILE_SHAPES
 #undef ECG_DIRECT_BODY
 
 #endif  // x86-64; elsewhere tile_portable.c defines these names

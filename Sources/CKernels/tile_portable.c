@@ -59,33 +59,27 @@ static inline void tile(int64_t depth, const float *a, const float *b, int64_t w
     }
 }
 
-void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x32_portable(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 32, c, ldc, accumulate, bias, activation);
 }
 
-void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x16_portable(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 16, c, ldc, accumulate, bias, activation);
 }
 
 #if !(defined(__x86_64__) || defined(_M_X64))
 // Not x86-64: the AVX2 and AVX-512 sets are never selected (`KernelSet.isSupported`), but their
 // names must exist for the binary to link; they run the portable tiles.
-void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x32_avx2(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 32, c, ldc, accumulate, bias, activation);
 }
-void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x16_avx2(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 16, c, ldc, accumulate, bias, activation);
 }
-void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x32_avx512(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 32, c, ldc, accumulate, bias, activation);
 }
-void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation, const float *next, int64_t nextLines) {
+void ecg_tile12x16_avx512(ECG_PACKED_TILE_PARAMETERS) {
     tile(depth, a, b, 16, c, ldc, accumulate, bias, activation);
 }
 #endif

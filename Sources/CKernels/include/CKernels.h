@@ -49,80 +49,56 @@ int32_t ecg_cpu_features(void);
 /// pool (Sources/Kernels/ThreadPool.swift).
 void ecg_spin_pause(void);
 
+/// The parameters of every fp32 packed tile below (Swift's `Tiles.Function`).
+#define ECG_PACKED_TILE_PARAMETERS                                                                     \
+    int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate, const float *bias, \
+        int32_t activation, const float *next, int64_t nextLines
+
 /// Portable C: plain loops the compiler vectorises for the baseline (SSE2 on x86-64, NEON on arm64).
-void ecg_tile12x32_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile12x16_portable(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                            const float *bias, int32_t activation, const float *next, int64_t nextLines);
+void ecg_tile12x32_portable(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile12x16_portable(ECG_PACKED_TILE_PARAMETERS);
 /// AVX2 + FMA: 6 x 16 register tiles (12 ymm accumulators), four (or two) per 12 x 32 (12 x 16) tile.
 /// Only call when `ecg_cpu_features()` has ECG_CPU_AVX2_FMA.
-void ecg_tile12x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile12x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                        const float *bias, int32_t activation, const float *next, int64_t nextLines);
+void ecg_tile12x32_avx2(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile12x16_avx2(ECG_PACKED_TILE_PARAMETERS);
 /// AVX-512: the 12 x 32 tile in 24 zmm accumulators. Only call when ECG_CPU_AVX512F is set.
-void ecg_tile12x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile12x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                          const float *bias, int32_t activation, const float *next, int64_t nextLines);
+void ecg_tile12x32_avx512(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile12x16_avx512(ECG_PACKED_TILE_PARAMETERS);
 
 /// Short tiles: the first R rows of the tiles above, for a panel's last rows (R = 4 and 8 for
 /// AVX-512, 6 for AVX2). They read the same 12-row A panels and B panels, compute rows 0..<R only,
 /// write R rows of C, and give the same floats as the 12-row tile of their set.
-void ecg_tile4x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile4x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile8x32_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile8x16_avx512(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                         const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile6x32_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                       const float *bias, int32_t activation, const float *next, int64_t nextLines);
-void ecg_tile6x16_avx2(int64_t depth, const float *a, const float *b, float *c, int64_t ldc, int32_t accumulate,
-                       const float *bias, int32_t activation, const float *next, int64_t nextLines);
+void ecg_tile4x32_avx512(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile4x16_avx512(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile8x32_avx512(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile8x16_avx512(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile6x32_avx2(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile6x16_avx2(ECG_PACKED_TILE_PARAMETERS);
 
 /// Direct convolution tiles: C[12 x W] = A · B (overwritten, with the epilogue), W = 32 or 16, with
 /// A read straight from an NHWC input instead of a packed panel, for the 12 output pixels of one
-/// row whose windows lie horizontally inside the image (or any 12 consecutive pixels of a 1x1 convolution). Patch value q
-/// of window row t for pixel r is `a[t * rowStride + r * pixelStride + q]`, q in `0..<span`
-/// (span = KW · C: a window row's pixels are contiguous in NHWC); B's rows are those `taps · span`
-/// patch values in the same order, `W` floats apart. No im2col copy: it pays where the copy costs
-/// as much as the product, in layers with few input channels (the 3-channel stems).
+/// row whose windows lie horizontally inside the image (or any 12 consecutive pixels of a 1x1
+/// convolution). Patch value q of window row t for pixel r is `a[t * rowStride + r * pixelStride + q]`,
+/// q in `0..<span` (span = KW · C: a window row's pixels are contiguous in NHWC); B's rows are those
+/// `taps · span` patch values in the same order, `W` floats apart. No im2col copy: it pays where the
+/// copy costs as much as the product, in layers with few input channels (the 3-channel stems).
 /// Only the AVX2 and AVX-512 sets have them; the portable set packs.
-void ecg_direct12x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                          const float *next, int64_t nextLines);
-void ecg_direct12x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                          const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                          const float *next, int64_t nextLines);
-void ecg_direct12x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                          const float *next, int64_t nextLines);
-void ecg_direct12x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                            const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                          const float *next, int64_t nextLines);
+#define ECG_DIRECT_TILE_PARAMETERS                                                                     \
+    int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride, const float *b, float *c, \
+        int64_t ldc, const float *bias, int32_t activation, const float *next, int64_t nextLines
+void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct12x32_avx512(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct12x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
 
 /// Short direct tiles: the first R rows of the direct tiles above (R = 4 and 8 for AVX-512, 6 for
 /// AVX2), for a row's last pixels; the same floats as the 12-row tile's rows.
-void ecg_direct4x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                           const float *next, int64_t nextLines);
-void ecg_direct4x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                           const float *next, int64_t nextLines);
-void ecg_direct8x32_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                           const float *next, int64_t nextLines);
-void ecg_direct8x16_avx512(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                           const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                           const float *next, int64_t nextLines);
-void ecg_direct6x32_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                         const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                         const float *next, int64_t nextLines);
-void ecg_direct6x16_avx2(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
-                         const float *b, float *c, int64_t ldc, const float *bias, int32_t activation,
-                         const float *next, int64_t nextLines);
+void ecg_direct4x32_avx512(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct4x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct8x32_avx512(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct8x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct6x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
 
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
