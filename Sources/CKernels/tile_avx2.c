@@ -151,7 +151,8 @@ ECG_AVX2 void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(4, 0));
     direct6x16(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias16, activation, ECG_SHARE(4, 1));
     direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(4, 2));
-    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation, ECG_SHARE(4, 3));
+    direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation,
+               ECG_SHARE(4, 3));
 }
 
 /// The first 6 rows of the direct 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles.
@@ -167,7 +168,8 @@ ECG_AVX2 void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
 
 ECG_AVX2 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a, rowStride, pixelStride, b, 16, c, ldc, bias, activation, ECG_SHARE(2, 0));
-    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(2, 1));
+    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation,
+               ECG_SHARE(2, 1));
 }
 #undef ECG_SHARE
 #undef ECG_STORE_TILE

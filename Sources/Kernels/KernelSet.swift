@@ -129,6 +129,12 @@ struct Tiles: Sendable {
     /// Tiles of fewer rows for a panel's last rows, smallest first: each computes the first `rows`
     /// rows of the 12-row tile, with the same floats (AVX-512: 4 and 8 rows; AVX2: 6; portable: none).
     let short: [ShortTiles]
+
+    /// The smallest short tile that holds `rows` real rows, or nil when the 12-row tile is needed
+    /// (12 rows, or more than the largest short tile holds).
+    func shortTile(for rows: Int) -> ShortTiles? {
+        rows < microTileRows ? short.first { rows <= $0.rows } : nil
+    }
     /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
     /// whose convolutions always pack.
     let direct: (wide: DirectFunction, narrow: DirectFunction)?

@@ -28,7 +28,7 @@ func microTile(
 ) {
     let tiles = activeTiles
     var (tileRows, wide, narrow) = (microTileRows, tiles.wide, tiles.narrow)
-    if rows < microTileRows, let short = tiles.short.first(where: { rows <= $0.rows }) {
+    if let short = tiles.shortTile(for: rows) {
         (tileRows, wide, narrow) = (short.rows, short.wide, short.narrow)
     }
     withTileOutput(c: c, ldc: ldc, panelWidth: panelWidth, tileRows: tileRows, rows: rows, columns: columns,

@@ -51,7 +51,7 @@ func convolvePaddedBands(
     let bandFloats = bandInputRows * rowFloats + slack
     let span = g.kernelWidth * channels
     let bandWork = bandRows * g.outputWidth * g.patchSize * g.outputChannels
-    let short = activeTiles.short
+    let set = activeTiles
     parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         withScratch(count: bandFloats) { padded in
             for band in chunk {
@@ -74,7 +74,7 @@ func convolvePaddedBands(
                             let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
                             // A row's last pixels take the smallest short tile that holds them.
                             var (tileRows, function) = (microTileRows, tile)
-                            if pixels < microTileRows, let short = short.first(where: { pixels <= $0.rows }) {
+                            if let short = set.shortTile(for: pixels) {
                                 (tileRows, function) = (short.rows, width == microTileColumns ? short.direct.wide : short.direct.narrow)
                             }
                             withTileOutput(c: c, ldc: ldo, panelWidth: width, tileRows: tileRows, rows: pixels, columns: columns,
