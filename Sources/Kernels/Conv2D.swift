@@ -147,7 +147,7 @@ func packPatches(
                 origins[r] = (-1, 0, 0)
             }
         }
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: microTileRows) { sources in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: microTileRows) { sources in
             var destination = panel
             for kh in 0..<g.kernelHeight {
                 for kw in 0..<g.kernelWidth {
@@ -158,10 +158,8 @@ func packPatches(
                             ? input + ((image * g.inputHeight + ih) * g.inputWidth + iw) * g.inputChannels + group * channels
                             : zeros
                     }
-                    for c in 0..<channels {
-                        for r in 0..<microTileRows { destination[r] = sources[r][c] }
-                        destination += microTileRows
-                    }
+                    activeTiles.pack(sources.baseAddress, Int64(channels), destination)
+                    destination += channels * microTileRows
                 }
             }
         }
@@ -179,10 +177,7 @@ private func packInteriorPatches(
 ) -> Bool {
     if g.isPointwise && firstRow + microTileRows <= g.outputPixels {
         // A 1x1 convolution's patches are the input's pixels, consecutive whatever row they sit in.
-        for r in 0..<microTileRows {
-            let row = input + (firstRow + r) * g.inputChannels
-            for c in 0..<g.inputChannels { panel[c * microTileRows + r] = row[c] }
-        }
+        packRows(panel, first: input + firstRow * g.inputChannels, stride: g.inputChannels, count: g.inputChannels)
         return true
     }
     let pixelsPerImage = g.outputHeight * g.outputWidth
@@ -195,6 +190,8 @@ private func packInteriorPatches(
     let channels = g.inputChannels / g.groups
     let pixelStride = g.strideWidth * g.inputChannels
     let image = firstRow / pixelsPerImage
+    // With one group, a window row's taps are consecutive pixels: one run of kernelWidth · C values.
+    let (runs, count) = g.groups == 1 ? (1, g.kernelWidth * channels) : (g.kernelWidth, channels)
     var destination = panel
     for kh in 0..<g.kernelHeight {
         let ih = oh * g.strideHeight - g.padding.top + kh
@@ -204,23 +201,21 @@ private func packInteriorPatches(
             continue
         }
         var source = input + ((image * g.inputHeight + ih) * g.inputWidth + left) * g.inputChannels + group * channels
-        for _ in 0..<g.kernelWidth {
-            if channels >= 32 {
-                // Each pixel's channels front to back: the other order compiles to AVX-512
-                // gathers, slow on AMD cores (VGG16's 64-channel layers ran 25% slower).
-                for r in 0..<microTileRows {
-                    let row = source + r * pixelStride
-                    for c in 0..<channels { destination[c * microTileRows + r] = row[c] }
-                }
-                destination += channels * microTileRows
-            } else {
-                for c in 0..<channels {
-                    for r in 0..<microTileRows { destination[r] = source[r * pixelStride + c] }
-                    destination += microTileRows
-                }
-            }
+        for _ in 0..<runs {
+            packRows(destination, first: source, stride: pixelStride, count: count)
+            destination += count * microTileRows
             source += g.inputChannels
         }
     }
     return true
+}
+
+/// Packs `count` values of twelve rows, `stride` values apart from `first`, into `panel`
+/// (`panel[c · 12 + r] = first[r · stride + c]`) with the active set's pack (`Tiles.pack`).
+@inline(__always)
+private func packRows(_ panel: UnsafeMutablePointer<Float>, first: UnsafePointer<Float>, stride: Int, count: Int) {
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: microTileRows) { rows in
+        for r in 0..<microTileRows { rows[r] = first + r * stride }
+        activeTiles.pack(rows.baseAddress, Int64(count), panel)
+    }
 }

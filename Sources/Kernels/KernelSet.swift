@@ -143,6 +143,10 @@ struct Tiles: Sendable {
     let bf16: BF16Tiles?
     /// The int8 tiles, likewise: nil unless the set is avx512 and the CPU has AVX-512 VNNI.
     let int8: Int8Tiles?
+    /// Packs twelve rows into an A panel, `panel[c · 12 + r] = sources[r][c]` for `c < count`
+    /// (`ecg_pack12_*`): `(sources, count, panel)`. The same floats in every set.
+    typealias PackFunction = @convention(c) (UnsafePointer<UnsafePointer<Float>?>?, Int64, UnsafeMutablePointer<Float>?) -> Void
+    let pack: PackFunction
 
     init(_ set: KernelSet) {
         bf16 = set == .avx512 && Precision.bf16.isSupported ? BF16Tiles() : nil
@@ -169,9 +173,11 @@ struct Tiles: Sendable {
         case .avx2: direct = (ecg_direct12x32_avx2, ecg_direct12x16_avx2)
         case .portable: direct = nil
         }
+        pack = set == .portable ? ecg_pack12_portable : ecg_pack12_avx2
         #else
         short = []
         direct = nil
+        pack = ecg_pack12_portable
         #endif
     }
 }

@@ -100,6 +100,13 @@ void ecg_direct8x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct6x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
 
+/// Packs twelve rows into an A panel (pack.c): `panel[c · 12 + r] = sources[r][c]` for `c` in
+/// `0..<count`, `r` in `0..<12`. The same floats whichever version runs; the avx2 one transposes
+/// eight values of the twelve rows at a time in registers. Only call the avx2 one when
+/// `ecg_cpu_features()` has ECG_CPU_AVX2_FMA.
+void ecg_pack12_portable(const float *const *sources, int64_t count, float *panel);
+void ecg_pack12_avx2(const float *const *sources, int64_t count, float *panel);
+
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
 /// are packed in pairs of depth rows (`ecg_pack_bf16`): A as a[(p · 12 + r) · 2 + h] = A[r][2p + h],
