@@ -34,15 +34,14 @@ public func conv2dMaxPoolForward(
     let convRowFloats = bandWidth * channels
     // Pooled rows a band: at most `bandFloats` of convolution output.
     let rowsFor = { (pooled: Int) in (pooled - 1) * p.strideHeight + p.kernelHeight }
-    let (bandRows, bandsPerImage) = evenBands(rows: p.outputHeight, images: g.batch,
-                                              maxRows: (bandFloats / convRowFloats - p.kernelHeight) / p.strideHeight + 1)
-    let bandWork = rowsFor(bandRows) * convWidth * channels * g.patchSize
-    parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
-        withUnsafeTemporaryAllocation(byteCount: rowsFor(bandRows) * convRowFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
-            let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: rowsFor(bandRows) * convRowFloats)
+    let bands = evenBands(rows: p.outputHeight, images: g.batch,
+                          maxRows: (bandFloats / convRowFloats - p.kernelHeight) / p.strideHeight + 1)
+    let bandWork = rowsFor(bands.maxRows) * convWidth * channels * g.patchSize
+    parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
+        withUnsafeTemporaryAllocation(byteCount: rowsFor(bands.maxRows) * convRowFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
+            let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: rowsFor(bands.maxRows) * convRowFloats)
             for index in chunk {
-                let image = index / bandsPerImage
-                let pooledRows = index % bandsPerImage * bandRows..<min(p.outputHeight, (index % bandsPerImage + 1) * bandRows)
+                let (image, pooledRows) = bands.band(index)
                 let convRows = pooledRows.lowerBound * p.strideHeight..<pooledRows.lowerBound * p.strideHeight + rowsFor(pooledRows.count)
                 // The band's convolution over just the input rows its windows reach.
                 let (needed, band) = g.band(outputRows: convRows, rightPadding: padRight)

@@ -57,24 +57,21 @@ public func depthwisePointwiseForward(
     let width = g.outputWidth
     let rowFloats = g.inputWidth * channels
     // Output rows a band: at most `bandFloats` of depthwise output.
-    let (bandRows, bandsPerImage) = evenBands(rows: g.outputHeight, images: g.batch,
-                                              maxRows: bandFloats / (width * channels))
+    let bands = evenBands(rows: g.outputHeight, images: g.batch, maxRows: bandFloats / (width * channels))
     // Input rows one band's windows reach.
-    let windowRows = min(g.inputHeight, (bandRows - 1) * g.strideHeight + g.kernelHeight)
-    let bandWork = bandRows * width * channels * (g.kernelHeight * g.kernelWidth + outputChannels)
+    let windowRows = min(g.inputHeight, (bands.maxRows - 1) * g.strideHeight + g.kernelHeight)
+    let bandWork = bands.maxRows * width * channels * (g.kernelHeight * g.kernelWidth + outputChannels)
         + (e == nil ? 0 : windowRows * expandWork)
-    parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
+    parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         // 64-byte aligned, so that the depthwise kernel's vector loads do not straddle cache lines.
-        let floats = bandRows * width * channels + (e == nil ? 0 : windowRows * rowFloats)
+        let floats = bands.maxRows * width * channels + (e == nil ? 0 : windowRows * rowFloats)
         withUnsafeTemporaryAllocation(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
             let band = buffer.baseAddress!.bindMemory(to: Float.self, capacity: floats)
-            let expanded = band + bandRows * width * channels
+            let expanded = band + bands.maxRows * width * channels
             // The rows of image `held.image` now in `expanded`, from its start.
             var held = (image: -1, rows: 0..<0)
             for index in chunk {
-                let image = index / bandsPerImage
-                let firstRow = index % bandsPerImage * bandRows
-                let outputRows = firstRow..<min(g.outputHeight, firstRow + bandRows)
+                let (image, outputRows) = bands.band(index)
                 // The band's depthwise layer over just the input rows it reaches.
                 let (needed, bandGeometry) = g.band(outputRows: outputRows)
                 let rows: UnsafePointer<Float>

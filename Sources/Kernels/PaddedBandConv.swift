@@ -44,20 +44,18 @@ func convolvePaddedBands(
     let tilesPerRow = (g.outputWidth + microTileRows - 1) / microTileRows
     let paddedWidth = g.inputWidth + g.padding.left + g.padding.right
     let rowFloats = paddedWidth * channels
-    let (bandRows, bandsPerImage) = evenBands(rows: g.outputHeight, images: g.batch, maxRows: max(1, tilesPerBand / tilesPerRow))
-    let bandInputRows = (bandRows - 1) * g.strideHeight + g.kernelHeight
+    let bands = evenBands(rows: g.outputHeight, images: g.batch, maxRows: max(1, tilesPerBand / tilesPerRow))
+    let bandInputRows = (bands.maxRows - 1) * g.strideHeight + g.kernelHeight
     // A row's last tile reads up to 12 pixel strides past the row's end.
     let slack = microTileRows * g.strideWidth * channels
     let bandFloats = bandInputRows * rowFloats + slack
     let span = g.kernelWidth * channels
-    let bandWork = bandRows * g.outputWidth * g.patchSize * g.outputChannels
+    let bandWork = bands.maxRows * g.outputWidth * g.patchSize * g.outputChannels
     let set = activeTiles
-    parallelChunks(g.batch * bandsPerImage, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
+    parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         withScratch(count: bandFloats) { padded in
             for band in chunk {
-                let image = band / bandsPerImage
-                let firstRow = band % bandsPerImage * bandRows
-                let rows = firstRow..<min(g.outputHeight, firstRow + bandRows)
+                let (image, rows) = bands.band(band)
                 padBand(padded, count: bandFloats, input: input, geometry: g, image: image, outputRows: rows)
                 let outputRows = output + (image * g.outputHeight + rows.lowerBound) * g.outputWidth * ldo
                 for column in 0..<b.panels {

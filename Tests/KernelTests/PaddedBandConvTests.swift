@@ -83,4 +83,26 @@ struct PaddedBandConvTests {
         #expect(try !geometry(channels: 64, width: 100, kernel: (1, 1)).prefersPaddedBands)  // pointwise
         #expect(try !geometry(channels: 64, width: 100, groups: 2).prefersPaddedBands)
     }
+
+    @Test("Bands cover every row of every image once, hold at most maxRows, and share rows out evenly")
+    func bandsCoverTheRowsEvenly() {
+        for (rows, images, maxRows) in [(35, 1, 5), (35, 8, 5), (17, 1, 4), (8, 1, 16), (7, 3, 2), (1, 1, 1), (224, 1, 1)] {
+            let bands = evenBands(rows: rows, images: images, maxRows: maxRows)
+            #expect(bands.count == images * bands.perImage)
+            var covered = [Int](repeating: 0, count: images * rows)
+            for index in 0..<bands.count {
+                let (image, band) = bands.band(index)
+                #expect(!band.isEmpty && band.count <= maxRows && band.count <= bands.maxRows, "\(rows) rows, band \(index): \(band)")
+                for row in band { covered[image * rows + row] += 1 }
+            }
+            #expect(covered.allSatisfy { $0 == 1 }, "\(rows) rows x \(images) images")
+            // Threads taking equally many consecutive bands take rows within one band's worth.
+            let threads = kernelThreadCount
+            if bands.count % threads == 0 {
+                let each = bands.count / threads
+                let shares = (0..<threads).map { t in (t * each..<(t + 1) * each).reduce(0) { $0 + bands.band($1).rows.count } }
+                #expect(shares.max()! - shares.min()! <= bands.maxRows, "\(rows) rows x \(images): \(shares)")
+            }
+        }
+    }
 }
