@@ -18,12 +18,14 @@
 extension ConvGeometry {
     /// Whether `conv2dForward` runs this layer as padded bands (when the kernel set has direct
     /// tiles): one group, neither pointwise nor thin enough for `prefersDirectTiles`, and output
-    /// rows at least 32 pixels wide. Timed layer by layer against the packed path, both in one
-    /// process, on the 2-core AVX-512 VM (docs/performance.md): 0.6-0.97x its time from 35 pixels
-    /// wide up (InceptionV3's 147, 71 and 35; VGG16's 224 and 112), the same at 56, but 1.2x at 28,
-    /// where a row's third tile computes 8 pixels past its end (36 for 28).
+    /// rows at least 28 pixels wide. Timed layer by layer against the packed path, both in one
+    /// process, on a 2-core Intel AVX-512 VM (docs/performance.md): 0.6-0.97x its time from 35
+    /// pixels wide up (InceptionV3's 147, 71 and 35; VGG16's 224 and 112), the same at 56, 1.2x at
+    /// 28 while a row's third tile computed 8 pixels past its end, and still 1.01-1.04x for VGG16
+    /// with the short tiles. On a 2-core AMD Zen 5 VM the 28-wide layers took 0.95-0.96x the packed
+    /// path's time (VGG16 0.99 at batch 1, 0.97-0.98 at batch 8), and 14-wide ones 1.1x.
     var prefersPaddedBands: Bool {
-        groups == 1 && !isPointwise && !prefersDirectTiles && outputWidth >= 32
+        groups == 1 && !isPointwise && !prefersDirectTiles && outputWidth >= 28
     }
 }
 

@@ -74,7 +74,7 @@ struct PaddedBandConvTests {
         #expect(try geometry(channels: 64, width: 224).prefersPaddedBands)      // VGG16's conv1_2
         #expect(try geometry(channels: 256, width: 56).prefersPaddedBands)      // VGG16's conv3
         #expect(try geometry(channels: 64, width: 35).prefersPaddedBands)       // InceptionV3's 35x35 blocks
-        #expect(try !geometry(channels: 512, width: 28).prefersPaddedBands)     // VGG16's conv4: packed
+        #expect(try geometry(channels: 512, width: 28).prefersPaddedBands)      // VGG16's conv4
         #expect(try geometry(channels: 160, width: 32, kernel: (1, 7)).prefersPaddedBands)
         #expect(try geometry(channels: 64, width: 66, stride: 2).prefersPaddedBands)  // 33 wide out
         #expect(try !geometry(channels: 512, width: 14).prefersPaddedBands)    // narrow: packed
