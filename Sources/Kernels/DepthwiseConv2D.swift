@@ -7,7 +7,8 @@
 /// in window order, each a multiply then an add), so the floats are the same; only the output is
 /// no longer read back from memory once per tap. Four neighbouring pixels whose windows lie inside
 /// the image horizontally are summed together (`depthwiseQuad`), each weight vector loaded once for
-/// the four. Output rows are split over threads, and not split at all when the layer is too small
+/// the four; with the avx512 kernel set, by its C kernel in zmm registers (`Tiles.depthwise4`), 32
+/// channels at a time, where this Swift loop, compiled for AVX2, splits each vector in two. Output rows are split over threads, and not split at all when the layer is too small
 /// to pay for waking a second thread.
 ///
 /// - Parameters:
@@ -52,6 +53,7 @@ func depthwisePixels(
                            pixels.lowerBound / g.outputWidth % g.outputHeight, pixels.lowerBound % g.outputWidth)
     var destination = output
     var pixel = pixels.lowerBound
+    let tiles = activeTiles
     while pixel < pixels.upperBound {
         let top = oh * g.strideHeight - g.padding.top
         let kh0 = max(0, -top), kh1 = max(kh0, min(g.kernelHeight, g.inputHeight - top))
@@ -60,10 +62,16 @@ func depthwisePixels(
         var step = 1
         if quads && pixel + 4 <= pixels.upperBound && ow + 4 <= g.outputWidth && left >= 0
             && left + 3 * g.strideWidth + g.kernelWidth <= g.inputWidth {
-            depthwiseQuad(
-                output: destination, outputPixelStride: ldo, input: imageInput + (top * g.inputWidth + left) * channels,
-                pixelStride: g.strideWidth * channels, weight: weight, bias: bias, channels: channels,
-                rowStride: rowStride, rows: kh0..<kh1, kernelWidth: g.kernelWidth, activation: activation)
+            let window = imageInput + (top * g.inputWidth + left) * channels
+            if let quad = tiles.depthwise4 {
+                quad(window, Int64(g.strideWidth * channels), Int64(rowStride), Int64(kh0), Int64(kh1), Int64(g.kernelWidth),
+                     weight, bias, Int64(channels), destination, Int64(ldo), activation.tileCode)
+            } else {
+                depthwiseQuad(
+                    output: destination, outputPixelStride: ldo, input: window,
+                    pixelStride: g.strideWidth * channels, weight: weight, bias: bias, channels: channels,
+                    rowStride: rowStride, rows: kh0..<kh1, kernelWidth: g.kernelWidth, activation: activation)
+            }
             step = 4
         } else {
             let kw0 = max(0, -left), kw1 = max(kw0, min(g.kernelWidth, g.inputWidth - left))

@@ -147,6 +147,12 @@ struct Tiles: Sendable {
     /// (`ecg_pack12_*`): `(sources, count, panel)`. The same floats in every set.
     typealias PackFunction = @convention(c) (UnsafePointer<UnsafePointer<Float>?>?, Int64, UnsafeMutablePointer<Float>?) -> Void
     let pack: PackFunction
+    /// Four output pixels of a depthwise convolution in zmm registers (`ecg_depthwise4_avx512`,
+    /// `depthwiseQuad`'s arithmetic), or nil where the Swift loop runs (avx2, portable):
+    /// `(input, pixelStride, rowStride, firstRow, endRow, kernelWidth, weight, bias, channels, output, ldo, activation)`.
+    typealias DepthwiseFunction = @convention(c) (UnsafePointer<Float>?, Int64, Int64, Int64, Int64, Int64, UnsafePointer<Float>?,
+                                                  UnsafePointer<Float>?, Int64, UnsafeMutablePointer<Float>?, Int64, Int32) -> Void
+    let depthwise4: DepthwiseFunction?
 
     init(_ set: KernelSet) {
         bf16 = set == .avx512 && Precision.bf16.isSupported ? BF16Tiles() : nil
@@ -174,10 +180,12 @@ struct Tiles: Sendable {
         case .portable: direct = nil
         }
         pack = set == .portable ? ecg_pack12_portable : ecg_pack12_avx2
+        depthwise4 = set == .avx512 ? ecg_depthwise4_avx512 : nil
         #else
         short = []
         direct = nil
         pack = ecg_pack12_portable
+        depthwise4 = nil
         #endif
     }
 }

@@ -147,6 +147,28 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("The avx512 set's depthwise kernel (zmm, 32 channels at a time) gives exactly the Swift loop's floats (avx2 set)",
+          arguments: [(1, PaddingMode.same), (2, .same), (1, .valid)])
+    func depthwiseKernelSameFloats(stride: Int, padding: PaddingMode) throws {
+        guard KernelSet.avx512.isSupported else { return }
+        for activation in [Activation.identity, .relu, .relu6] {
+            for bias in [true, false] {
+                // 48 channels: one 32-channel group and one of 16; values around 0 and 6 for the activations.
+                let c = ConvCase(batch: 2, height: 7, width: 13, channels: 48, outputChannels: 48, kernel: (3, 3),
+                                 stride: (stride, stride), padding: padding, groups: 48, bias: bias, activation: activation)
+                let (input, weight, biasValues) = c.makeInputs()
+                let scaled = try Tensor(shape: input.shape, values: input.scalars.map { $0 * 12 })
+                func run(_ set: KernelSet) throws -> Tensor {
+                    try KernelSet.with(set) {
+                        try scaled.conv2d(weight: weight, bias: biasValues, stride: c.stride, padding: c.padding, groups: c.groups,
+                                          activation: c.activation)
+                    }
+                }
+                #expect(try run(.avx512).scalars == run(.avx2).scalars, "\(c.testDescription)")
+            }
+        }
+    }
+
     @Test("Both code paths of conv2dForward match: row split (many pixels) and column split (few pixels, many channels)")
     func rowAndColumnSplit() throws {
         // Few output pixels and at least 64 output channels per thread: the column split.

@@ -107,6 +107,16 @@ void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_pack12_portable(const float *const *sources, int64_t count, float *panel);
 void ecg_pack12_avx2(const float *const *sources, int64_t count, float *panel);
 
+/// Four consecutive output pixels of a depthwise convolution (depthwise_avx512.c), the arithmetic of
+/// `depthwiseQuad` in Sources/Kernels/DepthwiseConv2D.swift, which has the parameters' meaning: for
+/// each of `channels` (a multiple of 16) channels, the bias (or +0), plus each tap's input times its
+/// weight, window rows `firstRow ..< endRow` then columns in order, a multiply then an add, then
+/// `activation` (`ECG_ACTIVATION_*`; values `< 0` become +0). Only call when `ecg_cpu_features()`
+/// has ECG_CPU_AVX512F.
+void ecg_depthwise4_avx512(const float *input, int64_t pixelStride, int64_t rowStride, int64_t firstRow,
+                           int64_t endRow, int64_t kernelWidth, const float *weight, const float *bias,
+                           int64_t channels, float *output, int64_t ldo, int32_t activation);
+
 /// bfloat16 tiles (tile_bf16.c), for models that opt into bf16 inference: the same C[12 x W] (+)= A · B
 /// with A and B rounded to bfloat16 (8-bit mantissa) and the products summed in fp32. Both operands
 /// are packed in pairs of depth rows (`ecg_pack_bf16`): A as a[(p · 12 + r) · 2 + h] = A[r][2p + h],
