@@ -59,6 +59,9 @@ struct PoolingTests {
         PoolCase(batch: 2, height: 19, width: 18, channels: 16, kernel: (4, 4), stride: (4, 4), expectedOutput: (4, 4)),
         PoolCase(height: 9, width: 8, channels: 32, kernel: (3, 3), stride: (2, 2), padding: .explicit(.symmetric(1)),
                  ceilMode: true, expectedOutput: (5, 5)),
+        // Average pooling sums 64 channels at a time in registers, then the other 19 one at a time.
+        PoolCase(batch: 2, height: 7, width: 6, channels: 83, kernel: (3, 3), stride: (1, 1), padding: .explicit(.symmetric(1)),
+                 expectedOutput: (7, 6)),
     ]
 
     @Test("Max pooling matches the reference (padding, ceil mode, same)", arguments: cases)
