@@ -37,9 +37,10 @@ public func conv2dMaxPoolForward(
     let bands = evenBands(rows: p.outputHeight, images: g.batch,
                           maxRows: (bandFloats / convRowFloats - p.kernelHeight) / p.strideHeight + 1)
     let bandWork = rowsFor(bands.maxRows) * convWidth * channels * g.patchSize
+    let bandConvFloats = rowsFor(bands.maxRows) * convRowFloats
     parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
-        withUnsafeTemporaryAllocation(byteCount: rowsFor(bands.maxRows) * convRowFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
-            let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: rowsFor(bands.maxRows) * convRowFloats)
+        withUnsafeTemporaryAllocation(byteCount: bandConvFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
+            let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: bandConvFloats)
             for index in chunk {
                 let (image, pooledRows) = bands.band(index)
                 let convRows = pooledRows.lowerBound * p.strideHeight..<pooledRows.lowerBound * p.strideHeight + rowsFor(pooledRows.count)

@@ -8,8 +8,9 @@
 /// no longer read back from memory once per tap. Four neighbouring pixels whose windows lie inside
 /// the image horizontally are summed together (`depthwiseQuad`), each weight vector loaded once for
 /// the four; with the avx512 kernel set, by its C kernel in zmm registers (`Tiles.depthwise4`), 32
-/// channels at a time, where this Swift loop, compiled for AVX2, splits each vector in two. Output rows are split over threads, and not split at all when the layer is too small
-/// to pay for waking a second thread.
+/// channels at a time, where this Swift loop, compiled for AVX2, splits each vector in two. Output
+/// rows are split over threads, and not split at all when the layer is too small to pay for waking
+/// a second thread.
 ///
 /// - Parameters:
 ///   - output: `N x OH x OW x outputPixelStride`; channels `0..<C` of each pixel are written.
