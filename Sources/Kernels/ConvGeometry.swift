@@ -115,14 +115,14 @@ extension ConvGeometry {
 /// ones), so that threads that take equally many bands also take as many rows, give or take one
 /// a band.
 struct Bands {
-    /// The output rows of each image.
-    let rows: Int
+    /// The output rows of each image, and the images.
+    let rows: Int, images: Int
     /// Bands an image; bands are numbered image by image, `0 ..< count`.
     let perImage: Int
     /// The rows of the longest band: what a band's scratch must hold.
     var maxRows: Int { (rows + perImage - 1) / perImage }
     /// Bands over all images.
-    let count: Int
+    var count: Int { images * perImage }
 
     /// The image band `index` lies in and its output rows.
     func band(_ index: Int) -> (image: Int, rows: Range<Int>) {
@@ -140,5 +140,5 @@ func evenBands(rows: Int, images: Int, maxRows: Int) -> Bands {
     let threads = kernelThreadCount
     var bandsPerImage = (rows + max(1, maxRows) - 1) / max(1, maxRows)
     while (images * bandsPerImage) % threads != 0 && bandsPerImage < rows { bandsPerImage += 1 }
-    return Bands(rows: rows, perImage: bandsPerImage, count: images * bandsPerImage)
+    return Bands(rows: rows, images: images, perImage: bandsPerImage)
 }
