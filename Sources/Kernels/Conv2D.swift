@@ -35,7 +35,7 @@ public func conv2dForward(
                  "packed weight does not match the geometry")
     let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
-    if g.prefersPaddedBands, let direct = activeTiles.direct, LowPrecisionTiles(weight.groups[0]) == nil {
+    if let direct = paddedBandTiles(g, weight: weight.groups[0]) {
         convolvePaddedBands(output: output, outputPixelStride: outputPixelStride, input: input, weight: weight.groups[0],
                             bias: bias, geometry: g, activation: activation, tiles: direct)
         return

@@ -33,58 +33,86 @@ extension ConvGeometry {
 /// is read from L2 for 16 tiles, and the band's padded input (16 tiles' windows) stays in L2 too.
 private let tilesPerBand = 16
 
+extension ConvGeometry {
+    /// The most output rows `convolvePaddedBand` computes at a time: about `tilesPerBand` tiles.
+    var paddedBandRows: Int { max(1, tilesPerBand / ((outputWidth + microTileRows - 1) / microTileRows)) }
+
+    /// The floats of scratch `convolvePaddedBand` needs for `rows` output rows: the padded input
+    /// rows they read, and the slack a row's last tile reads past its end (up to 12 pixel strides).
+    func paddedBandFloats(rows: Int) -> Int {
+        let rowFloats = (inputWidth + padding.left + padding.right) * inputChannels
+        return ((rows - 1) * strideHeight + kernelHeight) * rowFloats + microTileRows * strideWidth * inputChannels
+    }
+}
+
+/// The direct tiles `conv2dForward` runs a layer with a one-group weight `b` on as padded bands,
+/// or nil when it takes another path: the layer does not `prefersPaddedBands`, the kernel set has
+/// no direct tiles, or the weight has bf16 or int8 panels. `conv2dMaxPoolForward` asks the same.
+func paddedBandTiles(_ g: ConvGeometry, weight b: PackedMatrix) -> (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)? {
+    guard g.prefersPaddedBands, let direct = activeTiles.direct, LowPrecisionTiles(b) == nil else { return nil }
+    return direct
+}
+
 /// `conv2dForward` for a layer that `prefersPaddedBands`, on the direct tiles `tiles`: bands of
-/// output rows spread over threads, each band's input rows copied with zero padding into scratch,
-/// then every 32-column weight panel passes over the band's tiles, which add the bias and apply
-/// the activation as they store.
+/// output rows spread over threads, each computed by `convolvePaddedBand`.
 func convolvePaddedBands(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, activation: Activation,
     tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
 ) {
-    let channels = g.inputChannels
-    let tilesPerRow = (g.outputWidth + microTileRows - 1) / microTileRows
-    let paddedWidth = g.inputWidth + g.padding.left + g.padding.right
-    let rowFloats = paddedWidth * channels
-    let bands = evenBands(rows: g.outputHeight, images: g.batch, maxRows: max(1, tilesPerBand / tilesPerRow))
-    let bandInputRows = (bands.maxRows - 1) * g.strideHeight + g.kernelHeight
-    // A row's last tile reads up to 12 pixel strides past the row's end.
-    let slack = microTileRows * g.strideWidth * channels
-    let bandFloats = bandInputRows * rowFloats + slack
-    let span = g.kernelWidth * channels
+    let bands = evenBands(rows: g.outputHeight, images: g.batch, maxRows: g.paddedBandRows)
     let bandWork = bands.maxRows * g.outputWidth * g.patchSize * g.outputChannels
-    let set = activeTiles
     parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
-        withScratch(count: bandFloats) { padded in
+        withScratch(count: g.paddedBandFloats(rows: bands.maxRows)) { padded in
             for band in chunk {
                 let (image, rows) = bands.band(band)
-                padBand(padded, count: bandFloats, input: input, geometry: g, image: image, outputRows: rows)
-                let outputRows = output + (image * g.outputHeight + rows.lowerBound) * g.outputWidth * ldo
-                for column in 0..<b.panels {
-                    let width = b.panelWidth(column)
-                    let columns = min(microTileColumns, b.columns - column * microTileColumns)
-                    let tile = width == microTileColumns ? tiles.wide : tiles.narrow
-                    let prefetch = NextPanelPrefetch(rows: 0..<b.rows, ofPanel: column + 1 < b.panels ? column + 1 : nil,
-                                                     in: b, tiles: rows.count * tilesPerRow)
-                    for row in 0..<rows.count {
-                        let windows = padded + row * g.strideHeight * rowFloats
-                        for first in stride(from: 0, to: g.outputWidth, by: microTileRows) {
-                            let pixels = min(microTileRows, g.outputWidth - first)
-                            let share = prefetch.share(ofTile: row * tilesPerRow + first / microTileRows)
-                            let c = outputRows + (row * g.outputWidth + first) * ldo + column * microTileColumns
-                            // A row's last pixels take the smallest short tile that holds them.
-                            var (tileRows, function) = (microTileRows, tile)
-                            if let short = set.shortTile(for: pixels) {
-                                (tileRows, function) = (short.rows, width == microTileColumns ? short.direct.wide : short.direct.narrow)
-                            }
-                            withTileOutput(c: c, ldc: ldo, panelWidth: width, tileRows: tileRows, rows: pixels, columns: columns,
-                                           accumulate: false, bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
-                                function(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
-                                     Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc),
-                                     bias, activation.tileCode, share.next, share.lines)
-                            }
-                        }
-                    }
+                convolvePaddedBand(
+                    output: output + (image * g.outputHeight + rows.lowerBound) * g.outputWidth * ldo, outputPixelStride: ldo,
+                    padded: padded, input: input, weight: b, bias: bias, geometry: g, image: image, rows: rows,
+                    activation: activation, tiles: tiles)
+            }
+        }
+    }
+}
+
+/// Output rows `rows` of image `image` (`paddedBandRows` or fewer, for the copy to stay in L2),
+/// written from `output` on, row after row of `outputWidth` pixels `ldo` floats apart: the input
+/// rows they read are copied with zero padding into `padded` (`paddedBandFloats(rows:)` floats),
+/// then every 32-column weight panel passes over the band's tiles, which add the bias and apply
+/// the activation as they store.
+func convolvePaddedBand(
+    output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, padded: UnsafeMutablePointer<Float>,
+    input: UnsafePointer<Float>, weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry,
+    image: Int, rows: Range<Int>, activation: Activation, tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
+) {
+    let channels = g.inputChannels
+    let tilesPerRow = (g.outputWidth + microTileRows - 1) / microTileRows
+    let rowFloats = (g.inputWidth + g.padding.left + g.padding.right) * channels
+    let span = g.kernelWidth * channels
+    let set = activeTiles
+    padBand(padded, count: g.paddedBandFloats(rows: rows.count), input: input, geometry: g, image: image, outputRows: rows)
+    for column in 0..<b.panels {
+        let width = b.panelWidth(column)
+        let columns = min(microTileColumns, b.columns - column * microTileColumns)
+        let tile = width == microTileColumns ? tiles.wide : tiles.narrow
+        let prefetch = NextPanelPrefetch(rows: 0..<b.rows, ofPanel: column + 1 < b.panels ? column + 1 : nil,
+                                         in: b, tiles: rows.count * tilesPerRow)
+        for row in 0..<rows.count {
+            let windows = padded + row * g.strideHeight * rowFloats
+            for first in stride(from: 0, to: g.outputWidth, by: microTileRows) {
+                let pixels = min(microTileRows, g.outputWidth - first)
+                let share = prefetch.share(ofTile: row * tilesPerRow + first / microTileRows)
+                let c = output + (row * g.outputWidth + first) * ldo + column * microTileColumns
+                // A row's last pixels take the smallest short tile that holds them.
+                var (tileRows, function) = (microTileRows, tile)
+                if let short = set.shortTile(for: pixels) {
+                    (tileRows, function) = (short.rows, width == microTileColumns ? short.direct.wide : short.direct.narrow)
+                }
+                withTileOutput(c: c, ldc: ldo, panelWidth: width, tileRows: tileRows, rows: pixels, columns: columns,
+                               accumulate: false, bias: bias.map { $0 + column * microTileColumns }) { c, ldc, bias in
+                    function(Int64(g.kernelHeight), Int64(span), UnsafePointer(windows + first * g.strideWidth * channels),
+                         Int64(rowFloats), Int64(g.strideWidth * channels), b.panel(column), c, Int64(ldc),
+                         bias, activation.tileCode, share.next, share.lines)
                 }
             }
         }

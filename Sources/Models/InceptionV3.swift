@@ -65,10 +65,10 @@ public enum InceptionV3: ArchitectureFamily {
         public func forward<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> ForwardOutput<Ops.Value>
         where Ops.Conv == Conv, Ops.Linear == Linear {
             var x = transformInput ? try ops.transformingInput(input, InceptionV3.transformed) : input     // N x 299 x 299 x 3
-            x = try ops.conv(ops.conv(ops.conv(x, Conv2d_1a_3x3), Conv2d_2a_3x3), Conv2d_2b_3x3)              // N x 147 x 147 x 64
-            x = try ops.maxPool(x, kernel: (3, 3), stride: (2, 2))                                            // N x 73 x 73 x 64
-            x = try ops.conv(ops.conv(x, Conv2d_3b_1x1), Conv2d_4a_3x3)                                       // N x 71 x 71 x 192
-            x = try ops.maxPool(x, kernel: (3, 3), stride: (2, 2))                                            // N x 35 x 35 x 192
+            // Each convolution before a max pool runs with it (`convMaxPool`: fused in inference).
+            x = try ops.conv(ops.conv(x, Conv2d_1a_3x3), Conv2d_2a_3x3)                                       // N x 147 x 147 x 32
+            x = try ops.convMaxPool(x, Conv2d_2b_3x3, kernel: (3, 3), stride: (2, 2))                         // N x 73 x 73 x 64
+            x = try ops.convMaxPool(ops.conv(x, Conv2d_3b_1x1), Conv2d_4a_3x3, kernel: (3, 3), stride: (2, 2))  // N x 35 x 35 x 192
             x = try Mixed_5d.forward(Mixed_5c.forward(Mixed_5b.forward(x, ops), ops), ops)                    // N x 35 x 35 x 288
             x = try Mixed_6a.forward(x, ops)                                                                  // N x 17 x 17 x 768
             x = try Mixed_6e.forward(Mixed_6d.forward(Mixed_6c.forward(Mixed_6b.forward(x, ops), ops), ops), ops)  // N x 17 x 17 x 768

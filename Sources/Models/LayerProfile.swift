@@ -64,9 +64,11 @@ final class LayerProfiler: NetworkOps {
         }
     }
 
-    /// Counts the convolution at `stride` times the pooled output's pixels a side (about its own).
+    /// Counts the convolution at its own output's pixels (the pooling adds no products).
     func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
-        try timed("conv \(Self.name(layer))+maxpool", flops: { Self.flops(layer, output: $0) * Double(stride.0 * stride.1) }) {
+        let g = try x.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
+        let flops = Self.flops(layer, output: [g.batch, g.outputHeight, g.outputWidth, g.outputChannels])
+        return try timed("conv \(Self.name(layer))+maxpool \(kernel.0)x\(kernel.1)/\(stride.0)", flops: { _ in flops }) {
             try ops.convMaxPool(x, layer, kernel: kernel, stride: stride)
         }
     }

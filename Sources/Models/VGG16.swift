@@ -64,8 +64,11 @@ public enum VGG16: ArchitectureFamily {
         /// The `features` stack alone: the backbone a feature cache stores.
         public func featureMap<Ops: NetworkOps>(_ input: Ops.Value, _ ops: Ops) throws -> Ops.Value where Ops.Conv == Conv {
             var x = input                                                      // N x 224 x 224 x 3
-            for layer in features {
-                x = try layer.map { try ops.conv(x, $0) } ?? ops.maxPool(x, kernel: (2, 2), stride: (2, 2))
+            for (index, layer) in features.enumerated() {
+                guard let layer else { continue }                              // pooled with the convolution before it
+                // A convolution before a pool runs with it (`convMaxPool`: fused in inference).
+                x = index + 1 < features.count && features[index + 1] == nil
+                    ? try ops.convMaxPool(x, layer, kernel: (2, 2), stride: (2, 2)) : try ops.conv(x, layer)
             }
             return x                                                           // N x 7 x 7 x 512
         }

@@ -70,9 +70,12 @@ public struct InferenceOps: NetworkOps {
     }
 
     /// The fused kernel (`Tensor.conv2dMaxPool`), which keeps the convolution's output in cache,
-    /// for a one-group convolution; else the two steps.
+    /// where the layer `prefersFusedMaxPool`; else the two steps.
     public func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
-        guard layer.groups == 1, !layer.convWeight.isDepthwise else { return try maxPool(conv(x, layer), kernel: kernel, stride: stride) }
+        let g = try x.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
+        guard g.prefersFusedMaxPool, !layer.convWeight.isDepthwise else {
+            return try maxPool(conv(x, layer), kernel: kernel, stride: stride)
+        }
         return try x.conv2dMaxPool(weight: layer.convWeight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
                                    activation: layer.activation, poolKernel: kernel, poolStride: stride)
     }

@@ -23,8 +23,9 @@ public protocol NetworkOps {
     /// inverted residual block. Inference runs it as one fused kernel that keeps the expanded and
     /// depthwise activations in cache; the default (training) is the separate steps.
     func depthwisePointwise(_ x: Value, expand: Conv?, depthwise: Conv, pointwise: Conv, residual: Value?) throws -> Value
-    /// A convolution, then max pooling without padding: small_cnn's layers. Inference runs it as one
-    /// fused kernel that keeps the convolution's output in cache; the default is the two steps.
+    /// A convolution, then max pooling without padding: small_cnn's layers, and VGG16's and
+    /// InceptionV3's convolutions before a pool. Inference runs it as one fused kernel that keeps the
+    /// convolution's output in cache where that pays; the default is the two steps.
     func convMaxPool(_ x: Value, _ layer: Conv, kernel: (Int, Int), stride: (Int, Int)) throws -> Value
     /// `N x in` → `N x out`, with the layer's activation.
     func dense(_ x: Value, _ layer: Linear) throws -> Value

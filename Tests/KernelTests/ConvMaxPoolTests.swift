@@ -1,9 +1,9 @@
 import Foundation
-import Kernels
+@testable import Kernels
 import Testing
 import Tensors
 
-/// One fused convolution + max pooling: small_cnn's layers.
+/// One fused convolution + max pooling: small_cnn's layers, VGG16's and InceptionV3's.
 struct ConvMaxPoolCase: CustomTestStringConvertible, Sendable {
     let batch: Int, height: Int, width: Int, channels: Int, outputChannels: Int
     let kernel: Int, stride: Int
@@ -34,7 +34,8 @@ struct ConvMaxPoolCase: CustomTestStringConvertible, Sendable {
 @Suite("Fused convolution + max pooling: against the naive reference, and the same floats as separate layers", .serialized)
 struct ConvMaxPoolTests {
     /// small_cnn's two layers (smaller, and its 299-pixel stem whole: many bands, on both threads),
-    /// floor-mode rows and columns no window covers, overlapping windows, stride 2, no padding.
+    /// floor-mode rows and columns no window covers, overlapping windows, stride 2, no padding; then
+    /// `paddedCases`.
     static let cases: [ConvMaxPoolCase] = [
         ConvMaxPoolCase(height: 37, width: 35, channels: 3, outputChannels: 16),
         ConvMaxPoolCase(batch: 2, height: 30, width: 30, channels: 16, outputChannels: 32),
@@ -42,6 +43,16 @@ struct ConvMaxPoolTests {
                         pool: (2, 2)),
         ConvMaxPoolCase(batch: 3, height: 17, width: 17, channels: 16, outputChannels: 20, pool: (3, 2)),
         ConvMaxPoolCase(height: 299, width: 299, channels: 3, outputChannels: 16),
+    ] + paddedCases
+
+    /// Layers whose convolution runs on padded bands (where the kernel set has direct tiles):
+    /// VGG16's (2x2 pools, a partial column panel), InceptionV3's (3x3 windows at stride 2 over a
+    /// valid convolution), and one with several bands an image, so that a thread keeps the row its
+    /// consecutive bands share.
+    static let paddedCases: [ConvMaxPoolCase] = [
+        ConvMaxPoolCase(batch: 2, height: 12, width: 30, channels: 32, outputChannels: 48, pool: (2, 2)),
+        ConvMaxPoolCase(height: 15, width: 31, channels: 40, outputChannels: 32, padding: .valid, pool: (3, 2)),
+        ConvMaxPoolCase(height: 77, width: 62, channels: 32, outputChannels: 64, padding: .valid, pool: (3, 2)),
     ]
 
     private func run(_ c: ConvMaxPoolCase) throws -> (fused: Tensor, separate: Tensor) {
@@ -55,7 +66,31 @@ struct ConvMaxPoolTests {
         return (fused, separate)
     }
 
-    @Test("Every runnable set's fused layers match the naive convolution and pooling", arguments: cases.prefix(4))
+    @Test("The padded cases' convolutions take padded bands, the others do not")
+    func paddedCasesTakePaddedBands() throws {
+        for c in Self.cases {
+            let (x, w, _) = c.makeInputs()
+            let g = try x.convGeometry(weight: ConvWeight(hwio: w), stride: (c.stride, c.stride), padding: c.padding)
+            #expect(g.prefersPaddedBands == Self.paddedCases.contains { $0.testDescription == c.testDescription }, "\(c.testDescription)")
+        }
+    }
+
+    @Test("Inference fuses small_cnn's layers and VGG16's from 28 px, not VGG16's 14 x 14 one nor a grouped one")
+    func whichLayersFuse() throws {
+        func geometry(_ size: Int, _ channels: Int, _ outputChannels: Int, groups: Int = 1) throws -> ConvGeometry {
+            try #require(ConvGeometry(batch: 1, inputHeight: size, inputWidth: size, inputChannels: channels,
+                                      outputChannels: outputChannels, kernelHeight: 3, kernelWidth: 3,
+                                      padding: .symmetric(1), groups: groups))
+        }
+        #expect(try geometry(299, 3, 16).prefersFusedMaxPool)
+        #expect(try geometry(74, 16, 32).prefersFusedMaxPool)
+        #expect(try geometry(224, 64, 64).prefersFusedMaxPool)
+        #expect(try geometry(28, 512, 512).prefersFusedMaxPool)
+        #expect(try !geometry(14, 512, 512).prefersFusedMaxPool)
+        #expect(try !geometry(56, 64, 64, groups: 2).prefersFusedMaxPool)
+    }
+
+    @Test("Every runnable set's fused layers match the naive convolution and pooling", arguments: cases.prefix(4) + paddedCases.prefix(2))
     func matchesReference(_ c: ConvMaxPoolCase) throws {
         let (x, w, bias) = c.makeInputs()
         let conv = conv2dNHWC_reference(x, weight: w, bias: bias, stride: (c.stride, c.stride), padding: c.padding, groups: 1,
