@@ -318,3 +318,19 @@ func fusedBlockMatchesSeparateLayers(_ precision: Precision) throws {
         checkClose(fused.scalars, separate.scalars, atol: 1e-5, rtol: 1e-5, "\(precision)")
     }
 }
+
+@Test("The fused convolution + max pool gives the separate layers' floats with bf16 and int8 weights (VGG16's kind of layer)",
+      .enabled(if: hasBF16 && hasVNNI, skipNoteInt8), arguments: [Precision.bf16, .int8])
+func fusedConvMaxPoolMatchesSeparateLayers(_ precision: Precision) throws {
+    let x = randomTensor([2, 12, 30, 32], seed: 9)
+    let weight = try ConvWeight(hwio: randomTensor([3, 3, 32, 48], seed: 10), precision: precision)
+    let bias = randomTensor([48], seed: 11)
+    try KernelSet.with(.avx512) {
+        let fused = try x.conv2dMaxPool(weight: weight, bias: bias, stride: (1, 1), padding: .same, activation: .relu,
+                                        poolKernel: (2, 2), poolStride: (2, 2))
+        let separate = try x.conv2d(weight: weight, bias: bias, padding: .same, activation: .relu)
+            .maxPool2d(kernel: (2, 2), stride: (2, 2))
+        #expect(fused.shape == separate.shape)
+        #expect(fused.scalars == separate.scalars, "\(precision)")
+    }
+}
