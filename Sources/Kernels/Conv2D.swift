@@ -9,11 +9,11 @@ let packedBlockFloats = 1 << 16
 ///
 /// Implicit GEMM: tiles of output pixels are unrolled (im2col) straight into the micro-kernel's
 /// packed A layout, and multiplied by the weight packed once at load time (`PackedConvWeight`),
-/// one group at a time. Pointwise layers and layers with few input channels
-/// (`ConvGeometry.prefersDirectTiles`) skip the unrolling where they can: direct tiles read the
-/// input in place (`convolveDirectBlock`). Other one-group layers with rows of 32 pixels or more
-/// (`prefersPaddedBands`) run on the direct tiles over zero-padded copies of bands of input rows
-/// (`convolvePaddedBands`).
+/// one group at a time. One-group layers other than pointwise ones with output rows of 28 pixels
+/// or more (`ConvGeometry.prefersPaddedBands`) run on the direct tiles over zero-padded copies of
+/// bands of input rows (`convolvePaddedBands`). Pointwise layers, and narrower ones with few input
+/// channels (`prefersDirectTiles`), skip the unrolling where they can: direct tiles read the input
+/// in place (`convolveDirectBlock`).
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.

@@ -1,7 +1,7 @@
 extension ConvGeometry {
     /// Whether `conv2dMaxPoolForward` is worth running rather than the convolution then the
     /// pooling: every band of the fused kernel reads the whole weight, which pays for thin layers
-    /// (`prefersDirectTiles`: small_cnn's) and wide ones on padded bands (`prefersPaddedBands`:
+    /// (`prefersDirectTiles`) and those on padded bands (`prefersPaddedBands`: small_cnn's,
     /// VGG16's and InceptionV3's), but not for VGG16's last, 14 x 14 with a 9.4 MB weight, where the
     /// separate convolution splits the weight between the threads. Measured on a 2-core AMD Zen 5
     /// VM (docs/performance.md, one `ecg bench --layers` run): that layer fused took 2.25 ms against

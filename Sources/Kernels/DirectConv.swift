@@ -10,10 +10,12 @@
 /// pixel, still pack.
 
 extension ConvGeometry {
-    /// Whether `conv2dForward` runs this layer on the direct tiles (when the kernel set has them):
+    /// Whether `convolveBlock` runs this layer on the direct tiles (when the kernel set has them):
     /// a pointwise convolution, whose input rows are already the A panel's rows (packing them was
     /// about as slow as the product in MobileNetV2's projections, with 16-64 output channels), or
-    /// one group of fewer than 32 input channels whose patch fits one depth slice.
+    /// one group of fewer than 32 input channels whose patch fits one depth slice. `conv2dForward`
+    /// runs the thin ones with output rows of 28 pixels or more on padded bands instead
+    /// (`prefersPaddedBands`).
     var prefersDirectTiles: Bool {
         isPointwise || (groups == 1 && inputChannels < 32 && patchSize <= depthBlock)
     }

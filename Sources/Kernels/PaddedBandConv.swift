@@ -1,5 +1,5 @@
 /// Direct convolution over padded bands: the wide 3x3 (and 5x5, 1x7, 7x1) layers of VGG16 and
-/// InceptionV3 on the direct tiles, without im2col.
+/// InceptionV3, and the 3-channel stems, on the direct tiles, without im2col.
 ///
 /// The packed path (`convolveBlock`) unrolls every output pixel's patch into a panel and sums the
 /// depth in 512-deep slices, storing and reloading the 12 x 32 accumulators between slices. Here a
@@ -17,25 +17,40 @@
 
 extension ConvGeometry {
     /// Whether `conv2dForward` runs this layer as padded bands (when the kernel set has direct
-    /// tiles): one group, neither pointwise nor thin enough for `prefersDirectTiles`, and output
-    /// rows at least 28 pixels wide. Timed layer by layer against the packed path, both in one
-    /// process, on a 2-core Intel AVX-512 VM (docs/performance.md): 0.6-0.97x its time from 35
-    /// pixels wide up (InceptionV3's 147, 71 and 35; VGG16's 224 and 112), the same at 56, 1.2x at
-    /// 28 while a row's third tile computed 8 pixels past its end, and still 1.01-1.04x for VGG16
-    /// with the short tiles. On a 2-core AMD Zen 5 VM the 28-wide layers took 0.95-0.96x the packed
-    /// path's time (VGG16 0.99 at batch 1, 0.97-0.98 at batch 8), and 14-wide ones 1.1x.
+    /// tiles): one group, not pointwise, and output rows at least 28 pixels wide. Timed layer by
+    /// layer against the packed path, both in one process, on a 2-core Intel AVX-512 VM
+    /// (docs/performance.md): 0.6-0.97x its time from 35 pixels wide up (InceptionV3's 147, 71 and
+    /// 35; VGG16's 224 and 112), the same at 56, 1.2x at 28 while a row's third tile computed 8
+    /// pixels past its end, and still 1.01-1.04x for VGG16 with the short tiles. On a 2-core AMD Zen
+    /// 5 VM the 28-wide layers took 0.95-0.96x the packed path's time (VGG16 0.99 at batch 1,
+    /// 0.97-0.98 at batch 8), and 14-wide ones 1.1x. Thin layers (`prefersDirectTiles`) take them
+    /// too: their direct tiles read the input in place, but panels of 12 pixels that cross an
+    /// output row are packed, and working out where each panel reads cost small_cnn's stem as much
+    /// again; on padded bands it took 0.46 ms a pass on one thread against 0.55 (Zen 5 VM, with its
+    /// pooling), VGG16's first layer 0.48 against 0.55 on two.
     var prefersPaddedBands: Bool {
-        groups == 1 && !isPointwise && !prefersDirectTiles && outputWidth >= 28
+        groups == 1 && !isPointwise && outputWidth >= 28
     }
 }
 
 /// Output rows per band: about 16 tiles, so that a 32-column weight panel (up to 4608 x 32 floats)
 /// is read from L2 for 16 tiles, and the band's padded input (16 tiles' windows) stays in L2 too.
 private let tilesPerBand = 16
+/// Padded input floats a band may take however few tiles that makes (64 KiB): a thin layer's band
+/// copies its input rows for more than 16 tiles, so that the rows its windows overlap are copied
+/// fewer times (small_cnn's stem, in bands of one 25-tile row, copied 3 input rows for each: 13 %
+/// of the network's time on one thread at batch 8; the layer took 0.50 ms at batch 1 so, 0.46 in
+/// bands of 18 rows).
+private let bandInputFloats = 1 << 14
 
 extension ConvGeometry {
-    /// The most output rows `convolvePaddedBand` computes at a time: about `tilesPerBand` tiles.
-    var paddedBandRows: Int { max(1, tilesPerBand / ((outputWidth + microTileRows - 1) / microTileRows)) }
+    /// The most output rows `convolvePaddedBand` computes at a time: about `tilesPerBand` tiles, or
+    /// as many as `bandInputFloats` of padded input holds where that is more.
+    var paddedBandRows: Int {
+        let rowFloats = (inputWidth + padding.left + padding.right) * inputChannels
+        let byInput = (bandInputFloats / rowFloats - kernelHeight) / strideHeight + 1
+        return max(1, tilesPerBand / ((outputWidth + microTileRows - 1) / microTileRows), byInput)
+    }
 
     /// The floats of scratch `convolvePaddedBand` needs for `rows` output rows: the padded input
     /// rows they read, and the slack a row's last tile reads past its end (up to 12 pixel strides).

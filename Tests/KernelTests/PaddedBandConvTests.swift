@@ -3,8 +3,8 @@ import NN
 import Testing
 import Tensors
 
-/// Convolutions on padded bands (`convolvePaddedBands`): layers of 32 or more input channels with
-/// output rows of 32 pixels or more, on the direct tiles over zero-padded copies of input rows.
+/// Convolutions on padded bands (`convolvePaddedBands`): one-group layers, not pointwise, with
+/// output rows of 28 pixels or more, on the direct tiles over zero-padded copies of input rows.
 /// Serialized, since the kernel set in use is process-wide.
 @Suite("Padded-band convolution: the reference on every kernel set, channel slices, which layers take it", .serialized)
 struct PaddedBandConvTests {
@@ -12,7 +12,9 @@ struct PaddedBandConvTests {
     /// wide), a partial column panel (48 = 32 + 16 output channels), Keras's stride-2 `same`
     /// padding (the extra row and column at the bottom and right), InceptionV3's 1x7 and 7x1 layers,
     /// a valid 5x5 layer, a patch deeper than one 512-deep slice, several images (bands never
-    /// cross one), and a band split that leaves a short last band.
+    /// cross one), and a band split that leaves a short last band; then thin layers, whose bands
+    /// hold more rows (`paddedBandRows`): a 3-channel stem at stride 1 (small_cnn's, valid) and at
+    /// stride 2 (InceptionV3's), both in two bands or more an image, and a 16-channel layer.
     static let cases: [ConvCase] = [
         ConvCase(batch: 2, height: 24, width: 36, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same, activation: .relu),
         ConvCase(height: 9, width: 35, channels: 40, outputChannels: 48, kernel: (3, 3), padding: .same, activation: .relu6),
@@ -24,6 +26,9 @@ struct PaddedBandConvTests {
         ConvCase(batch: 3, height: 7, width: 40, channels: 80, outputChannels: 64, kernel: (3, 3),
                  padding: .explicit(.symmetric(1)), activation: .relu),
         ConvCase(height: 37, width: 37, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same),
+        ConvCase(height: 200, width: 30, channels: 3, outputChannels: 16, kernel: (3, 3), activation: .relu),
+        ConvCase(height: 121, width: 61, channels: 3, outputChannels: 32, kernel: (3, 3), stride: (2, 2), activation: .relu),
+        ConvCase(batch: 2, height: 50, width: 40, channels: 16, outputChannels: 32, kernel: (3, 3), padding: .same),
     ]
 
     /// The case's geometry, as `Tensor.conv2d` works it out.
@@ -64,7 +69,7 @@ struct PaddedBandConvTests {
         }
     }
 
-    @Test("One-group layers of 32+ channels with rows of 32+ pixels take padded bands; pointwise, thin, grouped and narrow ones do not")
+    @Test("One-group layers with rows of 28+ pixels take padded bands, thin ones too, in more rows a band; pointwise, grouped and narrow ones do not")
     func choice() throws {
         func geometry(channels: Int, width: Int, kernel: (Int, Int) = (3, 3), stride: Int = 1, groups: Int = 1) throws -> ConvGeometry {
             try #require(ConvGeometry(batch: 1, inputHeight: 20, inputWidth: width, inputChannels: channels, outputChannels: 64,
@@ -79,9 +84,13 @@ struct PaddedBandConvTests {
         #expect(try geometry(channels: 64, width: 66, stride: 2).prefersPaddedBands)  // 33 wide out
         #expect(try !geometry(channels: 512, width: 14).prefersPaddedBands)    // narrow: packed
         #expect(try !geometry(channels: 192, width: 17, kernel: (7, 1)).prefersPaddedBands)
-        #expect(try !geometry(channels: 16, width: 100).prefersPaddedBands)    // thin: prefersDirectTiles
+        #expect(try geometry(channels: 3, width: 299).prefersPaddedBands)      // small_cnn's stem
+        #expect(try !geometry(channels: 16, width: 20).prefersPaddedBands)     // thin and narrow: direct tiles
         #expect(try !geometry(channels: 64, width: 100, kernel: (1, 1)).prefersPaddedBands)  // pointwise
         #expect(try !geometry(channels: 64, width: 100, groups: 2).prefersPaddedBands)
+        #expect(try geometry(channels: 3, width: 299).paddedBandRows == 16)   // 64 KiB of rows of 301 x 3 floats
+        #expect(try geometry(channels: 64, width: 224).paddedBandRows == 1)   // 19 tiles a row
+        #expect(try geometry(channels: 64, width: 35).paddedBandRows == 5)    // 3 tiles a row
     }
 
     @Test("Bands cover every row of every image once, hold at most maxRows, and share rows out evenly")
