@@ -35,6 +35,11 @@ public func conv2dForward(
                  "packed weight does not match the geometry")
     let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
+    if let tile = winogradTiles(g, weight: weight.winograd) {
+        conv2dWinograd(output: output, outputPixelStride: outputPixelStride, input: input, weight: weight.winograd!, bias: bias,
+                       geometry: g, activation: activation, tile: tile)
+        return
+    }
     if let direct = paddedBandTiles(g, weight: weight.groups[0]) {
         convolvePaddedBands(output: output, outputPixelStride: outputPixelStride, input: input, weight: weight.groups[0],
                             bias: bias, geometry: g, activation: activation, tiles: direct)

@@ -11,7 +11,8 @@ extension ConvGeometry {
 
 /// A convolution (bias and activation fused) followed by max pooling without padding, as one
 /// kernel: `output = maxPool(activation(conv(input, weight) + bias))`: small_cnn's two layers,
-/// VGG16's convolutions before a pool (but the last), InceptionV3's `Conv2d_2b_3x3` and `Conv2d_4a_3x3`.
+/// VGG16's convolutions before a pool (but the last), InceptionV3's `Conv2d_2b_3x3` and `Conv2d_4a_3x3`
+/// (but inference runs those by Winograd where they have enough tiles: `InferenceOps.convMaxPool`).
 ///
 /// Run as two layers, the convolution's whole output (small_cnn's stem: 299 x 299 x 16 floats, 5.7
 /// MB, beyond L2; VGG16's first at batch 8: 103 MB, beyond L3) is written to memory and read back by

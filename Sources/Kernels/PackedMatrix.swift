@@ -99,13 +99,24 @@ public final class PackedMatrix: @unchecked Sendable {
 public struct PackedConvWeight: Sendable {
     /// One packed matrix per group.
     public let groups: [PackedMatrix]
+    /// The weight transformed for Winograd convolution (`conv2dWinograd`), or nil.
+    public let winograd: WinogradWeight?
 
     /// Packs an HWIO weight `KH x KW x (C/groups) x OC`, also in bf16 or int8 for those precisions.
-    public init(hwio weight: UnsafePointer<Float>, patchSize: Int, outputChannels: Int, groups: Int, precision: Precision = .fp32) {
+    /// - Parameter winograd: also transform it for `conv2dWinograd`: only for a one-group 3x3
+    ///   weight (`patchSize` 9·C) with OC a multiple of 32.
+    public init(hwio weight: UnsafePointer<Float>, patchSize: Int, outputChannels: Int, groups: Int, precision: Precision = .fp32,
+                winograd: Bool = false) {
         let columns = outputChannels / groups
         self.groups = (0..<groups).map { group in
             PackedMatrix(rows: patchSize, columns: columns, source: weight + group * columns, sourceRowStride: outputChannels,
                          precision: precision)
         }
+        precondition(!winograd || (groups == 1 && patchSize % 9 == 0), "a Winograd weight is one group of 3x3 filters")
+        self.winograd = winograd ? WinogradWeight(hwio: weight, inputChannels: patchSize / 9, outputChannels: outputChannels) : nil
     }
+
+    /// Whether `conv2dForward` runs a layer of geometry `g` by Winograd (`conv2dWinograd`) with
+    /// this weight: the weight was transformed, and the layer and kernel set allow it.
+    public func runsWinograd(_ g: ConvGeometry) -> Bool { winogradTiles(g, weight: winograd) != nil }
 }

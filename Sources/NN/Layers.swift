@@ -29,7 +29,7 @@ public struct Conv2D: Sendable {
                 precision: Precision = .fp32) throws {
         var (weight, bias) = (weight, bias)
         if let normalization { (weight, bias) = try Self.fold(normalization, weight: weight, bias: bias) }
-        convWeight = try ConvWeight(hwio: weight, groups: groups, precision: precision)
+        convWeight = try ConvWeight(hwio: weight, groups: groups, precision: precision, winograd: stride == (1, 1))
         self.bias = bias
         self.stride = stride
         self.padding = padding

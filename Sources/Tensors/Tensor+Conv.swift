@@ -28,19 +28,28 @@ public struct ConvWeight: Sendable {
     public let groups: Int
     let packed: PackedConvWeight?
 
-    /// - Parameter precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
+    /// - Parameters:
+    ///   - precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
+    ///   - winograd: also transform an fp32 one-group 3x3 weight with input channels a multiple of
+    ///     16 and output channels of 32 for Winograd convolution (`conv2dWinograd`), which layers
+    ///     at stride 1 then run on: 16/9 of the weight's memory more. For inference.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
-    public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32) throws {
+    public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32, winograd: Bool = false) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
             throw TensorError.invalidArgument("a convolution weight must be KH x KW x C/groups x OC, got \(hwio.shape) for \(groups) groups")
         }
         self.hwio = hwio
         self.groups = groups
-        packed = Self.isDepthwise(hwio.shape, groups: groups) ? nil : hwio.withPointer {
-            PackedConvWeight(hwio: $0, patchSize: hwio.shape[0] * hwio.shape[1] * hwio.shape[2],
-                             outputChannels: hwio.shape[3], groups: groups, precision: precision)
+        let s = hwio.shape
+        let transform = winograd && groups == 1 && s[0] == 3 && s[1] == 3 && s[2] % 16 == 0 && s[3] % 32 == 0 && precision == .fp32
+        packed = Self.isDepthwise(s, groups: groups) ? nil : hwio.withPointer {
+            PackedConvWeight(hwio: $0, patchSize: s[0] * s[1] * s[2], outputChannels: s[3], groups: groups, precision: precision,
+                             winograd: transform)
         }
     }
+
+    /// Whether a convolution of geometry `g` by this weight runs by Winograd (`conv2dWinograd`).
+    public func runsWinograd(_ g: ConvGeometry) -> Bool { packed?.runsWinograd(g) ?? false }
 
     /// The low-precision panels the weight was packed with (`Precision`; fp32: none), which the
     /// convolution runs on where the kernel set has their tiles.

@@ -1,0 +1,126 @@
+@testable import Kernels
+import Testing
+import Tensors
+
+/// Winograd F(2x2, 3x3) convolution (`conv2dWinograd`) on every kernel set with direct tiles.
+/// Serialized, since the kernel set in use is process-wide.
+@Suite("Winograd convolution: against the naive reference, channel slices, which layers take it", .serialized)
+struct WinogradConvTests {
+    /// Layers big enough for a chunk of tiles a thread: odd output sizes (a last tile half outside
+    /// the image), `same` and valid padding, several images (tiles in image-row order over the
+    /// batch), no bias, every activation, 32-64 input channels and 32-96 output ones.
+    static let cases: [ConvCase] = [
+        ConvCase(height: 33, width: 31, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same, activation: .relu),
+        ConvCase(batch: 2, height: 26, width: 27, channels: 32, outputChannels: 64, kernel: (3, 3), activation: .relu6),
+        ConvCase(height: 40, width: 29, channels: 48, outputChannels: 96, kernel: (3, 3), padding: .same, bias: false),
+        ConvCase(batch: 3, height: 16, width: 18, channels: 64, outputChannels: 32, kernel: (3, 3),
+                 padding: .explicit(.symmetric(1)), activation: .relu),
+    ]
+
+    /// The case's weight, transformed for Winograd, and its geometry.
+    private func prepare(_ c: ConvCase) throws -> (input: Tensor, weight: ConvWeight, bias: Tensor?, geometry: ConvGeometry) {
+        let (input, w, bias) = c.makeInputs()
+        let weight = try ConvWeight(hwio: w, winograd: true)
+        return (input, weight, bias, try input.convGeometry(weight: weight, stride: c.stride, padding: c.padding))
+    }
+
+    /// The kernel sets that can run the path here.
+    static var sets: [KernelSet] { KernelSet.supported.filter { Tiles($0).direct != nil } }
+
+    @Test("Every runnable set with direct tiles runs the cases by Winograd and gives the reference", arguments: cases)
+    func matchesReference(_ c: ConvCase) throws {
+        if Self.sets.isEmpty { print("WinogradConvTests: no kernel set with direct tiles runs on this CPU") }
+        let (input, weight, bias, g) = try prepare(c)
+        let want = conv2dNHWC_reference(input, weight: weight.hwio, bias: bias, stride: c.stride, padding: c.padding,
+                                        groups: 1, activation: c.activation)
+        for set in Self.sets {
+            try KernelSet.with(set) {
+                let runs = weight.runsWinograd(g)
+                #expect(runs, "\(set) \(c.testDescription) does not run by Winograd")
+                let got = try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation)
+                checkClose(got, shape: want.shape, want.values, "\(set) \(c.testDescription)")
+            }
+        }
+    }
+
+    @Test("Winograd writes only its channel slice of a wider output (InceptionV3's concatenations)")
+    func channelSlice() throws {
+        let c = ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same,
+                         activation: .relu)
+        let (input, weight, bias, g) = try prepare(c)
+        let want = conv2dNHWC_reference(input, weight: weight.hwio, bias: bias, stride: c.stride, padding: c.padding,
+                                        groups: 1, activation: c.activation)
+        let (n, oh, ow, oc) = (want.shape[0], want.shape[1], want.shape[2], want.shape[3])
+        let (offset, total) = (5, oc + 9)
+        let sentinel: Float = -7.25
+        for set in Self.sets {
+            let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
+            try KernelSet.with(set) {
+                let runs = weight.runsWinograd(g)
+                #expect(runs)
+                try input.conv2d(weight: weight, bias: bias, geometry: g, activation: c.activation, into: output, channelOffset: offset)
+            }
+            var expected = [Float](repeating: sentinel, count: output.count)
+            for pixel in 0..<(n * oh * ow) {
+                for ch in 0..<oc { expected[pixel * total + offset + ch] = want.values[pixel * oc + ch] }
+            }
+            checkClose(output, shape: [n, oh, ow, total], expected, "\(set) \(c.testDescription)")
+        }
+    }
+
+    @Test("An image gives the same floats alone as in a batch, whichever chunks its tiles fall in")
+    func sameFloatsInAnyChunk() throws {
+        let w = randomTensor([3, 3, 48, 96], seed: 12)
+        let weight = try ConvWeight(hwio: w, winograd: true)
+        let batch = randomTensor([2, 40, 29, 48], seed: 13)
+        let half = batch.count / 2
+        let second = try Tensor(shape: [1, 40, 29, 48], values: Array(batch.scalars[half...]))
+        for set in Self.sets {
+            try KernelSet.with(set) {
+                let g = try second.convGeometry(weight: weight, stride: (1, 1), padding: .same)
+                let batchGeometry = try batch.convGeometry(weight: weight, stride: (1, 1), padding: .same)
+                let runs = weight.runsWinograd(g) && weight.runsWinograd(batchGeometry)
+                #expect(runs)
+                let both = try batch.conv2d(weight: weight, stride: (1, 1), padding: .same, activation: .relu)
+                let alone = try second.conv2d(weight: weight, stride: (1, 1), padding: .same, activation: .relu)
+                #expect(Array(both.scalars[(both.count / 2)...]) == alone.scalars, "\(set)")
+            }
+        }
+    }
+
+    @Test("One-group 3x3 layers at stride 1 with C a multiple of 16 and OC of 32 take it, with enough tiles; others do not")
+    func choice() throws {
+        func geometry(channels: Int = 64, outputChannels: Int = 64, size: Int = 56, kernel: Int = 3, stride: Int = 1,
+                      batch: Int = 1) throws -> ConvGeometry {
+            try #require(ConvGeometry(batch: batch, inputHeight: size, inputWidth: size, inputChannels: channels,
+                                      outputChannels: outputChannels, kernelHeight: kernel, kernelWidth: kernel,
+                                      strideHeight: stride, strideWidth: stride, padding: .symmetric(kernel / 2)))
+        }
+        #expect(try geometry().prefersWinograd)
+        #expect(try !geometry(stride: 2).prefersWinograd)
+        #expect(try !geometry(kernel: 5).prefersWinograd)
+        #expect(try !geometry(channels: 3).prefersWinograd)          // a stem: padded bands
+        #expect(try !geometry(channels: 16).prefersWinograd)         // small_cnn's second: fused with its pool
+        #expect(try !geometry(outputChannels: 48).prefersWinograd)   // a partial column panel
+        let w = randomTensor([3, 3, 512, 512], seed: 7)
+        let weight = try ConvWeight(hwio: w, winograd: true)
+        let plain = try ConvWeight(hwio: w)
+        for set in Self.sets {
+            try KernelSet.with(set) {
+                let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28)  // VGG16's
+                let (transformed, untransformed) = (weight.runsWinograd(conv4), plain.runsWinograd(conv4))
+                #expect(transformed && !untransformed)
+                // 49 tiles (VGG16's 14 x 14 at batch 1) are fewer than a chunk for each of two threads; at batch 8, enough.
+                let narrow = try geometry(channels: 512, outputChannels: 512, size: 14)
+                let enough = narrow.winogradTiles.count >= winogradChunkTiles * kernelThreadCount
+                #expect(weight.runsWinograd(narrow) == enough)
+                let batch8 = weight.runsWinograd(try geometry(channels: 512, outputChannels: 512, size: 14, batch: 8))
+                #expect(batch8)
+            }
+        }
+        let bf16 = try ConvWeight(hwio: w, precision: .bf16, winograd: true)
+        let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28)
+        let runs = bf16.runsWinograd(conv4)
+        #expect(!runs)
+    }
+}
