@@ -43,6 +43,39 @@ func checkConvolution(_ c: ConvCase, sourceLocation: SourceLocation = #_sourceLo
     checkClose(got, shape: want.shape, want.values, c.testDescription, sourceLocation: sourceLocation)
 }
 
+/// Runs `write` (case `c`'s convolution of `input` by `weight` into channels `offset ..< offset +
+/// OC` of `output`) on an output 9 channels wider than the case's, filled with a sentinel, with
+/// each kernel set in `sets` (nil: the one in use), and checks the slice against the naive
+/// reference and that the other channels keep the sentinel: InceptionV3's branches fill their
+/// concatenation so.
+func checkChannelSlice(
+    _ c: ConvCase, seed: UInt64, sets: [KernelSet]? = nil,
+    write: (_ input: Tensor, _ weight: Tensor, _ bias: Tensor?, _ output: Tensor, _ offset: Int) throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let (input, weight, bias) = c.makeInputs(seed: seed)
+    let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
+                                    groups: c.groups, activation: c.activation)
+    let (n, oh, ow, oc) = (want.shape[0], want.shape[1], want.shape[2], want.shape[3])
+    let (offset, total) = (5, oc + 9)
+    let sentinel: Float = -7.25
+    var expected = [Float](repeating: sentinel, count: n * oh * ow * total)
+    for pixel in 0..<(n * oh * ow) {
+        for ch in 0..<oc { expected[pixel * total + offset + ch] = want.values[pixel * oc + ch] }
+    }
+    let each: [KernelSet?] = sets.map { $0.map { Optional($0) } } ?? [nil]
+    for set in each {
+        let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
+        if let set {
+            try KernelSet.with(set) { try write(input, weight, bias, output, offset) }
+        } else {
+            try write(input, weight, bias, output, offset)
+        }
+        checkClose(output, shape: [n, oh, ow, total], expected, "\(set.map { "\($0) " } ?? "")\(c.testDescription)",
+                   sourceLocation: sourceLocation)
+    }
+}
+
 /// A fixed asymmetric padding.
 let asymmetric = PaddingMode.explicit(Padding(top: 0, bottom: 2, left: 1, right: 0))
 
@@ -258,21 +291,11 @@ struct ConvolutionTests {
         ConvCase(height: 6, width: 6, channels: 4, outputChannels: 6, kernel: (3, 3), padding: .same, groups: 2),
     ])
     func channelSlice(_ c: ConvCase) throws {
-        let (input, weight, bias) = c.makeInputs(seed: 99)
-        let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
-                                        groups: c.groups, activation: c.activation)
-        let (n, oh, ow, oc) = (want.shape[0], want.shape[1], want.shape[2], want.shape[3])
-        let (offset, total) = (3, oc + 7)
-        let sentinel: Float = 42.5
-        let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
-        let layer = try Conv2D(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups,
-                           activation: c.activation)
-        try layer(input, into: output, channelOffset: offset)
-        var expected = [Float](repeating: sentinel, count: output.count)
-        for pixel in 0..<(n * oh * ow) {
-            for ch in 0..<oc { expected[pixel * total + offset + ch] = want.values[pixel * oc + ch] }
+        try checkChannelSlice(c, seed: 99) { input, weight, bias, output, offset in
+            let layer = try Conv2D(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups,
+                                   activation: c.activation)
+            try layer(input, into: output, channelOffset: offset)
         }
-        checkClose(output, shape: [n, oh, ow, total], expected, c.testDescription)
     }
 
     @Test("Conv2D with a folded BatchNorm equals the convolution followed by a reference batch norm",

@@ -50,22 +50,8 @@ struct PaddedBandConvTests {
         let c = ConvCase(batch: 2, height: 6, width: 39, channels: 48, outputChannels: 40, kernel: (3, 3), padding: .same,
                          activation: .relu)
         #expect(try Self.geometry(c).prefersPaddedBands)
-        let (input, weight, bias) = c.makeInputs(seed: 3)
-        let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
-                                        groups: 1, activation: c.activation)
-        let (n, oh, ow, oc) = (want.shape[0], want.shape[1], want.shape[2], want.shape[3])
-        let (offset, total) = (5, oc + 9)
-        let sentinel: Float = -7.25
-        for set in KernelSet.supported {
-            let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
-            try KernelSet.with(set) {
-                try Conv2D(weight: weight, bias: bias, padding: c.padding, activation: c.activation)(input, into: output, channelOffset: offset)
-            }
-            var expected = [Float](repeating: sentinel, count: output.count)
-            for pixel in 0..<(n * oh * ow) {
-                for ch in 0..<oc { expected[pixel * total + offset + ch] = want.values[pixel * oc + ch] }
-            }
-            checkClose(output, shape: [n, oh, ow, total], expected, "\(set) \(c.testDescription)")
+        try checkChannelSlice(c, seed: 3, sets: KernelSet.supported) { input, weight, bias, output, offset in
+            try Conv2D(weight: weight, bias: bias, padding: c.padding, activation: c.activation)(input, into: output, channelOffset: offset)
         }
     }
 

@@ -47,24 +47,12 @@ struct WinogradConvTests {
     func channelSlice() throws {
         let c = ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same,
                          activation: .relu)
-        let (input, weight, bias, g) = try prepare(c)
-        let want = conv2dNHWC_reference(input, weight: weight.hwio, bias: bias, stride: c.stride, padding: c.padding,
-                                        groups: 1, activation: c.activation)
-        let (n, oh, ow, oc) = (want.shape[0], want.shape[1], want.shape[2], want.shape[3])
-        let (offset, total) = (5, oc + 9)
-        let sentinel: Float = -7.25
-        for set in Self.sets {
-            let output = Tensor(shape: [n, oh, ow, total], repeating: sentinel)
-            try KernelSet.with(set) {
-                let runs = weight.runsWinograd(g)
-                #expect(runs)
-                try input.conv2d(weight: weight, bias: bias, geometry: g, activation: c.activation, into: output, channelOffset: offset)
-            }
-            var expected = [Float](repeating: sentinel, count: output.count)
-            for pixel in 0..<(n * oh * ow) {
-                for ch in 0..<oc { expected[pixel * total + offset + ch] = want.values[pixel * oc + ch] }
-            }
-            checkClose(output, shape: [n, oh, ow, total], expected, "\(set) \(c.testDescription)")
+        try checkChannelSlice(c, seed: 7, sets: Self.sets) { input, weight, bias, output, offset in
+            let prepared = try ConvWeight(hwio: weight, winograd: true)
+            let g = try input.convGeometry(weight: prepared, stride: c.stride, padding: c.padding)
+            let runs = prepared.runsWinograd(g)
+            #expect(runs)
+            try input.conv2d(weight: prepared, bias: bias, geometry: g, activation: c.activation, into: output, channelOffset: offset)
         }
     }
 
