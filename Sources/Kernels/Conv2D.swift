@@ -13,7 +13,8 @@ let packedBlockFloats = 1 << 16
 /// or more (`ConvGeometry.prefersPaddedBands`) run on the direct tiles over zero-padded copies of
 /// bands of input rows (`convolvePaddedBands`). Pointwise layers, and narrower ones with few input
 /// channels (`prefersDirectTiles`), skip the unrolling where they can: direct tiles read the input
-/// in place (`convolveDirectBlock`).
+/// in place (`convolveDirectBlock`). A weight transformed for Winograd (`PackedConvWeight.winograd`)
+/// runs its 3x3 layers at stride 1 by `conv2dWinograd` first, where `winogradTiles` allows.
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.
@@ -35,8 +36,8 @@ public func conv2dForward(
                  "packed weight does not match the geometry")
     let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
-    if let tile = winogradTiles(g, weight: weight.winograd) {
-        conv2dWinograd(output: output, outputPixelStride: outputPixelStride, input: input, weight: weight.winograd!, bias: bias,
+    if let winograd = weight.winograd, let tile = winogradTiles(g, weight: winograd) {
+        conv2dWinograd(output: output, outputPixelStride: outputPixelStride, input: input, weight: winograd, bias: bias,
                        geometry: g, activation: activation, tile: tile)
         return
     }

@@ -26,8 +26,8 @@ extension ConvGeometry {
     /// 0.97-0.98 at batch 8), and 14-wide ones 1.1x. Thin layers (`prefersDirectTiles`) take them
     /// too: their direct tiles read the input in place, but panels of 12 pixels that cross an
     /// output row are packed, and working out where each panel reads cost small_cnn's stem as much
-    /// again; on padded bands it took 0.46 ms a pass on one thread against 0.55 (Zen 5 VM, with its
-    /// pooling), VGG16's first layer 0.48 against 0.55 on two.
+    /// again; on padded bands that layer and its pooling took 0.46 ms at batch 1 on one thread
+    /// against 0.55 (Zen 5 VM), VGG16's first layer 0.48 against 0.55 on two.
     var prefersPaddedBands: Bool {
         groups == 1 && !isPointwise && outputWidth >= 28
     }

@@ -12,8 +12,8 @@
 ///
 /// The transforms' coefficients are 0, ±1 and ±1/2, so the floats differ from the direct sum's by
 /// rounding only: a few 1e-6 relative in a C prototype (512 channels); VGG16's and InceptionV3's
-/// probabilities stay within the parity tests' 1e-4 of torchvision's. The sum for a tile does not depend on which chunk or thread
-/// computes it, so every thread count gives the same floats. Measured as a C loop on one core of
+/// probabilities stay within the parity tests' 1e-4 of torchvision's. The sum for a tile does not
+/// depend on which chunk or thread computes it, so every thread count gives the same floats. Measured as a C loop on one core of
 /// the 2-core AMD Zen 5 VM (docs/performance.md), against the direct tiles on the same layer:
 /// 1.46x faster at 224 x 224 x 64, 1.73x at 112 x 112 x 128, 1.64x at 56 x 56 x 256, 1.52x at
 /// 28 x 28 x 512, 1.36x at 14 x 14 x 512 (one image).

@@ -6,16 +6,27 @@ import Tensors
 /// Serialized, since the kernel set in use is process-wide.
 @Suite("Winograd convolution: against the naive reference, channel slices, which layers take it", .serialized)
 struct WinogradConvTests {
-    /// Layers big enough for a chunk of tiles a thread: odd output sizes (a last tile half outside
-    /// the image), `same` and valid padding, several images (tiles in image-row order over the
-    /// batch), no bias, every activation, 32-64 input channels and 32-96 output ones.
+    /// Layers with a chunk of tiles for each thread (`enoughImages`): odd output sizes (a last tile
+    /// half outside the image), `same` and valid padding, several images (tiles in image-row order
+    /// over the batch), no bias, every activation, 32-64 input channels and 32-96 output ones.
     static let cases: [ConvCase] = [
         ConvCase(height: 33, width: 31, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same, activation: .relu),
         ConvCase(batch: 2, height: 26, width: 27, channels: 32, outputChannels: 64, kernel: (3, 3), activation: .relu6),
         ConvCase(height: 40, width: 29, channels: 48, outputChannels: 96, kernel: (3, 3), padding: .same, bias: false),
         ConvCase(batch: 3, height: 16, width: 18, channels: 64, outputChannels: 32, kernel: (3, 3),
                  padding: .explicit(.symmetric(1)), activation: .relu),
-    ]
+    ].map(enoughImages)
+
+    /// `c` with as many images as give every thread a chunk of tiles (`winogradTiles`), where it
+    /// has fewer: machines with more threads run layers with fewer tiles a thread the direct way.
+    static func enoughImages(_ c: ConvCase) -> ConvCase {
+        let padding = c.padding.resolve(height: c.height, width: c.width, kernel: c.kernel, stride: c.stride)
+        let (oh, ow) = (c.height + padding.top + padding.bottom - 2, c.width + padding.left + padding.right - 2)
+        let perImage = ((oh + 1) / 2) * ((ow + 1) / 2)
+        var c = c
+        c.batch = max(c.batch, (winogradChunkTiles * kernelThreadCount + perImage - 1) / perImage)
+        return c
+    }
 
     /// The case's weight, transformed for Winograd, and its geometry.
     private func prepare(_ c: ConvCase) throws -> (input: Tensor, weight: ConvWeight, bias: Tensor?, geometry: ConvGeometry) {
@@ -45,8 +56,8 @@ struct WinogradConvTests {
 
     @Test("Winograd writes only its channel slice of a wider output (InceptionV3's concatenations)")
     func channelSlice() throws {
-        let c = ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same,
-                         activation: .relu)
+        let c = Self.enoughImages(ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: (3, 3),
+                                           padding: .same, activation: .relu))
         try checkChannelSlice(c, seed: 7, sets: Self.sets) { input, weight, bias, output, offset in
             let prepared = try ConvWeight(hwio: weight, winograd: true)
             let g = try input.convGeometry(weight: prepared, stride: c.stride, padding: c.padding)
@@ -60,9 +71,11 @@ struct WinogradConvTests {
     func sameFloatsInAnyChunk() throws {
         let w = randomTensor([3, 3, 48, 96], seed: 12)
         let weight = try ConvWeight(hwio: w, winograd: true)
-        let batch = randomTensor([2, 40, 29, 48], seed: 13)
+        // Rows for a chunk of tiles a thread in one image: 10 · threads rows of 15 tiles.
+        let height = 20 * kernelThreadCount
+        let batch = randomTensor([2, height, 29, 48], seed: 13)
         let half = batch.count / 2
-        let second = try Tensor(shape: [1, 40, 29, 48], values: Array(batch.scalars[half...]))
+        let second = try Tensor(shape: [1, height, 29, 48], values: Array(batch.scalars[half...]))
         for set in Self.sets {
             try KernelSet.with(set) {
                 let g = try second.convGeometry(weight: weight, stride: (1, 1), padding: .same)
@@ -95,19 +108,20 @@ struct WinogradConvTests {
         let plain = try ConvWeight(hwio: w)
         for set in Self.sets {
             try KernelSet.with(set) {
-                let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28)  // VGG16's
+                // VGG16's conv4 (196 tiles an image), with an image a thread.
+                let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28, batch: kernelThreadCount)
                 let (transformed, untransformed) = (weight.runsWinograd(conv4), plain.runsWinograd(conv4))
                 #expect(transformed && !untransformed)
-                // 49 tiles (VGG16's 14 x 14 at batch 1) are fewer than a chunk for each of two threads; at batch 8, enough.
+                // 49 tiles (VGG16's 14 x 14 at batch 1) are fewer than a chunk for each of two threads; 4 images a thread, enough.
                 let narrow = try geometry(channels: 512, outputChannels: 512, size: 14)
                 let enough = narrow.winogradTiles.count >= winogradChunkTiles * kernelThreadCount
                 #expect(weight.runsWinograd(narrow) == enough)
-                let batch8 = weight.runsWinograd(try geometry(channels: 512, outputChannels: 512, size: 14, batch: 8))
-                #expect(batch8)
+                let batched = weight.runsWinograd(try geometry(channels: 512, outputChannels: 512, size: 14, batch: 4 * kernelThreadCount))
+                #expect(batched)
             }
         }
         let bf16 = try ConvWeight(hwio: w, precision: .bf16, winograd: true)
-        let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28)
+        let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28, batch: kernelThreadCount)
         let runs = bf16.runsWinograd(conv4)
         #expect(!runs)
     }
