@@ -29,8 +29,8 @@ extension ConvGeometry {
     /// multiple of 32 (whole panels). small_cnn's 16-channel layer took 0.22 ms by Winograd at
     /// batch 1 against 0.11 fused with its pooling (two threads, Zen 5 VM).
     public var prefersWinograd: Bool {
-        groups == 1 && kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1
-            && inputChannels >= 32 && inputChannels % 16 == 0 && outputChannels % 32 == 0
+        strideHeight == 1 && strideWidth == 1 && WinogradWeight.fits(
+            kernel: (kernelHeight, kernelWidth), inputChannels: inputChannels, outputChannels: outputChannels, groups: groups)
     }
 
     /// 2 x 2 output tiles: down and across an image, and over the batch.
@@ -46,6 +46,12 @@ extension ConvGeometry {
 public struct WinogradWeight: Sendable {
     public let inputChannels: Int, outputChannels: Int
     let values: [Float]
+
+    /// Whether a weight of this shape is worth transforming: the shape conditions of
+    /// `ConvGeometry.prefersWinograd`, which also asks for stride 1.
+    public static func fits(kernel: (Int, Int), inputChannels: Int, outputChannels: Int, groups: Int) -> Bool {
+        groups == 1 && kernel == (3, 3) && inputChannels >= 32 && inputChannels % 16 == 0 && outputChannels % 32 == 0
+    }
 
     /// Transforms an HWIO weight `3 x 3 x C x OC` (OC a multiple of 32).
     public init(hwio weight: UnsafePointer<Float>, inputChannels: Int, outputChannels: Int) {

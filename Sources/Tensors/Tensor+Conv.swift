@@ -30,9 +30,9 @@ public struct ConvWeight: Sendable {
 
     /// - Parameters:
     ///   - precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
-    ///   - winograd: also transform an fp32 one-group 3x3 weight with input channels a multiple of
-    ///     16 and output channels of 32 for Winograd convolution (`conv2dWinograd`), which layers
-    ///     at stride 1 then run on: 16/9 of the weight's memory more. For inference.
+    ///   - winograd: also transform an fp32 weight of a shape that `WinogradWeight.fits` for
+    ///     Winograd convolution (`conv2dWinograd`), which layers at stride 1 then run on: 16/9 of
+    ///     the weight's memory more. For inference.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
     public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32, winograd: Bool = false) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
@@ -41,7 +41,8 @@ public struct ConvWeight: Sendable {
         self.hwio = hwio
         self.groups = groups
         let s = hwio.shape
-        let transform = winograd && groups == 1 && s[0] == 3 && s[1] == 3 && s[2] % 16 == 0 && s[3] % 32 == 0 && precision == .fp32
+        let transform = winograd && precision == .fp32
+            && WinogradWeight.fits(kernel: (s[0], s[1]), inputChannels: s[2], outputChannels: s[3], groups: groups)
         packed = Self.isDepthwise(s, groups: groups) ? nil : hwio.withPointer {
             PackedConvWeight(hwio: $0, patchSize: s[0] * s[1] * s[2], outputChannels: s[3], groups: groups, precision: precision,
                              winograd: transform)
