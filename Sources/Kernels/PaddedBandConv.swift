@@ -44,19 +44,20 @@ private let tilesPerBand = 16
 private let bandInputFloats = 1 << 14
 
 extension ConvGeometry {
+    /// Floats of one input row padded left and right, as `convolvePaddedBand` copies it.
+    var paddedRowFloats: Int { (inputWidth + padding.left + padding.right) * inputChannels }
+
     /// The most output rows `convolvePaddedBand` computes at a time: about `tilesPerBand` tiles, or
     /// as many as `bandInputFloats` of padded input holds where that is more.
     var paddedBandRows: Int {
-        let rowFloats = (inputWidth + padding.left + padding.right) * inputChannels
-        let byInput = (bandInputFloats / rowFloats - kernelHeight) / strideHeight + 1
+        let byInput = (bandInputFloats / paddedRowFloats - kernelHeight) / strideHeight + 1
         return max(1, tilesPerBand / ((outputWidth + microTileRows - 1) / microTileRows), byInput)
     }
 
     /// The floats of scratch `convolvePaddedBand` needs for `rows` output rows: the padded input
     /// rows they read, and the slack a row's last tile reads past its end (up to 12 pixel strides).
     func paddedBandFloats(rows: Int) -> Int {
-        let rowFloats = (inputWidth + padding.left + padding.right) * inputChannels
-        return ((rows - 1) * strideHeight + kernelHeight) * rowFloats + microTileRows * strideWidth * inputChannels
+        return ((rows - 1) * strideHeight + kernelHeight) * paddedRowFloats + microTileRows * strideWidth * inputChannels
     }
 }
 
@@ -102,7 +103,7 @@ func convolvePaddedBand(
 ) {
     let channels = g.inputChannels
     let tilesPerRow = (g.outputWidth + microTileRows - 1) / microTileRows
-    let rowFloats = (g.inputWidth + g.padding.left + g.padding.right) * channels
+    let rowFloats = g.paddedRowFloats
     let span = g.kernelWidth * channels
     let set = activeTiles
     padBand(padded, count: g.paddedBandFloats(rows: rows.count), input: input, geometry: g, image: image, outputRows: rows)
@@ -143,7 +144,7 @@ private func padBand(
     image: Int, outputRows: Range<Int>
 ) {
     let channels = g.inputChannels
-    let rowFloats = (g.inputWidth + g.padding.left + g.padding.right) * channels
+    let rowFloats = g.paddedRowFloats
     let (inputRows, band) = g.band(outputRows: outputRows)
     padded.update(repeating: 0, count: band.padding.top * rowFloats)
     for (r, y) in inputRows.enumerated() {

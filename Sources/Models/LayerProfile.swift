@@ -42,16 +42,16 @@ final class LayerProfiler: NetworkOps {
         return 2 * Double(output.dropLast().reduce(1, *)) * Double(w[0] * w[1] * w[2] * w[3])
     }
 
-    /// The layer's kernel and stride (`dw` for a depthwise one), and `winograd` where it runs so on input `x`.
-    private static func name(_ layer: Conv2D, input x: Tensor? = nil) throws -> String {
+    /// The layer's kernel and stride (`dw` for a depthwise one), and `winograd` where it runs so at geometry `g`.
+    private static func name(_ layer: Conv2D, geometry g: ConvGeometry? = nil) -> String {
         let w = layer.weight.shape
-        let winograd = try x.map { layer.convWeight.runsWinograd(try $0.convGeometry(weight: layer.convWeight, stride: layer.stride,
-                                                                                     padding: layer.padding)) } ?? false
+        let winograd = g.map { layer.convWeight.runsWinograd($0) } ?? false
         return "\(layer.convWeight.isDepthwise ? "dw " : "")\(w[0])x\(w[1])/\(layer.stride.0)\(winograd ? " winograd" : "")"
     }
 
     func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor {
-        try timed("conv \(Self.name(layer, input: x))", flops: { Self.flops(layer, output: $0) }) { try ops.conv(x, layer) }
+        let g = try x.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
+        return try timed("conv \(Self.name(layer, geometry: g))", flops: { Self.flops(layer, output: $0) }) { try ops.conv(x, layer) }
     }
 
     /// Counts the depthwise layer at the block's output pixels and the expansion at its input's
@@ -62,7 +62,7 @@ final class LayerProfiler: NetworkOps {
             let expansion = expand.map { 2 * pixels * Double(depthwise.stride.0 * depthwise.stride.1 * $0.weight.shape.reduce(1, *)) }
             return Self.flops(pointwise, output: output) + 2 * pixels * Double(depthwise.weight.shape.reduce(1, *)) + (expansion ?? 0)
         }
-        return try timed("block \(expand == nil ? "" : "1x1+")\(try Self.name(depthwise))+1x1", flops: flops) {
+        return try timed("block \(expand == nil ? "" : "1x1+")\(Self.name(depthwise))+1x1", flops: flops) {
             try ops.depthwisePointwise(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
         }
     }
@@ -71,7 +71,7 @@ final class LayerProfiler: NetworkOps {
     func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
         let g = try x.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
         let flops = Self.flops(layer, output: [g.batch, g.outputHeight, g.outputWidth, g.outputChannels])
-        return try timed("conv \(try Self.name(layer, input: x))+maxpool \(kernel.0)x\(kernel.1)/\(stride.0)", flops: { _ in flops }) {
+        return try timed("conv \(Self.name(layer, geometry: g))+maxpool \(kernel.0)x\(kernel.1)/\(stride.0)", flops: { _ in flops }) {
             try ops.convMaxPool(x, layer, kernel: kernel, stride: stride)
         }
     }

@@ -75,7 +75,7 @@ public struct InferenceOps: NetworkOps {
     /// ms at batch 1 against 8.2 fused (two threads, Zen 5 VM).
     public func convMaxPool(_ x: Tensor, _ layer: Conv2D, kernel: (Int, Int), stride: (Int, Int)) throws -> Tensor {
         let g = try x.convGeometry(weight: layer.convWeight, stride: layer.stride, padding: layer.padding)
-        guard g.prefersFusedMaxPool, !layer.convWeight.isDepthwise, !layer.convWeight.runsWinograd(g) else {
+        guard g.prefersFusedMaxPool, !layer.convWeight.runsWinograd(g) else {
             return try maxPool(conv(x, layer), kernel: kernel, stride: stride)
         }
         return try x.conv2dMaxPool(weight: layer.convWeight, bias: layer.bias, stride: layer.stride, padding: layer.padding,
