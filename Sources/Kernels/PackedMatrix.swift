@@ -103,17 +103,20 @@ public struct PackedConvWeight: Sendable {
     public let winograd: WinogradWeight?
 
     /// Packs an HWIO weight `KH x KW x (C/groups) x OC`, also in bf16 or int8 for those precisions.
-    /// - Parameter winograd: also transform it for `conv2dWinograd`: only for a one-group 3x3
-    ///   weight (`patchSize` 9·C) with OC a multiple of 32.
+    /// - Parameter winograd: also transform it for `conv2dWinograd` with this algorithm: only for
+    ///   a one-group weight of the algorithm's kernel (`patchSize` KH·KW·C) with OC a multiple of 32.
     public init(hwio weight: UnsafePointer<Float>, patchSize: Int, outputChannels: Int, groups: Int, precision: Precision = .fp32,
-                winograd: Bool = false) {
+                winograd: WinogradAlgorithm? = nil) {
         let columns = outputChannels / groups
         self.groups = (0..<groups).map { group in
             PackedMatrix(rows: patchSize, columns: columns, source: weight + group * columns, sourceRowStride: outputChannels,
                          precision: precision)
         }
-        precondition(!winograd || (groups == 1 && patchSize % 9 == 0), "a Winograd weight is one group of 3x3 filters")
-        self.winograd = winograd ? WinogradWeight(hwio: weight, inputChannels: patchSize / 9, outputChannels: outputChannels) : nil
+        self.winograd = winograd.map { algorithm in
+            let taps = algorithm.kernel.height * algorithm.kernel.width
+            precondition(groups == 1 && patchSize % taps == 0, "a Winograd weight is one group of its algorithm's filters")
+            return WinogradWeight(hwio: weight, algorithm: algorithm, inputChannels: patchSize / taps, outputChannels: outputChannels)
+        }
     }
 
     /// Whether `conv2dForward` runs a layer of geometry `g` by Winograd (`conv2dWinograd`) with

@@ -2,29 +2,39 @@
 import Testing
 import Tensors
 
-/// Winograd F(2x2, 3x3) convolution (`conv2dWinograd`) on every kernel set with direct tiles.
+/// Winograd convolution (`conv2dWinograd`: F(2x2, 3x3), and F(2, 3) and F(2, 7) along rows or
+/// columns) on every kernel set with direct tiles.
 /// Serialized, since the kernel set in use is process-wide.
 @Suite("Winograd convolution: against the naive reference, channel slices, which layers take it", .serialized)
 struct WinogradConvTests {
-    /// Layers with a chunk of tiles for each thread (`enoughImages`): odd output sizes (a last tile
-    /// half outside the image), `same` and valid padding, several images (tiles in image-row order
-    /// over the batch), no bias, every activation, 32-64 input channels and 32-96 output ones.
+    /// Layers with enough tiles (`enoughImages`) of each algorithm: odd output sizes (a last tile
+    /// half outside the image), `same`, valid and explicit padding, several images (tiles in
+    /// image-row order over the batch), no bias, every activation, 32-64 input channels and 32-96
+    /// output ones.
     static let cases: [ConvCase] = [
         ConvCase(height: 33, width: 31, channels: 32, outputChannels: 32, kernel: (3, 3), padding: .same, activation: .relu),
         ConvCase(batch: 2, height: 26, width: 27, channels: 32, outputChannels: 64, kernel: (3, 3), activation: .relu6),
         ConvCase(height: 40, width: 29, channels: 48, outputChannels: 96, kernel: (3, 3), padding: .same, bias: false),
         ConvCase(batch: 3, height: 16, width: 18, channels: 64, outputChannels: 32, kernel: (3, 3),
                  padding: .explicit(.symmetric(1)), activation: .relu),
+        // InceptionV3's 1x7 and 7x1 (padding 3 on the long side), 1x3 and 3x1 layers.
+        ConvCase(height: 17, width: 17, channels: 48, outputChannels: 64, kernel: (1, 7), padding: .same, activation: .relu),
+        ConvCase(batch: 2, height: 19, width: 16, channels: 32, outputChannels: 32, kernel: (7, 1), padding: .same, bias: false),
+        ConvCase(height: 13, width: 12, channels: 32, outputChannels: 96, kernel: (1, 7), activation: .relu6),
+        ConvCase(height: 9, width: 8, channels: 64, outputChannels: 32, kernel: (3, 1), padding: .same, activation: .relu),
+        ConvCase(batch: 2, height: 8, width: 11, channels: 32, outputChannels: 64, kernel: (1, 3), padding: .same),
     ].map(enoughImages)
 
-    /// `c` with as many images as give every thread a chunk of tiles (`winogradTiles`), where it
-    /// has fewer: machines with more threads run layers with fewer tiles a thread the direct way.
+    /// `c` with as many images as give the layer `winogradMinimumTiles`, where it has fewer:
+    /// machines with more threads run layers with fewer tiles a thread the direct way.
     static func enoughImages(_ c: ConvCase) -> ConvCase {
         let padding = c.padding.resolve(height: c.height, width: c.width, kernel: c.kernel, stride: c.stride)
-        let (oh, ow) = (c.height + padding.top + padding.bottom - 2, c.width + padding.left + padding.right - 2)
-        let perImage = ((oh + 1) / 2) * ((ow + 1) / 2)
+        let g = ConvGeometry(batch: 1, inputHeight: c.height, inputWidth: c.width, inputChannels: c.channels,
+                             outputChannels: c.outputChannels, kernelHeight: c.kernel.0, kernelWidth: c.kernel.1, padding: padding)
+        let perImage = g?.winogradTiles.count ?? 0
+        precondition(perImage > 0, "\(c.testDescription) has no Winograd algorithm")
         var c = c
-        c.batch = max(c.batch, (winogradChunkTiles * kernelThreadCount + perImage - 1) / perImage)
+        c.batch = max(c.batch, (winogradMinimumTiles + perImage - 1) / perImage)
         return c
     }
 
@@ -54,9 +64,10 @@ struct WinogradConvTests {
         }
     }
 
-    @Test("Winograd writes only its channel slice of a wider output (InceptionV3's concatenations)")
-    func channelSlice() throws {
-        let c = Self.enoughImages(ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: (3, 3),
+    @Test("Winograd writes only its channel slice of a wider output (InceptionV3's concatenations)",
+          arguments: [(3, 3), (7, 1)])
+    func channelSlice(kernel: (Int, Int)) throws {
+        let c = Self.enoughImages(ConvCase(batch: 2, height: 25, width: 24, channels: 32, outputChannels: 32, kernel: kernel,
                                            padding: .same, activation: .relu))
         try checkChannelSlice(c, seed: 7, sets: Self.sets) { input, weight, bias, output, offset in
             let prepared = try ConvWeight(hwio: weight, winograd: true)
@@ -67,11 +78,11 @@ struct WinogradConvTests {
         }
     }
 
-    @Test("An image gives the same floats alone as in a batch, whichever chunks its tiles fall in")
-    func sameFloatsInAnyChunk() throws {
-        let w = randomTensor([3, 3, 48, 96], seed: 12)
+    @Test("An image gives the same floats alone as in a batch, whichever chunks its tiles fall in", arguments: [(3, 3), (1, 7)])
+    func sameFloatsInAnyChunk(kernel: (Int, Int)) throws {
+        let w = randomTensor([kernel.0, kernel.1, 48, 96], seed: 12)
         let weight = try ConvWeight(hwio: w, winograd: true)
-        // Rows for a chunk of tiles a thread in one image: 10 · threads rows of 15 tiles.
+        // Rows for a chunk of tiles a thread in one image: 10 · threads rows of 15 tiles (3x3), 20 · threads (1x7).
         let height = 20 * kernelThreadCount
         let batch = randomTensor([2, height, 29, 48], seed: 13)
         let half = batch.count / 2
@@ -89,17 +100,24 @@ struct WinogradConvTests {
         }
     }
 
-    @Test("One-group 3x3 layers at stride 1 with C a multiple of 16 and OC of 32 take it, with enough tiles; others do not")
+    @Test("One-group 3x3, 1x3, 3x1, 1x7 and 7x1 layers at stride 1 with C a multiple of 16 and OC of 32 take it, with enough tiles; others do not")
     func choice() throws {
-        func geometry(channels: Int = 64, outputChannels: Int = 64, size: Int = 56, kernel: Int = 3, stride: Int = 1,
+        func geometry(channels: Int = 64, outputChannels: Int = 64, size: Int = 56, kernel: (Int, Int) = (3, 3), stride: Int = 1,
                       batch: Int = 1) throws -> ConvGeometry {
             try #require(ConvGeometry(batch: batch, inputHeight: size, inputWidth: size, inputChannels: channels,
-                                      outputChannels: outputChannels, kernelHeight: kernel, kernelWidth: kernel,
-                                      strideHeight: stride, strideWidth: stride, padding: .symmetric(kernel / 2)))
+                                      outputChannels: outputChannels, kernelHeight: kernel.0, kernelWidth: kernel.1,
+                                      strideHeight: stride, strideWidth: stride,
+                                      padding: .symmetric(height: kernel.0 / 2, width: kernel.1 / 2)))
         }
-        #expect(try geometry().prefersWinograd)
+        #expect(try geometry().winogradAlgorithm == .f2x2k3x3)
+        #expect(try geometry(kernel: (1, 3)).winogradAlgorithm == .f2k1x3)
+        #expect(try geometry(kernel: (3, 1)).winogradAlgorithm == .f2k3x1)
+        #expect(try geometry(kernel: (1, 7)).winogradAlgorithm == .f2k1x7)
+        #expect(try geometry(kernel: (7, 1)).winogradAlgorithm == .f2k7x1)
         #expect(try !geometry(stride: 2).prefersWinograd)
-        #expect(try !geometry(kernel: 5).prefersWinograd)
+        #expect(try !geometry(kernel: (5, 5)).prefersWinograd)
+        #expect(try !geometry(kernel: (1, 5)).prefersWinograd)
+        #expect(try !geometry(kernel: (7, 7)).prefersWinograd)
         #expect(try !geometry(channels: 3).prefersWinograd)          // a stem: padded bands
         #expect(try !geometry(channels: 16).prefersWinograd)         // small_cnn's second: fused with its pool
         #expect(try !geometry(outputChannels: 48).prefersWinograd)   // a partial column panel
@@ -112,9 +130,9 @@ struct WinogradConvTests {
                 let conv4 = try geometry(channels: 512, outputChannels: 512, size: 28, batch: kernelThreadCount)
                 let (transformed, untransformed) = (weight.runsWinograd(conv4), plain.runsWinograd(conv4))
                 #expect(transformed && !untransformed)
-                // 49 tiles (VGG16's 14 x 14 at batch 1) are fewer than a chunk for each of two threads; 4 images a thread, enough.
+                // 49 tiles (VGG16's 14 x 14 at batch 1) are fewer than half a chunk for each of two threads; 4 images a thread, enough.
                 let narrow = try geometry(channels: 512, outputChannels: 512, size: 14)
-                let enough = narrow.winogradTiles.count >= winogradChunkTiles * kernelThreadCount
+                let enough = narrow.winogradTiles.count >= winogradMinimumTiles
                 #expect(weight.runsWinograd(narrow) == enough)
                 let batched = weight.runsWinograd(try geometry(channels: 512, outputChannels: 512, size: 14, batch: 4 * kernelThreadCount))
                 #expect(batched)

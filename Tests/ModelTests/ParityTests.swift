@@ -33,6 +33,17 @@ struct ParityTests {
         }
     }
 
+    @Test("InceptionV3 at batch 8 (its 8 x 8 and 1x3 layers by Winograd too) equals torchvision's")
+    func inceptionBatchOfEight() throws {
+        let golden = try GoldenFile.load(.inceptionV3)
+        let network = try Architecture.inceptionV3.build(parameters: try golden.parameterSource(), classes: 4)
+        let input = golden.inputTensor()
+        let copies = 8 / input.shape[0]
+        let batch = try Tensor(shape: [8] + input.shape.dropFirst(), values: Array(repeating: input.scalars, count: copies).flatMap { $0 })
+        let expected = try #require(golden.outputs["probabilities"])
+        try expectClose(network.probabilities(batch), Array(repeating: expected, count: copies).flatMap { $0 })
+    }
+
     @Test("InceptionV3 with transform_input equals torchvision's")
     func inceptionTransformInput() throws {
         let golden = try GoldenFile.load(.inceptionV3)
