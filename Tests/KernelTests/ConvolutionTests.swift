@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+@testable import Kernels
 import NN
 import Testing
 import Tensors
@@ -216,6 +216,30 @@ struct ConvolutionTests {
         try checkConvolution(ConvCase(height: tall, width: 9, channels: 3, outputChannels: 8, kernel: (3, 3), padding: .same))
         try checkConvolution(ConvCase(batch: 3, height: tall, width: 5, channels: 12, outputChannels: 40, kernel: (3, 3),
                                       stride: (2, 1), padding: .same, activation: .relu))
+    }
+
+    @Test("Threads get as many tiles: MobileNetV2's 7 x 7 projection to 160 channels (5 column panels), 14 x 14 (17 row panels)")
+    func unevenPanels() throws {
+        try checkConvolution(ConvCase(height: 7, width: 7, channels: 960, outputChannels: 160, kernel: (1, 1)))
+        try checkConvolution(ConvCase(height: 14, width: 14, channels: 96, outputChannels: 576, kernel: (1, 1), activation: .relu6))
+        // Each chunk's tiles, row by row or column by column, cover the grid once, in at most three rectangles.
+        for (rows, columns) in [(5, 5), (17, 18), (1, 7), (6, 1), (66, 6)] {
+            for byRows in [true, false] {
+                for chunks in 1...5 {
+                    var covered = [Int](repeating: 0, count: rows * columns)
+                    for chunk in 0..<chunks {
+                        let tiles = (rows * columns * chunk / chunks)..<(rows * columns * (chunk + 1) / chunks)
+                        var (count, rectangles) = (0, 0)
+                        forEachRectangle(of: tiles, rows: rows, columns: columns, byRows: byRows) { r, c in
+                            rectangles += 1
+                            for i in r { for j in c { covered[i * columns + j] += 1; count += 1 } }
+                        }
+                        #expect(count == tiles.count && rectangles <= 3, "\(rows)x\(columns) \(byRows) chunk \(chunk) of \(chunks)")
+                    }
+                    #expect(covered.allSatisfy { $0 == 1 }, "\(rows)x\(columns) byRows \(byRows) in \(chunks)")
+                }
+            }
+        }
     }
 
     @Test("A patch deeper than one depth block, over several packed row blocks, accumulates correctly")
