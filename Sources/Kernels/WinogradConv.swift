@@ -288,23 +288,18 @@ typealias WinogradVector = SIMD16<Float>
 private func winogradInputF2x2k3x3(
     _ patch: UnsafeMutablePointer<UnsafePointer<Float>>, into v: UnsafeMutablePointer<Float>, rowStride: Int, channels: Int
 ) {
-    typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func d(_ i: Int, _ j: Int) -> Vector { UnsafeRawPointer(patch[i * 4 + j] + channel).loadUnaligned(as: Vector.self) }
-        func put(_ position: Int, _ value: Vector) {
-            UnsafeMutableRawPointer(v + position * rowStride + channel).storeBytes(of: value, as: Vector.self)
-        }
+    forEachChannelVector(patch, into: v, rowStride: rowStride, channels: channels) { d, put in
         /// Row `i` of `Bᵀ d` (e0...e3) times B, at positions 4i ..< 4i + 4.
-        func store(_ i: Int, _ e0: Vector, _ e1: Vector, _ e2: Vector, _ e3: Vector) {
+        func store(_ i: Int, _ e0: WinogradVector, _ e1: WinogradVector, _ e2: WinogradVector, _ e3: WinogradVector) {
             put(4 * i, e0 - e2)
             put(4 * i + 1, e1 + e2)
             put(4 * i + 2, e2 - e1)
             put(4 * i + 3, e1 - e3)
         }
-        let (a0, a1, a2, a3) = (d(0, 0), d(0, 1), d(0, 2), d(0, 3))
-        let (b0, b1, b2, b3) = (d(1, 0), d(1, 1), d(1, 2), d(1, 3))
-        let (c0, c1, c2, c3) = (d(2, 0), d(2, 1), d(2, 2), d(2, 3))
-        let (f0, f1, f2, f3) = (d(3, 0), d(3, 1), d(3, 2), d(3, 3))
+        let (a0, a1, a2, a3) = (d(0), d(1), d(2), d(3))
+        let (b0, b1, b2, b3) = (d(4), d(5), d(6), d(7))
+        let (c0, c1, c2, c3) = (d(8), d(9), d(10), d(11))
+        let (f0, f1, f2, f3) = (d(12), d(13), d(14), d(15))
         store(0, a0 - c0, a1 - c1, a2 - c2, a3 - c3)
         store(1, b0 + c0, b1 + c1, b2 + c2, b3 + c3)
         store(2, c0 - b0, c1 - b1, c2 - b2, c3 - b3)
@@ -318,12 +313,7 @@ private func winogradInputF2x2k3x3(
 private func winogradInputF2k3(
     _ patch: UnsafeMutablePointer<UnsafePointer<Float>>, into v: UnsafeMutablePointer<Float>, rowStride: Int, channels: Int
 ) {
-    typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func d(_ i: Int) -> Vector { UnsafeRawPointer(patch[i] + channel).loadUnaligned(as: Vector.self) }
-        func put(_ position: Int, _ value: Vector) {
-            UnsafeMutableRawPointer(v + position * rowStride + channel).storeBytes(of: value, as: Vector.self)
-        }
+    forEachChannelVector(patch, into: v, rowStride: rowStride, channels: channels) { d, put in
         let (d0, d1, d2, d3) = (d(0), d(1), d(2), d(3))
         put(0, d0 - d2)
         put(1, d1 + d2)
@@ -342,12 +332,7 @@ private func winogradInputF2k3(
 private func winogradInputF2k7(
     _ patch: UnsafeMutablePointer<UnsafePointer<Float>>, into v: UnsafeMutablePointer<Float>, rowStride: Int, channels: Int
 ) {
-    typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func d(_ i: Int) -> Vector { UnsafeRawPointer(patch[i] + channel).loadUnaligned(as: Vector.self) }
-        func put(_ position: Int, _ value: Vector) {
-            UnsafeMutableRawPointer(v + position * rowStride + channel).storeBytes(of: value, as: Vector.self)
-        }
+    forEachChannelVector(patch, into: v, rowStride: rowStride, channels: channels) { d, put in
         let (d0, d1, d2, d3, d4, d5, d6, d7) = (d(0), d(1), d(2), d(3), d(4), d(5), d(6), d(7))
         put(0, d6 - d0 + 5.25 * (d2 - d4))
         let (even1, odd1) = (d2 + d6 - 4.25 * d4, d1 + d5 - 4.25 * d3)
@@ -360,6 +345,20 @@ private func winogradInputF2k7(
         put(5, even5 + odd5)
         put(6, even5 - odd5)
         put(7, d7 - d1 + 5.25 * (d3 - d5))
+    }
+}
+
+/// Runs an input transform over the channels 16 at a time: `transform(load, store)`, where
+/// `load(i)` gives patch pixel `i`'s 16 channels (pixels row by row) and `store(ξ, value)` puts
+/// position ξ's at `v + ξ · rowStride`.
+@inline(__always)
+private func forEachChannelVector(
+    _ patch: UnsafeMutablePointer<UnsafePointer<Float>>, into v: UnsafeMutablePointer<Float>, rowStride: Int, channels: Int,
+    _ transform: (_ load: (Int) -> WinogradVector, _ store: (Int, WinogradVector) -> Void) -> Void
+) {
+    for channel in stride(from: 0, to: channels, by: WinogradVector.scalarCount) {
+        transform({ UnsafeRawPointer(patch[$0] + channel).loadUnaligned(as: WinogradVector.self) },
+                  { UnsafeMutableRawPointer(v + $0 * rowStride + channel).storeBytes(of: $1, as: WinogradVector.self) })
     }
 }
 
@@ -403,10 +402,23 @@ private struct WinogradOutput {
             .storeBytes(of: z, as: WinogradVector.self)
     }
 
-    /// `put` for a 1-D algorithm's output `n` (0 or 1).
+    /// The tile's pixel (i, j) of a 1-D algorithm's output `n` (0 or 1).
     @inline(__always)
-    func put(_ n: Int, channel: Int, _ value: WinogradVector, bias b: WinogradVector) {
-        if alongRow { put(0, n, channel: channel, value, bias: b) } else { put(n, 0, channel: channel, value, bias: b) }
+    func pixel(_ n: Int) -> (Int, Int) { alongRow ? (0, n) : (n, 0) }
+
+    /// Runs an output transform over the channels 16 at a time: `transform(load, put)`, where
+    /// `load(ξ)` gives position ξ's 16 sums (at `m + ξ · rowStride`) and `put(i, j, value)` stores
+    /// the tile's pixel (i, j) with the bias and activation.
+    @inline(__always)
+    func forEachChannelVector(
+        from m: UnsafePointer<Float>, rowStride: Int, channels: Int,
+        _ transform: (_ load: (Int) -> WinogradVector, _ put: (Int, Int, WinogradVector) -> Void) -> Void
+    ) {
+        for channel in stride(from: 0, to: channels, by: WinogradVector.scalarCount) {
+            let b = bias(channel)
+            transform({ UnsafeRawPointer(m + $0 * rowStride + channel).loadUnaligned(as: WinogradVector.self) },
+                      { put($0, $1, channel: channel, $2, bias: b) })
+        }
     }
 }
 
@@ -415,13 +427,11 @@ private struct WinogradOutput {
 @inline(__always)
 private func winogradOutputF2x2k3x3(from m: UnsafePointer<Float>, rowStride: Int, channels: Int, into out: WinogradOutput) {
     typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func s(_ xi: Int) -> Vector { UnsafeRawPointer(m + xi * rowStride + channel).loadUnaligned(as: Vector.self) }
-        let b = out.bias(channel)
+    out.forEachChannelVector(from: m, rowStride: rowStride, channels: channels) { s, put in
         /// Output row `i` of the tile from row `i` of `Aᵀ M` (r0...r3): its products with A.
         func emit(_ i: Int, _ r0: Vector, _ r1: Vector, _ r2: Vector, _ r3: Vector) {
-            out.put(i, 0, channel: channel, r0 + r1 + r2, bias: b)
-            out.put(i, 1, channel: channel, r1 - r2 - r3, bias: b)
+            put(i, 0, r0 + r1 + r2)
+            put(i, 1, r1 - r2 - r3)
         }
         let (s4, s5, s6, s7) = (s(4), s(5), s(6), s(7))
         let (s8, s9, s10, s11) = (s(8), s(9), s(10), s(11))
@@ -434,12 +444,11 @@ private func winogradOutputF2x2k3x3(from m: UnsafePointer<Float>, rowStride: Int
 /// output pixels. Aᵀ = [1 1 1 0; 0 1 -1 -1].
 @inline(__always)
 private func winogradOutputF2k3(from m: UnsafePointer<Float>, rowStride: Int, channels: Int, into out: WinogradOutput) {
-    typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func s(_ xi: Int) -> Vector { UnsafeRawPointer(m + xi * rowStride + channel).loadUnaligned(as: Vector.self) }
-        let (b, s1, s2) = (out.bias(channel), s(1), s(2))
-        out.put(0, channel: channel, s(0) + s1 + s2, bias: b)
-        out.put(1, channel: channel, s1 - s2 - s(3), bias: b)
+    let (first, second) = (out.pixel(0), out.pixel(1))
+    out.forEachChannelVector(from: m, rowStride: rowStride, channels: channels) { s, put in
+        let (s1, s2) = (s(1), s(2))
+        put(first.0, first.1, s(0) + s1 + s2)
+        put(second.0, second.1, s1 - s2 - s(3))
     }
 }
 
@@ -448,12 +457,10 @@ private func winogradOutputF2k3(from m: UnsafePointer<Float>, rowStride: Int, ch
 /// 0 and 1 for infinity).
 @inline(__always)
 private func winogradOutputF2k7(from m: UnsafePointer<Float>, rowStride: Int, channels: Int, into out: WinogradOutput) {
-    typealias Vector = WinogradVector
-    for channel in stride(from: 0, to: channels, by: Vector.scalarCount) {
-        func s(_ xi: Int) -> Vector { UnsafeRawPointer(m + xi * rowStride + channel).loadUnaligned(as: Vector.self) }
-        let b = out.bias(channel)
+    let (first, second) = (out.pixel(0), out.pixel(1))
+    out.forEachChannelVector(from: m, rowStride: rowStride, channels: channels) { s, put in
         let (s1, s2, s3, s4, s5, s6) = (s(1), s(2), s(3), s(4), s(5), s(6))
-        out.put(0, channel: channel, s(0) + (s1 + s2) + (s3 + s4) + (s5 + s6), bias: b)
-        out.put(1, channel: channel, (s1 - s2) + 2 * (s3 - s4) + 0.5 * (s5 - s6) + s(7), bias: b)
+        put(first.0, first.1, s(0) + (s1 + s2) + (s3 + s4) + (s5 + s6))
+        put(second.0, second.1, (s1 - s2) + 2 * (s3 - s4) + 0.5 * (s5 - s6) + s(7))
     }
 }
