@@ -32,7 +32,7 @@ public struct ConvWeight: Sendable {
     ///   - precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
     ///   - winograd: also transform an fp32 weight of a shape that has a `WinogradWeight.algorithm`
     ///     for Winograd convolution (`conv2dWinograd`), which layers at stride 1 then run on: 16/9
-    ///     (3x3) or 8/7 (1x7, 7x1) of the weight's memory more. For inference.
+    ///     (3x3), 4/3 (1x3, 3x1) or 8/7 (1x7, 7x1) of the weight's memory more. For inference.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
     public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32, winograd: Bool = false) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {

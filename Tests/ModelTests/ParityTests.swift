@@ -33,7 +33,7 @@ struct ParityTests {
         }
     }
 
-    @Test("InceptionV3 at batch 8 (its 8 x 8 and 1x3 layers by Winograd too) equals torchvision's")
+    @Test("InceptionV3 at batch 8 (where more of its layers run by Winograd: the 8 x 8 ones on 2 threads) equals torchvision's")
     func inceptionBatchOfEight() throws {
         let golden = try GoldenFile.load(.inceptionV3)
         let network = try Architecture.inceptionV3.build(parameters: try golden.parameterSource(), classes: 4)
