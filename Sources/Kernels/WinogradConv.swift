@@ -193,8 +193,9 @@ func winogradTiles(_ g: ConvGeometry, weight: WinogradWeight?) -> Tiles.DirectFu
 
 /// `conv2dForward` by Winograd (see the top of this file), on the direct tile `tile`: the tiles,
 /// in image-row order over the batch, go in chunks of about `winogradChunkTiles` (whole panels of
-/// 12, a multiple of the thread count of chunks) spread over the threads; each chunk is transformed into `V` (`positions x tiles x C`), multiplied into `M`
-/// (`positions x tiles x OC`) and transformed back into output pixels.
+/// 12; as many chunks for every thread) spread over the threads; each chunk is transformed into
+/// `V` (`positions x tiles x C`), multiplied into `M` (`positions x tiles x OC`) and transformed
+/// back into output pixels.
 func conv2dWinograd(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight: WinogradWeight, bias: UnsafePointer<Float>?, geometry g: ConvGeometry, activation: Activation,
@@ -207,7 +208,8 @@ func conv2dWinograd(
     let total = g.winogradTiles.count
     let panels = (total + microTileRows - 1) / microTileRows
     let chunkPanels = winogradChunkTiles / microTileRows
-    let chunks = min(panels, kernelThreadCount * max(1, (panels + kernelThreadCount * chunkPanels - 1) / (kernelThreadCount * chunkPanels)))
+    let chunksPerThread = max(1, (panels + kernelThreadCount * chunkPanels - 1) / (kernelThreadCount * chunkPanels))
+    let chunks = min(panels, kernelThreadCount * chunksPerThread)
     let rows = (panels + chunks - 1) / chunks * microTileRows
     weight.values.withUnsafeBufferPointer { u in
         let u = u.baseAddress!
