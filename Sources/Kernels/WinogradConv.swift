@@ -205,6 +205,7 @@ func conv2dWinograd(
     let positions = algorithm.positions
     // Chunks of whole 12-tile panels, as many for every thread: InceptionV3's 1x3 layers at batch
     // 8 (256 tiles) took 1.14 ms in 3 chunks of 86 tiles (one thread doing two), 0.80 in 4 of 64.
+    let grid = WinogradGrid(algorithm: algorithm, geometry: g)
     let total = g.winogradTiles.count
     let panels = (total + microTileRows - 1) / microTileRows
     let chunkPanels = winogradChunkTiles / microTileRows
@@ -225,7 +226,7 @@ func conv2dWinograd(
                         for xi in 0..<positions { (v + (xi * rows + row) * c).update(repeating: 0, count: c) }
                     }
                     for (row, t) in tiles.enumerated() {
-                        winogradPatch(t, input: input, zeros: zeros, geometry: g) { patch in
+                        winogradPatch(t, grid: grid, input: input, zeros: zeros, geometry: g) { patch in
                             let (into, rowStride) = (v + row * c, rows * c)
                             switch algorithm {
                             case .f2x2k3x3: winogradInputF2x2k3x3(patch, into: into, rowStride: rowStride, channels: c)
@@ -244,7 +245,7 @@ func conv2dWinograd(
                         }
                     }
                     for (row, t) in tiles.enumerated() {
-                        let out = WinogradOutput(tile: t, output: output, pixelStride: ldo, bias: bias, geometry: g,
+                        let out = WinogradOutput(tile: t, grid: grid, output: output, pixelStride: ldo, bias: bias, geometry: g,
                                                  activation: activation)
                         let (from, rowStride) = (m + row * k, rows * k)
                         switch algorithm {
@@ -259,17 +260,32 @@ func conv2dWinograd(
     }
 }
 
+/// A layer's tiles, worked out once a call: tile `t`'s image and first output pixel.
+private struct WinogradGrid {
+    let algorithm: WinogradAlgorithm
+    let down: Int, across: Int
+
+    init(algorithm: WinogradAlgorithm, geometry g: ConvGeometry) {
+        (self.algorithm, down, across) = (algorithm, g.winogradTiles.down, g.winogradTiles.across)
+    }
+
+    /// Tile `t`'s image and the output row and column of its first pixel.
+    @inline(__always)
+    func origin(_ t: Int) -> (image: Int, top: Int, left: Int) {
+        (t / (down * across), algorithm.tile.height * (t / across % down), algorithm.tile.width * (t % across))
+    }
+}
+
 /// Calls `body` with tile `t`'s input patch: a pointer to each of its pixels' channels, row by
 /// row (`zeros` for those outside the image).
 @inline(__always)
 private func winogradPatch(
-    _ t: Int, input: UnsafePointer<Float>, zeros: UnsafePointer<Float>, geometry g: ConvGeometry,
+    _ t: Int, grid: WinogradGrid, input: UnsafePointer<Float>, zeros: UnsafePointer<Float>, geometry g: ConvGeometry,
     _ body: (UnsafeMutablePointer<UnsafePointer<Float>>) -> Void
 ) {
-    let (down, across, _) = g.winogradTiles
-    let (tile, patch) = (g.winogradAlgorithm!.tile, g.winogradAlgorithm!.patch)
-    let (image, tileRow, tileColumn) = (t / (down * across), t / across % down, t % across)
-    let top = tile.height * tileRow - g.padding.top, left = tile.width * tileColumn - g.padding.left
+    let patch = grid.algorithm.patch
+    let (image, row, column) = grid.origin(t)
+    let top = row - g.padding.top, left = column - g.padding.left
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: patch.height * patch.width) { pointers in
         for i in 0..<patch.height {
             for j in 0..<patch.width {
@@ -372,14 +388,12 @@ private struct WinogradOutput {
     let alongRow: Bool
 
     @inline(__always)
-    init(tile t: Int, output: UnsafeMutablePointer<Float>, pixelStride: Int, bias: UnsafePointer<Float>?,
+    init(tile t: Int, grid: WinogradGrid, output: UnsafeMutablePointer<Float>, pixelStride: Int, bias: UnsafePointer<Float>?,
          geometry g: ConvGeometry, activation: Activation) {
-        let (down, across, _) = g.winogradTiles
-        let tile = g.winogradAlgorithm!.tile
         (self.output, self.pixelStride, self.bias, self.activation) = (output, pixelStride, bias, activation)
-        (image, height, width) = (t / (down * across), g.outputHeight, g.outputWidth)
-        (top, left) = (tile.height * (t / across % down), tile.width * (t % across))
-        alongRow = tile.height == 1
+        (image, top, left) = grid.origin(t)
+        (height, width) = (g.outputHeight, g.outputWidth)
+        alongRow = grid.algorithm.tile.height == 1
     }
 
     /// The bias of channels `channel ..< channel + 16` (-0 without one).
