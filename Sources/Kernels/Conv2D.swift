@@ -14,7 +14,7 @@ let packedBlockFloats = 1 << 16
 /// bands of input rows (`convolvePaddedBands`). Pointwise layers, and narrower ones with few input
 /// channels (`prefersDirectTiles`), skip the unrolling where they can: direct tiles read the input
 /// in place (`convolveDirectBlock`). A weight transformed for Winograd (`PackedConvWeight.winograd`)
-/// runs its 3x3 layers at stride 1 by `conv2dWinograd` first, where `winogradTiles` allows.
+/// runs its layers at stride 1 by `conv2dWinograd` first, where `ConvGeometry.winogradAlgorithm` allows.
 /// Depthwise convolutions have their own kernel, `depthwiseConv2dForward`. Work is split over
 /// threads by output pixels, or by output channels when there are few pixels, and not at all
 /// below `minimumParallelWork`.
@@ -36,9 +36,9 @@ public func conv2dForward(
                  "packed weight does not match the geometry")
     let rowPanels = (g.outputPixels + microTileRows - 1) / microTileRows
     let groupColumns = g.outputChannels / g.groups
-    if let winograd = weight.winograd, let tile = winogradTiles(g, weight: winograd) {
-        conv2dWinograd(output: output, outputPixelStride: outputPixelStride, input: input, weight: winograd, bias: bias,
-                       geometry: g, activation: activation, tile: tile)
+    if let winograd = weight.winograd, let (algorithm, tile) = winograd.plan(g) {
+        conv2dWinograd(output: output, outputPixelStride: outputPixelStride, input: input,
+                       weight: winograd.weight(for: algorithm), bias: bias, geometry: g, activation: activation, tile: tile)
         return
     }
     if let direct = paddedBandTiles(g, weight: weight.groups[0]) {

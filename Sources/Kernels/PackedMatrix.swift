@@ -99,27 +99,31 @@ public final class PackedMatrix: @unchecked Sendable {
 public struct PackedConvWeight: Sendable {
     /// One packed matrix per group.
     public let groups: [PackedMatrix]
-    /// The weight transformed for Winograd convolution (`conv2dWinograd`), or nil.
-    public let winograd: WinogradWeight?
+    /// The weight kept for Winograd convolution (`conv2dWinograd`), transformed at first use, or nil.
+    public let winograd: WinogradTransforms?
 
     /// Packs an HWIO weight `KH x KW x (C/groups) x OC`, also in bf16 or int8 for those precisions.
-    /// - Parameter winograd: also transform it for `conv2dWinograd` with this algorithm: only for
-    ///   a one-group weight of the algorithm's kernel (`patchSize` KH·KW·C) with OC a multiple of 32.
+    /// - Parameter winograd: also keep it for `conv2dWinograd` (`WinogradTransforms`, nil where
+    ///   no algorithm would take this weight), given its kernel's height and width.
     public init(hwio weight: UnsafePointer<Float>, patchSize: Int, outputChannels: Int, groups: Int, precision: Precision = .fp32,
-                winograd: WinogradAlgorithm? = nil) {
+                winograd kernel: (height: Int, width: Int)? = nil) {
         let columns = outputChannels / groups
         self.groups = (0..<groups).map { group in
             PackedMatrix(rows: patchSize, columns: columns, source: weight + group * columns, sourceRowStride: outputChannels,
                          precision: precision)
         }
-        self.winograd = winograd.map { algorithm in
-            let taps = algorithm.kernel.height * algorithm.kernel.width
-            precondition(groups == 1 && patchSize % taps == 0, "a Winograd weight is one group of its algorithm's filters")
-            return WinogradWeight(hwio: weight, algorithm: algorithm, inputChannels: patchSize / taps, outputChannels: outputChannels)
+        let panels = self.groups[0]
+        winograd = kernel.flatMap { kernel in
+            precondition(patchSize % (kernel.height * kernel.width) == 0, "a Winograd weight is whole filters of its kernel")
+            return WinogradTransforms(panels: panels, kernel: kernel, inputChannels: patchSize / (kernel.height * kernel.width),
+                                      groups: groups)
         }
     }
 
-    /// Whether `conv2dForward` runs a layer of geometry `g` by Winograd (`conv2dWinograd`) with
-    /// this weight: the weight was transformed, and the layer and kernel set allow it.
-    public func runsWinograd(_ g: ConvGeometry) -> Bool { winogradTiles(g, weight: winograd) != nil }
+    /// The Winograd algorithm `conv2dForward` runs a layer of geometry `g` by with this weight,
+    /// or nil: the weight was kept for it, and the layer and kernel set allow it.
+    public func winogradAlgorithm(_ g: ConvGeometry) -> WinogradAlgorithm? { winograd?.plan(g)?.algorithm }
+
+    /// Whether `conv2dForward` runs a layer of geometry `g` by Winograd with this weight.
+    public func runsWinograd(_ g: ConvGeometry) -> Bool { winogradAlgorithm(g) != nil }
 }

@@ -42,11 +42,11 @@ final class LayerProfiler: NetworkOps {
         return 2 * Double(output.dropLast().reduce(1, *)) * Double(w[0] * w[1] * w[2] * w[3])
     }
 
-    /// The layer's kernel and stride (`dw` for a depthwise one), and `winograd` where it runs so at geometry `g`.
+    /// The layer's kernel and stride (`dw` for a depthwise one), and `winograd F(m, r)` where it runs so at geometry `g`.
     private static func name(_ layer: Conv2D, geometry g: ConvGeometry? = nil) -> String {
         let w = layer.weight.shape
-        let winograd = g.map { layer.convWeight.runsWinograd($0) } ?? false
-        return "\(layer.convWeight.isDepthwise ? "dw " : "")\(w[0])x\(w[1])/\(layer.stride.0)\(winograd ? " winograd" : "")"
+        let winograd = g.flatMap { layer.convWeight.winogradAlgorithm($0) }.map { " winograd \($0.name)" } ?? ""
+        return "\(layer.convWeight.isDepthwise ? "dw " : "")\(w[0])x\(w[1])/\(layer.stride.0)\(winograd)"
     }
 
     func conv(_ x: Tensor, _ layer: Conv2D) throws -> Tensor {

@@ -30,9 +30,9 @@ public struct ConvWeight: Sendable {
 
     /// - Parameters:
     ///   - precision: bf16 or int8 also packs the weight in that format (`Precision`), where the CPU has it.
-    ///   - winograd: also transform an fp32 weight of a shape that has a `WinogradWeight.algorithm`
-    ///     for Winograd convolution (`conv2dWinograd`), which layers at stride 1 then run on: 16/9
-    ///     (3x3), 4/3 (1x3, 3x1) or 8/7 (1x7, 7x1) of the weight's memory more. For inference.
+    ///   - winograd: also keep an fp32 weight of a shape some Winograd algorithm takes
+    ///     (`WinogradTransforms`), which layers at stride 1 then run by (`conv2dWinograd`), each
+    ///     algorithm's transform made the first time a layer runs by it. For inference.
     /// - Throws: `TensorError` unless `hwio` is 4-D with output channels divisible by `groups`.
     public init(hwio: Tensor, groups: Int = 1, precision: Precision = .fp32, winograd: Bool = false) throws {
         guard hwio.rank == 4, groups > 0, hwio.shape[3] % groups == 0 else {
@@ -41,16 +41,17 @@ public struct ConvWeight: Sendable {
         self.hwio = hwio
         self.groups = groups
         let s = hwio.shape
-        let algorithm = winograd && precision == .fp32
-            ? WinogradWeight.algorithm(kernel: (s[0], s[1]), inputChannels: s[2], outputChannels: s[3], groups: groups) : nil
         packed = Self.isDepthwise(s, groups: groups) ? nil : hwio.withPointer {
             PackedConvWeight(hwio: $0, patchSize: s[0] * s[1] * s[2], outputChannels: s[3], groups: groups, precision: precision,
-                             winograd: algorithm)
+                             winograd: winograd && precision == .fp32 ? (s[0], s[1]) : nil)
         }
     }
 
     /// Whether a convolution of geometry `g` by this weight runs by Winograd (`conv2dWinograd`).
-    public func runsWinograd(_ g: ConvGeometry) -> Bool { packed?.runsWinograd(g) ?? false }
+    public func runsWinograd(_ g: ConvGeometry) -> Bool { winogradAlgorithm(g) != nil }
+
+    /// The Winograd algorithm a convolution of geometry `g` by this weight runs by, or nil.
+    public func winogradAlgorithm(_ g: ConvGeometry) -> WinogradAlgorithm? { packed?.winogradAlgorithm(g) }
 
     /// The low-precision panels the weight was packed with (`Precision`; fp32: none), which the
     /// convolution runs on where the kernel set has their tiles.
