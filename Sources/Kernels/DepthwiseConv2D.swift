@@ -151,9 +151,34 @@ private func depthwisePixel(
 ) {
     typealias Vector = DepthwiseVector
     let width = Vector.scalarCount
+    func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
     var c = 0
+    // Four channel vectors at a time, each summed in the order below: four independent sums in
+    // flight rather than one chain of adds, as in `depthwiseQuad`. MobileNetV2's 7 x 7 and 14 x 14
+    // layers have 2 or 3 such pixels a row, 384-960 channels each: their share of MobileNetV2's
+    // batch-1 samples went from 5.7 % to 3.9 % (`perf record`, two threads, Zen 5 VM).
+    while c + 4 * width <= channels {
+        var sums = (Vector(), Vector(), Vector(), Vector())
+        if let bias { sums = (load(bias + c), load(bias + c + width), load(bias + c + 2 * width), load(bias + c + 3 * width)) }
+        for kh in rows {
+            let inputRow = input + (origin.top + kh) * rowStride + c
+            for kw in columns {
+                let x = inputRow + (origin.left + kw) * channels
+                let w = weight + (kh * kernelWidth + kw) * channels + c
+                sums.0 = sums.0 + load(x) * load(w)
+                sums.1 = sums.1 + load(x + width) * load(w + width)
+                sums.2 = sums.2 + load(x + 2 * width) * load(w + 2 * width)
+                sums.3 = sums.3 + load(x + 3 * width) * load(w + 3 * width)
+            }
+        }
+        UnsafeMutableRawPointer(output + c).storeBytes(of: activated(sums.0, activation), as: Vector.self)
+        UnsafeMutableRawPointer(output + c + width).storeBytes(of: activated(sums.1, activation), as: Vector.self)
+        UnsafeMutableRawPointer(output + c + 2 * width).storeBytes(of: activated(sums.2, activation), as: Vector.self)
+        UnsafeMutableRawPointer(output + c + 3 * width).storeBytes(of: activated(sums.3, activation), as: Vector.self)
+        c += 4 * width
+    }
     while c + width <= channels {
-        var sum = bias.map { Vector(UnsafeRawPointer($0 + c).loadUnaligned(as: Vector.self)) } ?? Vector()
+        var sum = bias.map { load($0 + c) } ?? Vector()
         for kh in rows {
             let inputRow = input + (origin.top + kh) * rowStride + c
             for kw in columns {

@@ -162,12 +162,12 @@ struct ConvolutionTests {
                                       stride: (2, 2), padding: .same, groups: 4))
     }
 
-    @Test("Depthwise convolution with 16-channel vectors and a scalar tail (40 channels) matches",
+    @Test("Depthwise convolution with 16-channel vectors, four at a time, then one, then a scalar tail (104 channels) matches",
           arguments: [(1, PaddingMode.same), (2, .same), (1, .valid), (2, .explicit(Padding(top: 0, bottom: 1, left: 0, right: 1)))])
     func depthwiseVectorChannels(stride: Int, padding: PaddingMode) throws {
         for activation in [Activation.identity, .relu, .relu6] {
-            try checkConvolution(ConvCase(batch: 2, height: 9, width: 8, channels: 40, outputChannels: 40, kernel: (3, 3),
-                                          stride: (stride, stride), padding: padding, groups: 40, activation: activation))
+            try checkConvolution(ConvCase(batch: 2, height: 9, width: 8, channels: 104, outputChannels: 104, kernel: (3, 3),
+                                          stride: (stride, stride), padding: padding, groups: 104, activation: activation))
         }
     }
 
