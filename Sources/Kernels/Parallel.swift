@@ -13,7 +13,7 @@ public let kernelThreadCount: Int = {
 /// The fewest multiply-adds a forward kernel (convolution, depthwise, dense) hands to each
 /// thread; a layer with less work than that per thread runs on the calling thread alone. Handing a
 /// chunk to a second thread costs 10-20 µs on the 2-core VMs, about what one core needs for 2^18
-/// multiply-adds. MobileNetV2's 7x7 depthwise layers and the dense heads at batch 1 run alone.
+/// multiply-adds. The dense heads at batch 1 run alone (depthwise layers take a quarter of this).
 /// With `KernelThreadPool`'s spinning workers the hand-off is cheaper, but 2^16 timed the same as
 /// 2^18 (small_cnn, MobileNetV2 and InceptionV3 at batch 1 and 8, passes alternating in one process).
 let minimumParallelWork = 1 << 18

@@ -180,6 +180,12 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("Depthwise convolution split between threads in the middle of a row (7 x 9 x 512, one image) matches")
+    func depthwiseSplitMidRow() throws {
+        try checkConvolution(ConvCase(height: 7, width: 9, channels: 512, outputChannels: 512, kernel: (3, 3), padding: .same,
+                                      groups: 512, activation: .relu6))
+    }
+
     @Test("The avx512 set's depthwise kernel (zmm, 32 channels at a time) gives exactly the Swift loop's floats (avx2 set)",
           arguments: [(1, PaddingMode.same), (2, .same), (1, .valid)])
     func depthwiseKernelSameFloats(stride: Int, padding: PaddingMode) throws {
