@@ -93,8 +93,10 @@ func depthwisePixels(
 /// The vector `depthwisePixel` and `depthwiseQuad` sum channels in.
 private typealias DepthwiseVector = SIMD16<Float>
 
-/// `activation` on a vector of sums, as the scalar tail applies it.
-@inline(__always)
+/// `activation` on a vector of sums, as the scalar tail applies it. `@_transparent`: as
+/// `@inline(__always)`, `depthwisePixel` called it for each vector it stored, the vector passed in
+/// four xmm registers (as `WinogradOutput.put` was).
+@_transparent
 private func activated(_ sum: DepthwiseVector, _ activation: Activation) -> DepthwiseVector {
     switch activation {
     case .identity: sum
