@@ -577,10 +577,9 @@ private struct WinogradOutput {
         storeVector(z, output + ((image * height + y) * width + x) * pixelStride + channel)
     }
 
-    /// Stores row `i` of an F(4x4, 3x3) tile's outputs, `y` for its pixels (i, 0) ... (i, 3), as `put` does.
+    /// Stores row `i` of an F(4x4, 3x3) tile's outputs, `y` for its pixels (i, 0) ... (i, 3), with bias `b`, as `put` does.
     @_transparent
-    func putRow(_ i: Int, channel: Int, _ y: WinogradVector4) {
-        let b = bias(channel)
+    func putRow(_ i: Int, channel: Int, _ y: WinogradVector4, bias b: WinogradVector) {
         put(i, 0, channel: channel, y.0, bias: b)
         put(i, 1, channel: channel, y.1, bias: b)
         put(i, 2, channel: channel, y.2, bias: b)
@@ -633,10 +632,11 @@ private func winogradOutputF4x4k3x3(from m: UnsafePointer<Float>, rowStride: Int
             winogradAT6(s(j), s(6 + j), s(12 + j), s(18 + j), s(24 + j), s(30 + j))
         }
         let (c0, c1, c2, c3, c4, c5) = (column(0), column(1), column(2), column(3), column(4), column(5))
-        out.putRow(0, channel: channel, winogradAT6(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-        out.putRow(1, channel: channel, winogradAT6(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-        out.putRow(2, channel: channel, winogradAT6(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
-        out.putRow(3, channel: channel, winogradAT6(c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
+        let b = out.bias(channel)
+        out.putRow(0, channel: channel, winogradAT6(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0), bias: b)
+        out.putRow(1, channel: channel, winogradAT6(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1), bias: b)
+        out.putRow(2, channel: channel, winogradAT6(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2), bias: b)
+        out.putRow(3, channel: channel, winogradAT6(c0.3, c1.3, c2.3, c3.3, c4.3, c5.3), bias: b)
         channel += WinogradVector.scalarCount
     }
 }
