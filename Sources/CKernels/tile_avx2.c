@@ -145,6 +145,50 @@ ECG_AVX2 static void direct6x16(int64_t taps, int64_t span, const float *a, int6
 }
 #undef ECG_DIRECT_AVX2
 
+/// C[12 x 8] = A · B, then the epilogue with the 8 values at `bias`: the 12 x 16 tiles' arithmetic
+/// for 8 columns, 12 ymm accumulators. One B load and twelve broadcasts a step: on two load ports
+/// it keeps the two FMA units nearly busy, where a 6 x 16 tile over 8 real columns keeps them half so.
+#define ECG_DIRECT8_AVX2(PS)                                                                           \
+    do {                                                                                               \
+        __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps();           \
+        __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();           \
+        __m256 c6 = _mm256_setzero_ps(), c7 = _mm256_setzero_ps(), c8 = _mm256_setzero_ps();           \
+        __m256 c9 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();         \
+        ECG_PREFETCH_BEGIN(taps * span);                                                               \
+        for (int64_t t = 0; t < taps; t++) {                                                           \
+            const float *row = a + t * rowStride;                                                      \
+            for (int64_t q = 0; q < span; q++) {                                                       \
+                ECG_PREFETCH_STEP();                                                                   \
+                const __m256 b0 = _mm256_loadu_ps(b);                                                  \
+                c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 0 * (PS) + q), b0, c0);                 \
+                c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 1 * (PS) + q), b0, c1);                 \
+                c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 2 * (PS) + q), b0, c2);                 \
+                c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 3 * (PS) + q), b0, c3);                 \
+                c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 4 * (PS) + q), b0, c4);                 \
+                c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 5 * (PS) + q), b0, c5);                 \
+                c6 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 6 * (PS) + q), b0, c6);                 \
+                c7 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 7 * (PS) + q), b0, c7);                 \
+                c8 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 8 * (PS) + q), b0, c8);                 \
+                c9 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 9 * (PS) + q), b0, c9);                 \
+                c10 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 10 * (PS) + q), b0, c10);              \
+                c11 = _mm256_fmadd_ps(_mm256_broadcast_ss(row + 11 * (PS) + q), b0, c11);              \
+                b += ldb;                                                                              \
+            }                                                                                          \
+        }                                                                                              \
+        const __m256 bias0 = loadBias(bias);                                                           \
+        const __m256 rows[12] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};                    \
+        for (int r = 0; r < 12; r++) _mm256_storeu_ps(c + r * ldc, epilogue(rows[r], bias0, activation)); \
+    } while (0)
+
+/// C[12 x 8] = A · B, then the epilogue with the 8 values at `bias`: pixel r's values at
+/// `a + r * pixelStride`, B 8 columns of a panel `ldb` wide.
+ECG_AVX2 static void direct12x8(int64_t taps, int64_t span, const float *a, int64_t rowStride, int64_t pixelStride,
+                                const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias,
+                                int32_t activation, const float *next, int64_t nextLines) {
+    ECG_DIRECT_DISPATCH(ECG_DIRECT8_AVX2, pixelStride)
+}
+#undef ECG_DIRECT8_AVX2
+
 ECG_AVX2 void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     const float *a6 = a + 6 * pixelStride;
     const float *bias16 = bias ? bias + 16 : NULL;
@@ -153,6 +197,17 @@ ECG_AVX2 void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a6, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation, ECG_SHARE(4, 2));
     direct6x16(taps, span, a6, rowStride, pixelStride, b + 16, 32, c + 6 * ldc + 16, ldc, bias16, activation,
                ECG_SHARE(4, 3));
+}
+
+/// The first 24 columns of the direct 12 x 32 tile, the same floats, for a panel of 17-24 real
+/// columns (MobileNetV2's 24-channel projections): its 6 x 16 tiles over columns 16 ..< 32 would
+/// compute 8 zero columns and leave a scratch tile to copy.
+ECG_AVX2 void ecg_direct12x24_avx2(ECG_DIRECT_TILE_PARAMETERS) {
+    direct6x16(taps, span, a, rowStride, pixelStride, b, 32, c, ldc, bias, activation, ECG_SHARE(3, 0));
+    direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 32, c + 6 * ldc, ldc, bias, activation,
+               ECG_SHARE(3, 1));
+    direct12x8(taps, span, a, rowStride, pixelStride, b + 16, 32, c + 16, ldc, bias ? bias + 16 : NULL, activation,
+               ECG_SHARE(3, 2));
 }
 
 /// The first 6 rows of the direct 12 x 32 (12 x 16) tile: the upper half of its 6 x 16 tiles.

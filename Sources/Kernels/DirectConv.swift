@@ -54,7 +54,7 @@ func convolveDirectBlock(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
     weight b: PackedMatrix, bias: UnsafePointer<Float>?, geometry g: ConvGeometry,
     rowPanels: Range<Int>, columnPanels: Range<Int>, activation: Activation,
-    tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)
+    tiles: (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction, first24: Tiles.DirectFunction?)
 ) {
     let depth = g.patchSize
     let panelFloats = microTileRows * depth
@@ -80,6 +80,10 @@ func convolveDirectBlock(
                 for column in columnPanels {
                     let width = b.panelWidth(column)
                     let columns = min(microTileColumns, b.columns - column * microTileColumns)
+                    // The tile for the panel's direct tiles, and the columns it writes.
+                    let (tile, tileWidth) = width == microTileColumns && columns <= 24 && columns > 16
+                        ? tiles.first24.map { ($0, 24) } ?? (tiles.wide, width)
+                        : (width == microTileColumns ? tiles.wide : tiles.narrow, width)
                     let prefetch = NextPanelPrefetch(rows: 0..<depth, ofPanel: column + 1 < columnPanels.upperBound ? column + 1 : nil,
                                                      in: b, tiles: block.count)
                     for (index, panel) in block.enumerated() {
@@ -90,9 +94,9 @@ func convolveDirectBlock(
                         let columnBias = bias.map { $0 + column * microTileColumns }
                         if let origin = origins[index] {
                             // A direct panel has 12 real rows; one with fewer real columns goes through a scratch tile.
-                            withTileOutput(c: c, ldc: ldo, panelWidth: width, rows: rows, columns: columns, accumulate: false,
+                            withTileOutput(c: c, ldc: ldo, panelWidth: tileWidth, rows: rows, columns: columns, accumulate: false,
                                            bias: columnBias) { c, ldc, bias in
-                                (width == microTileColumns ? tiles.wide : tiles.narrow)(
+                                tile(
                                     Int64(origin.taps.count), Int64(span), input + origin.offset, Int64(rowStride),
                                     Int64(origin.pixelStride), b.panel(column) + origin.taps.lowerBound * span * width,
                                     c, Int64(ldc), bias, activation.tileCode, share.next, share.lines)

@@ -136,8 +136,9 @@ struct Tiles: Sendable {
         rows < microTileRows ? short.first { rows <= $0.rows } : nil
     }
     /// The direct convolution tiles (12 x 32, 12 x 16), or nil for a set without them (portable),
-    /// whose convolutions always pack.
-    let direct: (wide: DirectFunction, narrow: DirectFunction)?
+    /// whose convolutions always pack; and for AVX2 the 12 x 32 tile's first 24 columns (`first24`,
+    /// nil elsewhere), for a 32-wide panel with 17-24 real columns.
+    let direct: (wide: DirectFunction, narrow: DirectFunction, first24: DirectFunction?)?
     /// The bfloat16 tiles (`Conv2D+LowPrecision.swift`), or nil unless the set is avx512 and the CPU
     /// has AVX-512 BF16: a bf16 weight then runs on its fp32 panels.
     let bf16: BF16Tiles?
@@ -175,8 +176,8 @@ struct Tiles: Sendable {
         case .portable: short = []
         }
         switch set {
-        case .avx512: direct = (ecg_direct12x32_avx512, ecg_direct12x16_avx512)
-        case .avx2: direct = (ecg_direct12x32_avx2, ecg_direct12x16_avx2)
+        case .avx512: direct = (ecg_direct12x32_avx512, ecg_direct12x16_avx512, nil)
+        case .avx2: direct = (ecg_direct12x32_avx2, ecg_direct12x16_avx2, ecg_direct12x24_avx2)
         case .portable: direct = nil
         }
         pack = set == .portable ? ecg_pack12_portable : ecg_pack12_avx2

@@ -66,7 +66,7 @@ extension ConvGeometry {
 /// no direct tiles, or the weight has bf16 or int8 panels. `conv2dMaxPoolForward` asks the same.
 func paddedBandTiles(_ g: ConvGeometry, weight b: PackedMatrix) -> (wide: Tiles.DirectFunction, narrow: Tiles.DirectFunction)? {
     guard g.prefersPaddedBands, let direct = activeTiles.direct, LowPrecisionTiles(b) == nil else { return nil }
-    return direct
+    return (direct.wide, direct.narrow)
 }
 
 /// `conv2dForward` for a layer that `prefersPaddedBands`, on the direct tiles `tiles`: bands of

@@ -32,7 +32,7 @@ struct DirectConvTests {
     /// The sets with direct tiles that this CPU can run.
     static var directSets: [KernelSet] { KernelSet.supported.filter { Tiles($0).direct != nil } }
 
-    @Test("Each runnable set's direct 12x32 and 12x16 tiles match the naive sum, for pixel strides 3, 6, 16 and 5 and 0 to 3 window rows")
+    @Test("Each runnable set's direct 12x32, 12x16 (and AVX2's 12x24) tiles match the naive sum, for pixel strides 3, 6, 16 and 5 and 0 to 3 window rows")
     func tilesMatchReference() {
         if Self.directSets.isEmpty { print("DirectConvTests: no kernel set with direct tiles runs on this CPU") }
         for set in Self.directSets {
@@ -58,6 +58,27 @@ struct DirectConvTests {
                         }
                         checkClose(c, expected, atol: 1e-5 * Float(max(1, taps * span)).squareRoot(), rtol: 1e-5,
                                    "\(set) direct 12x\(width) pixel stride \(pixelStride) span \(span) taps \(taps)")
+                        // The 24-column tile: the wide tile's first 24 columns, the same floats, and
+                        // nothing written past them.
+                        if width == 32, let first24 = direct.first24 {
+                            let ldc24 = 24 + 3
+                            var c24 = randomValues(12 * ldc24, seed: 6)
+                            let before = c24
+                            a.withUnsafeBufferPointer { a in
+                                b.withUnsafeBufferPointer { b in
+                                    c24.withUnsafeMutableBufferPointer { c24 in
+                                        first24(Int64(taps), Int64(span), a.baseAddress, Int64(rowStride), Int64(pixelStride),
+                                                b.baseAddress, c24.baseAddress, Int64(ldc24), nil, Activation.identity.tileCode, nil, 0)
+                                    }
+                                }
+                            }
+                            for r in 0..<12 {
+                                #expect(Array(c24[(r * ldc24)..<(r * ldc24 + 24)]) == Array(c[(r * ldc)..<(r * ldc + 24)]),
+                                        "\(set) direct 12x24 row \(r) pixel stride \(pixelStride) taps \(taps)")
+                                #expect(Array(c24[(r * ldc24 + 24)..<(r * ldc24 + ldc24)]) == Array(before[(r * ldc24 + 24)..<(r * ldc24 + ldc24)]),
+                                        "\(set) direct 12x24 wrote past column 24 in row \(r)")
+                            }
+                        }
                     }
                 }
             }
@@ -68,7 +89,8 @@ struct DirectConvTests {
     /// padded bands, and MobileNetV2's 3→32 at stride 2 with Keras's bottom/right padding), a 16-channel 3x3 layer, pointwise layers
     /// whose 12-pixel panels cross output rows and images, partial column panels (24 and 40
     /// channels), a valid-padded layer whose windows never meet the border, and wide pointwise
-    /// layers: MobileNetV2-like projections (144→24, 960→160: deeper than one depth slice) and an
+    /// layers: MobileNetV2-like projections (144→24, 96→24 and 32→20 on AVX2's 12x24 tile, 960→160:
+    /// deeper than one depth slice) and an
     /// expansion with many column panels and row panels in more than one block.
     static let cases: [ConvCase] = [
         ConvCase(height: 30, width: 27, channels: 3, outputChannels: 16, kernel: (3, 3), padding: .same, activation: .relu),
@@ -80,6 +102,8 @@ struct DirectConvTests {
         ConvCase(height: 15, width: 30, channels: 5, outputChannels: 24, kernel: (3, 5), stride: (1, 2), bias: false),
         ConvCase(height: 14, width: 20, channels: 2, outputChannels: 8, kernel: (7, 7), padding: .same),
         ConvCase(height: 9, width: 10, channels: 144, outputChannels: 24, kernel: (1, 1), padding: .same),
+        ConvCase(batch: 2, height: 6, width: 8, channels: 96, outputChannels: 24, kernel: (1, 1), activation: .relu6),
+        ConvCase(height: 5, width: 12, channels: 32, outputChannels: 20, kernel: (1, 1), activation: .relu),
         ConvCase(height: 7, width: 7, channels: 960, outputChannels: 160, kernel: (1, 1), padding: .same),
         ConvCase(batch: 2, height: 13, width: 14, channels: 64, outputChannels: 200, kernel: (1, 1), activation: .relu6),
     ]
@@ -132,6 +156,22 @@ struct DirectConvTests {
                         }
                     }
                     #expect(direct == viaPacking, "\(set) \(c.testDescription) panel \(panel) column panel \(column)")
+                    let columns = b.columns - column * microTileColumns
+                    if width == 32, (17...24).contains(columns), let first24 = tiles.direct!.first24 {
+                        var narrow = [Float](repeating: 0, count: microTileRows * 24)
+                        input.withPointer { x in
+                            narrow.withUnsafeMutableBufferPointer { d in
+                                first24(Int64(origin.taps.count), Int64(g.kernelWidth * g.inputChannels), x + origin.offset,
+                                        Int64(g.inputWidth * g.inputChannels), Int64(origin.pixelStride),
+                                        b.panel(column) + origin.taps.lowerBound * g.kernelWidth * g.inputChannels * width,
+                                        d.baseAddress, 24, nil, Activation.identity.tileCode, nil, 0)
+                            }
+                        }
+                        for r in 0..<microTileRows {
+                            #expect(Array(narrow[(r * 24)..<(r * 24 + 24)]) == Array(viaPacking[(r * width)..<(r * width + 24)]),
+                                    "\(set) 12x24 \(c.testDescription) panel \(panel) row \(r)")
+                        }
+                    }
                 }
             }
         }

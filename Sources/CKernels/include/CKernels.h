@@ -88,6 +88,8 @@ void ecg_tile6x16_avx2(ECG_PACKED_TILE_PARAMETERS);
         int64_t ldc, const float *bias, int32_t activation, const float *next, int64_t nextLines
 void ecg_direct12x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
+/// The first 24 columns of `ecg_direct12x32_avx2` (B still a 32-wide panel, C 24 columns).
+void ecg_direct12x24_avx2(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct12x32_avx512(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct12x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
 
