@@ -139,8 +139,10 @@ private func pointwisePixels(
 }
 
 /// Floats a band of `depthwisePointwiseForward` keeps, its depthwise output and expanded rows
-/// together: 256 KiB, half of a 512 KiB L2 (Zen 2), a quarter of a 1 MiB one (Zen 4 and 5). With 256
-/// KiB of depthwise output alone, the expanded rows besides came to 322 KiB (56 x 56 x 144) and 1
-/// MiB (112 x 112 x 96, stride 2): MobileNetV2 took 9% longer at batch 1 on a 2-core Zen 2 VM, and
-/// the same at batch 8.
-private let bandFloats = 1 << 16
+/// together: 384 KiB, three quarters of a 512 KiB L2 (Zen 2), under half of a 1 MiB one (Zen 4 and
+/// 5). With 256 KiB of depthwise output alone, the expanded rows besides came to 322 KiB (56 x 56 x
+/// 144) and 1 MiB (112 x 112 x 96, stride 2), and MobileNetV2 took 9% longer at batch 1 on a 2-core
+/// Zen 2 VM than with 256 KiB for both. Against that 256 KiB, 384 KiB took the same at batch 1 and
+/// 3% less at batch 8 (7 rows a band at 14 x 14 x 384 rather than 4-5, whose last 12-pixel panels
+/// have 8-10 rows), 512 KiB 5% more at batch 1 and 4% less at batch 8.
+private let bandFloats = 3 << 15
