@@ -108,6 +108,20 @@ private func activated(_ sum: DepthwiseVector, _ activation: Activation) -> Dept
     }
 }
 
+/// Stores four pixels' sums, activated, `outputPixelStride` floats apart from `output`.
+/// `@_transparent`, as `activated`: as a local function, each store was a call (the AVX2 build
+/// passed the vector in four xmm registers), four per 16 channels of a quad.
+@_transparent
+private func storeQuad(
+    _ sums: (DepthwiseVector, DepthwiseVector, DepthwiseVector, DepthwiseVector), output: UnsafeMutablePointer<Float>,
+    outputPixelStride ldo: Int, activation: Activation
+) {
+    UnsafeMutableRawPointer(output).storeBytes(of: activated(sums.0, activation), as: DepthwiseVector.self)
+    UnsafeMutableRawPointer(output + ldo).storeBytes(of: activated(sums.1, activation), as: DepthwiseVector.self)
+    UnsafeMutableRawPointer(output + 2 * ldo).storeBytes(of: activated(sums.2, activation), as: DepthwiseVector.self)
+    UnsafeMutableRawPointer(output + 3 * ldo).storeBytes(of: activated(sums.3, activation), as: DepthwiseVector.self)
+}
+
 /// Four consecutive output pixels of one output row whose windows lie inside the image
 /// horizontally, `pixelStride` input floats apart, with their window's top-left value at `input`
 /// (whose in-image window rows are `rows`): `depthwisePixel`'s arithmetic, in the same order per
@@ -137,12 +151,7 @@ private func depthwiseQuad(
                 s3 = s3 + load(x + 3 * pixelStride) * w
             }
         }
-        // Written out: through a local function, each store was a call (the AVX2 build passed the
-        // vector in four xmm registers), four per 16 channels of a quad.
-        UnsafeMutableRawPointer(output + c).storeBytes(of: activated(s0, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + ldo + c).storeBytes(of: activated(s1, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + 2 * ldo + c).storeBytes(of: activated(s2, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + 3 * ldo + c).storeBytes(of: activated(s3, activation), as: Vector.self)
+        storeQuad((s0, s1, s2, s3), output: output + c, outputPixelStride: ldo, activation: activation)
     }
 }
 
@@ -182,10 +191,7 @@ private func depthwiseQuad3(
             s2 = s2 + x4 * w2
             s3 = s3 + x5 * w2
         }
-        UnsafeMutableRawPointer(output + c).storeBytes(of: activated(s0, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + ldo + c).storeBytes(of: activated(s1, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + 2 * ldo + c).storeBytes(of: activated(s2, activation), as: Vector.self)
-        UnsafeMutableRawPointer(output + 3 * ldo + c).storeBytes(of: activated(s3, activation), as: Vector.self)
+        storeQuad((s0, s1, s2, s3), output: output + c, outputPixelStride: ldo, activation: activation)
     }
 }
 
