@@ -160,7 +160,8 @@ private func depthwiseQuad(
 /// `depthwiseQuad` loads twelve. The same sums in the same order per pixel, so the same floats.
 /// With the avx2 set (the avx512 one runs `ecg_depthwise4_avx512`) on the 2-core Zen 2 VM,
 /// MobileNetV2 took 3.5% less time at batch 1 and 8. (In `SIMD8`, whose registers would all fit in
-/// AVX2's 16, `activated` compiled to a scalar loop per lane, and the model took 4x as long.)
+/// AVX2's 16, `activated` compiled to a scalar loop per lane, and the model took 4x as long; as a
+/// branch inside `depthwiseQuad`, sharing its loop, 4-7 % slower than as a function of its own.)
 @inline(__always)
 private func depthwiseQuad3(
     output: UnsafeMutablePointer<Float>, outputPixelStride ldo: Int, input: UnsafePointer<Float>,
