@@ -5,7 +5,8 @@
 /// `tile x patchSize` matrix `P` (a pointwise convolution uses the input itself), then
 /// `dW += Pᵀ · dY` and `dP = dY · Wᵀ`, which col2im adds back into the input gradient. Images
 /// are split over threads; each thread sums its own weight gradient, and the sums are added at
-/// the end, so no two threads write the same value.
+/// the end, so no two threads write the same value. At stride 1 the input gradient is a
+/// convolution itself (`addInputGradientByConvolution`), run by `conv2dForward` instead.
 ///
 /// - Parameters:
 ///   - inputGradient: `N x H x W x C`, or nil when not needed; added into.
@@ -20,6 +21,11 @@ public func conv2dBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry
 ) {
     precondition(g.groups == 1, "conv2dBackward handles one group; use depthwiseConv2dBackward")
+    var inputGradient = inputGradient
+    if let dx = inputGradient, !g.isPointwise, let transposed = g.inputGradientGeometry {
+        addInputGradientByConvolution(dx, outputGradient: dy, weight: weight, geometry: g, transposed: transposed)
+        inputGradient = nil
+    }
     let (p, oc) = (g.patchSize, g.outputChannels)
     let pixelsPerImage = g.outputHeight * g.outputWidth
     let direct = g.isPointwise
@@ -30,7 +36,7 @@ public func conv2dBackward(
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, chunks * partialCount))
     partials.update(repeating: 0, count: chunks * partialCount)
     defer { partials.deallocate() }
-    parallelChunks(chunks) { chunkRange in
+    parallelChunks(inputGradient == nil && weightGradient == nil ? 0 : chunks) { chunkRange in
         let columnFloats = direct ? 0 : tileRows * p
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: max(1, 2 * columnFloats))
         defer { columns.deallocate() }
@@ -78,6 +84,51 @@ public func conv2dBackward(
             for c in 0..<oc { biasGradient[c] += dy[row * oc + c] }
         }
     }
+}
+
+extension ConvGeometry {
+    /// The convolution whose output is this one's input gradient, at stride 1: over the output
+    /// gradient (`N x OH x OW x OC`), by the weight turned 180° with its channels swapped, padded by
+    /// `kernel − 1 − padding` on each side, to `N x H x W x C`. Nil for other strides, for groups,
+    /// and for a padding wider than `kernel − 1` (no tap of the input would reach it).
+    var inputGradientGeometry: ConvGeometry? {
+        guard strideHeight == 1, strideWidth == 1, groups == 1 else { return nil }
+        let padding = Padding(top: kernelHeight - 1 - self.padding.top, bottom: kernelHeight - 1 - self.padding.bottom,
+                              left: kernelWidth - 1 - self.padding.left, right: kernelWidth - 1 - self.padding.right)
+        guard let g = ConvGeometry(batch: batch, inputHeight: outputHeight, inputWidth: outputWidth, inputChannels: outputChannels,
+                                   outputChannels: inputChannels, kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                                   padding: padding),
+              g.outputHeight == inputHeight, g.outputWidth == inputWidth else { return nil }
+        return g
+    }
+}
+
+/// Adds a stride-1 convolution's input gradient into `inputGradient`: `dX = conv(dY, W̃)` with
+/// `W̃[kh][kw][o][c] = W[KH−1−kh][KW−1−kw][c][o]` (`ConvGeometry.inputGradientGeometry`), run by
+/// `conv2dForward`, so by Winograd where the shape allows (VGG16's and InceptionV3's 3x3, 1x7
+/// and 7x1 layers) and on the direct or implicit-GEMM tiles otherwise, with no im2col matrix and
+/// no col2im. The same sums as `dY · Wᵀ` then col2im, in another order.
+/// - Complexity: 2·N·H·W·C·KH·KW·OC operations, plus O(KH·KW·C·OC) to turn the weight.
+func addInputGradientByConvolution(
+    _ inputGradient: UnsafeMutablePointer<Float>, outputGradient dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    geometry g: ConvGeometry, transposed: ConvGeometry
+) {
+    let (kh, kw, c, oc) = (g.kernelHeight, g.kernelWidth, g.inputChannels, g.outputChannels)
+    let turned = UnsafeMutablePointer<Float>.allocate(capacity: kh * kw * oc * c)
+    defer { turned.deallocate() }
+    for tap in 0..<(kh * kw) {
+        let source = weight + (kh * kw - 1 - tap) * c * oc, destination = turned + tap * oc * c
+        for i in 0..<c {
+            for o in 0..<oc { destination[o * c + i] = source[i * oc + o] }
+        }
+    }
+    let packed = PackedConvWeight(hwio: turned, patchSize: kh * kw * oc, outputChannels: c, groups: 1, winograd: (kh, kw))
+    let count = g.batch * g.inputHeight * g.inputWidth * c
+    let gradient = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { gradient.deallocate() }
+    conv2dForward(output: gradient, outputPixelStride: c, input: dy, weight: packed, bias: nil, geometry: transposed,
+                  activation: .identity)
+    for i in 0..<count { inputGradient[i] += gradient[i] }
 }
 
 /// Unrolls the patches of output pixels `firstRow ..< firstRow + rows` (one image) into a
@@ -159,7 +210,7 @@ public func depthwiseConv2dBackward(
     let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * weightCount)
     partials.update(repeating: 0, count: chunks * weightCount)
     defer { partials.deallocate() }
-    parallelChunks(chunks) { chunkRange in
+    parallelChunks(inputGradient == nil && weightGradient == nil ? 0 : chunks) { chunkRange in
         for chunk in chunkRange {
             let dw = partials + chunk * weightCount
             for image in (g.batch * chunk / chunks)..<(g.batch * (chunk + 1) / chunks) {
