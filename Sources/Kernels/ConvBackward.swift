@@ -21,10 +21,14 @@ public func conv2dBackward(
     input: UnsafePointer<Float>, weight: UnsafePointer<Float>, geometry g: ConvGeometry
 ) {
     precondition(g.groups == 1, "conv2dBackward handles one group; use depthwiseConv2dBackward")
-    var inputGradient = inputGradient
+    var (inputGradient, weightGradient) = (inputGradient, weightGradient)
     if let dx = inputGradient, !g.isPointwise, let transposed = g.inputGradientGeometry {
         addInputGradientByConvolution(dx, outputGradient: dy, weight: weight, geometry: g, transposed: transposed)
         inputGradient = nil
+    }
+    if let dw = weightGradient, g.prefersWinogradWeightGradient {
+        addWeightGradientWinograd(dw, outputGradient: dy, input: input, geometry: g)
+        weightGradient = nil
     }
     let (p, oc) = (g.patchSize, g.outputChannels)
     let pixelsPerImage = g.outputHeight * g.outputWidth
@@ -87,6 +91,13 @@ public func conv2dBackward(
 }
 
 extension ConvGeometry {
+    /// Whether `conv2dBackward` takes this layer's weight gradient by Winograd F(2x2, 3x3)
+    /// (`addWeightGradientWinograd`): 3x3 layers that the forward pass would run by Winograd
+    /// (`winogradAlgorithm`: stride 1, channel counts the transforms take, enough tiles).
+    var prefersWinogradWeightGradient: Bool {
+        (kernelHeight, kernelWidth) == (3, 3) && winogradAlgorithm != nil
+    }
+
     /// The convolution whose output is this one's input gradient, at stride 1: over the output
     /// gradient (`N x OH x OW x OC`), by the weight turned 180° with its channels swapped, padded by
     /// `kernel − 1 − padding` on each side, to `N x H x W x C`. Nil for other strides, for groups,

@@ -350,7 +350,7 @@ func conv2dWinograd(
 }
 
 /// A layer's tiles, worked out once a call: tile `t`'s image and first output pixel.
-private struct WinogradGrid {
+struct WinogradGrid {
     let algorithm: WinogradAlgorithm
     let down: Int, across: Int
 
@@ -369,7 +369,7 @@ private struct WinogradGrid {
 /// Calls `body` with tile `t`'s input patch: a pointer to each of its pixels' channels, row by
 /// row (`zeros` for those outside the image).
 @inline(__always)
-private func winogradPatch(
+func winogradPatch(
     _ t: Int, grid: WinogradGrid, input: UnsafePointer<Float>, zeros: UnsafePointer<Float>, geometry g: ConvGeometry,
     _ body: (UnsafeMutablePointer<UnsafePointer<Float>>) -> Void
 ) {
@@ -404,7 +404,7 @@ typealias WinogradVector6 = (WinogradVector, WinogradVector, WinogradVector, Win
 /// position ξ's `channels` values at `v + ξ · rowStride`. Bᵀ over the patch's columns, then over
 /// the rows of that (`winogradBT4`).
 @inline(never)
-private func winogradInputF2x2k3x3(
+func winogradInputF2x2k3x3(
     _ patch: UnsafeMutablePointer<UnsafePointer<Float>>, into v: UnsafeMutablePointer<Float>, rowStride: Int, channels: Int
 ) {
     var channel = 0
@@ -528,11 +528,11 @@ private func winogradInputF2k7(
 
 /// The 16 floats at `p`, which need no alignment.
 @inline(__always)
-private func loadVector(_ p: UnsafePointer<Float>) -> WinogradVector { UnsafeRawPointer(p).loadUnaligned(as: WinogradVector.self) }
+func loadVector(_ p: UnsafePointer<Float>) -> WinogradVector { UnsafeRawPointer(p).loadUnaligned(as: WinogradVector.self) }
 
 /// Stores 16 floats at `p`, which needs no alignment.
 @inline(__always)
-private func storeVector(_ x: WinogradVector, _ p: UnsafeMutablePointer<Float>) {
+func storeVector(_ x: WinogradVector, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: x, as: WinogradVector.self)
 }
 

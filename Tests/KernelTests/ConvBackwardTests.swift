@@ -3,15 +3,17 @@ import Testing
 
 /// `conv2dBackward` against the gradients written from their definitions, in Double: the input
 /// gradient by convolution at stride 1 (`addInputGradientByConvolution`, Winograd where the shape
-/// allows), by product and col2im otherwise; weight and bias gradients; all three added into
-/// what the buffers held. Serialized, since the Winograd threshold depends on the thread count.
+/// allows), by product and col2im otherwise; the weight gradient by Winograd F(2x2, 3x3)
+/// (`addWeightGradientWinograd`) or im2col and a product; the bias gradient; all three added
+/// into what the buffers held. Serialized, since the Winograd threshold depends on the thread count.
 @Suite("Convolution backward: input, weight and bias gradients against the definitions", .serialized)
 struct ConvBackwardTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var batch = 1, height: Int, width: Int, channels: Int, outputChannels: Int
         var kernel: (Int, Int), stride = (1, 1), padding: Padding
-        /// Whether the transposed convolution runs by Winograd (checked, so the case tests that path).
-        var winograd = false
+        /// Whether the input gradient's convolution runs by Winograd, and whether the weight
+        /// gradient does (both checked, so that the case tests those paths).
+        var winograd = false, winogradWeight = false
 
         var geometry: ConvGeometry {
             ConvGeometry(batch: batch, inputHeight: height, inputWidth: width, inputChannels: channels,
@@ -26,12 +28,19 @@ struct ConvBackwardTests {
     }
 
     static let cases: [Case] = [
-        // VGG16's layers: 3x3, padding 1; enough pixels for F(4x4, 3x3) on any thread count up to 8.
-        Case(batch: 2, height: 40, width: 38, channels: 32, outputChannels: 48, kernel: (3, 3), padding: .symmetric(1), winograd: true),
+        // VGG16's layers: 3x3, padding 1; enough pixels for Winograd on any thread count up to 8.
+        Case(batch: 2, height: 40, width: 38, channels: 32, outputChannels: 64, kernel: (3, 3), padding: .symmetric(1),
+             winograd: true, winogradWeight: true),
         // InceptionV3's 7x1 with padding 3, and an unpadded 3x3 (the transposed one padded by 2).
         Case(batch: 2, height: 24, width: 17, channels: 32, outputChannels: 32, kernel: (7, 1),
              padding: .symmetric(height: 3, width: 0), winograd: true),
-        Case(batch: 3, height: 30, width: 31, channels: 32, outputChannels: 48, kernel: (3, 3), padding: .none, winograd: true),
+        Case(batch: 3, height: 30, width: 31, channels: 32, outputChannels: 64, kernel: (3, 3), padding: .none,
+             winograd: true, winogradWeight: true),
+        // The weight gradient by Winograd, the input gradient not (32 output channels, 48 input
+        // ones: the transposed layer has 32 input channels for 48 output ones); odd output sizes,
+        // so the last tiles are partly outside.
+        Case(batch: 3, height: 27, width: 25, channels: 48, outputChannels: 32, kernel: (3, 3), padding: .symmetric(1),
+             winogradWeight: true),
         // No Winograd shape: 5x5 padding 2, uneven padding, a few channels.
         Case(height: 11, width: 9, channels: 6, outputChannels: 10, kernel: (5, 5), padding: .symmetric(2)),
         Case(batch: 2, height: 7, width: 6, channels: 3, outputChannels: 5, kernel: (3, 3),
@@ -45,11 +54,11 @@ struct ConvBackwardTests {
     func transposedGeometry() {
         let same = Self.cases[0].geometry.inputGradientGeometry
         #expect(same?.padding == .symmetric(1))
-        #expect(same.map { ($0.inputHeight, $0.inputWidth, $0.inputChannels, $0.outputChannels) } ?? (0, 0, 0, 0) == (40, 38, 48, 32))
+        #expect(same.map { ($0.inputHeight, $0.inputWidth, $0.inputChannels, $0.outputChannels) } ?? (0, 0, 0, 0) == (40, 38, 64, 32))
         #expect(Self.cases[2].geometry.inputGradientGeometry?.padding == .symmetric(2))
-        #expect(Self.cases[4].geometry.inputGradientGeometry?.padding == Padding(top: 0, bottom: 2, left: 1, right: 2))
-        #expect(Self.cases[5].geometry.inputGradientGeometry == nil)
+        #expect(Self.cases[5].geometry.inputGradientGeometry?.padding == Padding(top: 0, bottom: 2, left: 1, right: 2))
         #expect(Self.cases[6].geometry.inputGradientGeometry == nil)
+        #expect(Self.cases[7].geometry.inputGradientGeometry == nil)
     }
 
     @Test("Input, weight and bias gradients match the definitions, added into the buffers", arguments: cases)
@@ -60,10 +69,9 @@ struct ConvBackwardTests {
         let weight = randomValues(kh * kw * ci * co, seed: 2)
         let dy = randomValues(g.outputPixels * co, seed: 3)
         let before = (dx: randomValues(input.count, seed: 4), dw: randomValues(weight.count, seed: 5), db: randomValues(co, seed: 6))
-        if c.winograd {
-            let turned = PackedConvWeight(hwio: weight, patchSize: kh * kw * co, outputChannels: ci, groups: 1, winograd: (kh, kw))
-            #expect(g.inputGradientGeometry.map(turned.runsWinograd) == true, "the case should take Winograd")
-        }
+        let turned = PackedConvWeight(hwio: weight, patchSize: kh * kw * co, outputChannels: ci, groups: 1, winograd: (kh, kw))
+        #expect((g.inputGradientGeometry.map(turned.runsWinograd) ?? false) == c.winograd, "input gradient by Winograd")
+        #expect(g.prefersWinogradWeightGradient == c.winogradWeight, "weight gradient by Winograd")
         var (dx, dw, db) = before
         dx.withUnsafeMutableBufferPointer { dx in
             dw.withUnsafeMutableBufferPointer { dw in
