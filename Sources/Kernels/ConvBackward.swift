@@ -6,7 +6,9 @@
 /// `dW += Pᵀ · dY` and `dP = dY · Wᵀ`, which col2im adds back into the input gradient. Images
 /// are split over threads; each thread sums its own weight gradient, and the sums are added at
 /// the end, so no two threads write the same value. At stride 1 the input gradient is a
-/// convolution itself (`addInputGradientByConvolution`), run by `conv2dForward` instead.
+/// convolution itself (`addInputGradientByConvolution`), run by `conv2dForward` instead, and
+/// a 3x3 layer's weight gradient a Winograd sum (`addWeightGradientWinograd`) where the forward
+/// pass would take Winograd.
 ///
 /// - Parameters:
 ///   - inputGradient: `N x H x W x C`, or nil when not needed; added into.

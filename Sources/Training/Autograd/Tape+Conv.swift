@@ -10,8 +10,9 @@ extension Tape {
     /// three layers that took it) turned one ReLU input of the next layer, 3e-7, from positive
     /// to negative, and the gradients of the layers below then differ from the torchvision
     /// golden by 13 times its tolerance (1e-4 of the largest; the loss by 4e-7).
-    /// The backward pass is `conv2dBackward` (its input gradient a convolution at stride 1, by
-    /// Winograd where the shape allows) or `depthwiseConv2dBackward`.
+    /// The backward pass is `conv2dBackward` (at stride 1 its input gradient a convolution, by
+    /// Winograd where the shape allows, and a 3x3 weight gradient by Winograd F(2x2, 3x3)) or
+    /// `depthwiseConv2dBackward`.
     /// - Returns: `N x OH x OW x OC`.
     /// - Throws: `TensorError` when the shapes do not fit together.
     public func conv2d(_ x: Variable, _ layer: ConvLayer, activation: Activation = .identity) throws -> Variable {
