@@ -1,7 +1,8 @@
 // The AVX-512 VNNI micro-kernel (see CKernels.h): the 12 x 32 tile of tile_avx512.c with A as
 // unsigned 8-bit values (zero point 128, a scale per row) and B as signed 8-bit values (a scale per
 // column), four depth rows per `vpdpbusd`, summed exactly in int32 and scaled to fp32 at the end.
-// One instruction does 64 multiply-adds where an fp32 FMA does 16.
+// One instruction does 64 multiply-adds where an fp32 FMA does 16. The portable kernels at the end
+// do the same arithmetic in plain C.
 #include "CKernels.h"
 
 #include <math.h>
@@ -107,10 +108,13 @@ ECG_VNNI void ecg_tile12x16_int8(int64_t quads, const uint8_t *a, const int8_t *
 }
 #undef ECG_INT8_EPILOGUE
 
-#else
-// Not x86-64: the int8 tiles are never selected (`KernelSet` offers them only with
-// ECG_CPU_AVX512_VNNI), but their names must exist for the binary to link; these are plain loops.
-void ecg_quantize_u8(int64_t depth, const float *panel, uint8_t *out, float *scales) {
+#endif
+
+// The portable int8 kernels: plain loops with the VNNI kernels' arithmetic, the same bytes, the
+// same exact int32 sums and the same fp32 epilogue (`(sum − 128 · sums) · (rowScale · columnScale)`),
+// so they give the VNNI tiles' floats on any CPU. `KernelSet.portable` runs int8 on them: slow, but
+// it lets int8's accuracy be measured, and its tests run, where the CPU lacks VNNI.
+void ecg_quantize_u8_portable(int64_t depth, const float *panel, uint8_t *out, float *scales) {
     for (int r = 0; r < 12; r++) {
         float largest = 0;
         for (int64_t p = 0; p < depth; p++) largest = fmaxf(largest, fabsf(panel[p * 12 + r]));
@@ -122,24 +126,33 @@ void ecg_quantize_u8(int64_t depth, const float *panel, uint8_t *out, float *sca
     }
 }
 
-static void tile(int64_t quads, int64_t width, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
-                 const float *rowScales, const float *columnScales, const int32_t *columnSums) {
+static void tile_int8_portable(int64_t quads, int64_t width, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                               const float *rowScales, const float *columnScales, const int32_t *columnSums) {
+    int32_t acc[12][32];
+    memset(acc, 0, sizeof acc);
+    for (int64_t q = 0; q < quads; q++) {
+        const uint8_t *aq = a + q * 48;
+        const int8_t *bq = b + q * width * 4;
+        for (int r = 0; r < 12; r++) {
+            const int32_t a0 = aq[4 * r], a1 = aq[4 * r + 1], a2 = aq[4 * r + 2], a3 = aq[4 * r + 3];
+            for (int64_t j = 0; j < width; j++) {
+                acc[r][j] += a0 * bq[4 * j] + a1 * bq[4 * j + 1] + a2 * bq[4 * j + 2] + a3 * bq[4 * j + 3];
+            }
+        }
+    }
     for (int r = 0; r < 12; r++) {
         for (int64_t j = 0; j < width; j++) {
-            int32_t sum = 0;
-            for (int64_t p = 0; p < quads * 4; p++) sum += a[((p / 4) * 12 + r) * 4 + p % 4] * b[((p / 4) * width + j) * 4 + p % 4];
-            c[r * ldc + j] = (float)(sum - 128 * columnSums[j]) * rowScales[r] * columnScales[j];
+            c[r * ldc + j] = (float)(acc[r][j] - 128 * columnSums[j]) * (rowScales[r] * columnScales[j]);
         }
     }
 }
 
-void ecg_tile12x32_int8(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
-                        const float *rowScales, const float *columnScales, const int32_t *columnSums) {
-    tile(quads, 32, a, b, c, ldc, rowScales, columnScales, columnSums);
+void ecg_tile12x32_int8_portable(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                                 const float *rowScales, const float *columnScales, const int32_t *columnSums) {
+    tile_int8_portable(quads, 32, a, b, c, ldc, rowScales, columnScales, columnSums);
 }
 
-void ecg_tile12x16_int8(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
-                        const float *rowScales, const float *columnScales, const int32_t *columnSums) {
-    tile(quads, 16, a, b, c, ldc, rowScales, columnScales, columnSums);
+void ecg_tile12x16_int8_portable(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                                 const float *rowScales, const float *columnScales, const int32_t *columnSums) {
+    tile_int8_portable(quads, 16, a, b, c, ldc, rowScales, columnScales, columnSums);
 }
-#endif

@@ -9,12 +9,26 @@ struct BF16Tiles: Sendable {
 }
 
 /// The int8 tile functions (CKernels.h, tile_int8.c):
-/// `(quads, a, b, c, ldc, rowScales, columnScales, columnSums)`.
+/// `(quads, a, b, c, ldc, rowScales, columnScales, columnSums)`, and the A panel quantizer
+/// `(depth, panel, out, rowScales)`. Two sets with the same bytes and floats: AVX-512 VNNI, and
+/// plain C (`portable`), which runs anywhere, slowly, so that int8's accuracy can be measured on
+/// any CPU.
 struct Int8Tiles: Sendable {
     typealias Function = @convention(c) (Int64, UnsafePointer<UInt8>?, UnsafePointer<Int8>?, UnsafeMutablePointer<Float>?,
                                          Int64, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Int32>?) -> Void
-    let wide: Function = ecg_tile12x32_int8
-    let narrow: Function = ecg_tile12x16_int8
+    typealias QuantizeFunction = @convention(c) (Int64, UnsafePointer<Float>?, UnsafeMutablePointer<UInt8>?,
+                                                 UnsafeMutablePointer<Float>?) -> Void
+    let wide: Function
+    let narrow: Function
+    let quantize: QuantizeFunction
+
+    /// The plain C tiles.
+    static let portable = Int8Tiles(wide: ecg_tile12x32_int8_portable, narrow: ecg_tile12x16_int8_portable,
+                                    quantize: ecg_quantize_u8_portable)
+    #if arch(x86_64)
+    /// The AVX-512 VNNI tiles; only for a CPU with ECG_CPU_AVX512_VNNI.
+    static let vnni = Int8Tiles(wide: ecg_tile12x32_int8, narrow: ecg_tile12x16_int8, quantize: ecg_quantize_u8)
+    #endif
 }
 
 extension ConvGeometry {
@@ -52,7 +66,7 @@ enum LowPrecisionTiles {
 
 /// `convolveBlock` in bf16 or int8 (`Precision`): the same blocks of row panels, each im2col panel
 /// packed in fp32 and then rounded to bfloat16 pairs (`ecg_pack_bf16`) or quantized per row to bytes
-/// (`ecg_quantize_u8`) into the block, then multiplied by the weight's low-precision panels. bf16
+/// (`Int8Tiles.quantize`) into the block, then multiplied by the weight's low-precision panels. bf16
 /// goes one depth slice at a time, summing in fp32; int8 takes the whole depth in one pass (its
 /// int32 sums are scaled only at the end).
 /// - Complexity: 2·pixels·patchSize·columns operations, plus O(pixels · patchSize) rounding.
@@ -86,9 +100,8 @@ func convolveBlockLowPrecision(
                 switch tiles {
                 case .bf16:
                     ecg_pack_bf16(Int64(depth), Int64(microTileRows), panel, destination.assumingMemoryBound(to: UInt16.self))
-                case .int8:
-                    ecg_quantize_u8(Int64(depth), panel, destination.assumingMemoryBound(to: UInt8.self),
-                                    rowScales + index * microTileRows)
+                case .int8(let t, _):
+                    t.quantize(Int64(depth), panel, destination.assumingMemoryBound(to: UInt8.self), rowScales + index * microTileRows)
                 }
             }
             let firstRow = block.lowerBound * microTileRows

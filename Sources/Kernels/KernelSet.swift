@@ -142,7 +142,8 @@ struct Tiles: Sendable {
     /// The bfloat16 tiles (`Conv2D+LowPrecision.swift`), or nil unless the set is avx512 and the CPU
     /// has AVX-512 BF16: a bf16 weight then runs on its fp32 panels.
     let bf16: BF16Tiles?
-    /// The int8 tiles, likewise: nil unless the set is avx512 and the CPU has AVX-512 VNNI.
+    /// The int8 tiles: VNNI where the set is avx512 and the CPU has AVX-512 VNNI, plain C in the
+    /// portable set (slow; the same floats), else nil.
     let int8: Int8Tiles?
     /// Packs twelve rows into an A panel, `panel[c · 12 + r] = sources[r][c]` for `c < count`
     /// (`ecg_pack12_*`): `(sources, count, panel)`. The same floats in every set.
@@ -157,7 +158,12 @@ struct Tiles: Sendable {
 
     init(_ set: KernelSet) {
         bf16 = set == .avx512 && Precision.bf16.isSupported ? BF16Tiles() : nil
-        int8 = set == .avx512 && Precision.int8.isSupported ? Int8Tiles() : nil
+        #if arch(x86_64)
+        int8 = set == .portable ? .portable
+            : set == .avx512 && KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_VNNI) != 0 ? .vnni : nil
+        #else
+        int8 = set == .portable ? .portable : nil
+        #endif
         switch set {
         case .avx512: (wide, narrow) = (ecg_tile12x32_avx512, ecg_tile12x16_avx512)
         case .avx2: (wide, narrow) = (ecg_tile12x32_avx2, ecg_tile12x16_avx2)

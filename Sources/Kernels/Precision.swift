@@ -17,8 +17,9 @@ import CKernels
 ///   within half its scale of its value.
 ///
 /// See: https://en.wikichip.org/wiki/x86/avx512_bf16, https://en.wikichip.org/wiki/x86/avx512_vnni
-/// NOTE: a CPU without the instructions runs the model in fp32 (`available`); a kernel set other
-/// than avx512 (`ECG_KERNELS`) also runs it in fp32, with the low-precision panels unused.
+/// NOTE: a CPU without the instructions runs the model in fp32 (`available`); the avx2 kernel set
+/// (`ECG_KERNELS`) also runs it in fp32, with the low-precision panels unused. The portable set
+/// runs int8 in plain C, with the same floats as VNNI, on any CPU.
 public enum Precision: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
     /// Single precision: the reference.
     case fp32
@@ -28,12 +29,14 @@ public enum Precision: String, CaseIterable, Sendable, Codable, CustomStringConv
     /// patch, each scaled by its largest magnitude / 127 when packed; exact int32 sums.
     case int8
 
-    /// Whether this CPU has the instructions for it.
+    /// Whether this CPU has the instructions for it; for int8 also whenever the kernel set in use
+    /// is portable, whose plain C int8 tiles give the VNNI tiles' floats on any CPU (slowly: for
+    /// measuring int8's accuracy, `ECG_KERNELS=portable ecg evaluate --precision int8`).
     public var isSupported: Bool {
         switch self {
         case .fp32: true
         case .bf16: KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_BF16) != 0
-        case .int8: KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_VNNI) != 0
+        case .int8: KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_VNNI) != 0 || KernelSet.current == .portable
         }
     }
 
@@ -45,6 +48,7 @@ public enum Precision: String, CaseIterable, Sendable, Codable, CustomStringConv
     public func fallbackNote(model: String) -> String? {
         isSupported ? nil
             : "\(model) asks for \(rawValue), which this CPU cannot run (it has: \(KernelSet.cpuFeatureNames)); using fp32"
+                + (self == .int8 ? " (ECG_KERNELS=portable runs int8 in plain C, slowly)" : "")
     }
 
     public var description: String { rawValue }

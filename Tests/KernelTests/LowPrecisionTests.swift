@@ -40,9 +40,27 @@ private func packBF16(_ panel: [Float], depth: Int, width: Int) -> [UInt16] {
     return out
 }
 
-private let hasBF16 = Precision.bf16.isSupported, hasVNNI = Precision.int8.isSupported
+private let hasBF16 = Precision.bf16.isSupported
+private let hasVNNI = KernelSet.cpuFeatures & Int32(ECG_CPU_AVX512_VNNI) != 0
 private let skipNote: Comment = "this CPU lacks AVX-512 BF16 (it has: \(KernelSet.cpuFeatureNames)); the bf16 kernels are not run"
-private let skipNoteInt8: Comment = "this CPU lacks AVX-512 VNNI (it has: \(KernelSet.cpuFeatureNames)); the int8 kernels are not run"
+private let skipNoteVNNI: Comment = "this CPU lacks AVX-512 VNNI (it has: \(KernelSet.cpuFeatureNames)); only the portable int8 kernels are run"
+
+/// The kernel sets that run `precision`'s tiles on this CPU, fastest first: avx512 where the CPU
+/// has the instructions, and for int8 also portable (plain C, the same floats).
+private func setsRunning(_ precision: Precision) -> [KernelSet] {
+    KernelSet.supported.filter { set in
+        switch precision {
+        case .fp32: true
+        case .bf16: Tiles(set).bf16 != nil
+        case .int8: Tiles(set).int8 != nil
+        }
+    }
+}
+
+/// The int8 tile sets this CPU runs: the VNNI one where it has it, and the portable one.
+private var int8TileSets: [(name: String, tiles: Int8Tiles)] {
+    setsRunning(.int8).map { ($0.rawValue, Tiles($0).int8!) }
+}
 
 /// The AVX-512 BF16 tiles and the bf16 convolution path, each against a naive reference, llm.c
 /// style. Skipped, with a note, on a CPU without AVX-512 BF16. Serialized: the kernel set in use
@@ -119,20 +137,21 @@ struct BF16Tests {
     func otherSetsRunFP32() throws { try checkOtherSetsRunFP32(.bf16) }
 }
 
-/// Runs `c` with its weight packed for `precision` on the avx512 set and checks every output
+/// Runs `c` with its weight packed for `precision` on kernel set `set` and checks every output
 /// against the fp32 reference within `bound(input, weight)` (one value per output, plus 1e-5), and
-/// that it did not run in fp32 (some value differs from the fp32 convolution's).
+/// that it did not run in fp32 (some value differs from the fp32 convolution's). Returns the output.
+@discardableResult
 private func checkLowPrecisionConvolution(
-    _ c: ConvCase, _ precision: Precision, sourceLocation: SourceLocation = #_sourceLocation,
+    _ c: ConvCase, _ precision: Precision, on set: KernelSet = .avx512, sourceLocation: SourceLocation = #_sourceLocation,
     bound: (Tensor, Tensor) -> [Float]
-) throws {
+) throws -> [Float] {
     let (input, weight, bias) = c.makeInputs()
-    let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: precision)
-    #expect(packed.packedPrecision == precision, sourceLocation: sourceLocation)
-    let (got, fp32) = try KernelSet.with(.avx512) {
-        (try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation),
-         try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, activation: c.activation))
+    let (packed, got, fp32) = try KernelSet.with(set) {
+        let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: precision)
+        return (packed, try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation),
+                try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, groups: c.groups, activation: c.activation))
     }
+    #expect(packed.packedPrecision == precision, sourceLocation: sourceLocation)
     let want = conv2dNHWC_reference(input, weight: weight, bias: bias, stride: c.stride, padding: c.padding,
                                     groups: c.groups, activation: c.activation)
     #expect(got.shape == want.shape, sourceLocation: sourceLocation)
@@ -146,14 +165,17 @@ private func checkLowPrecisionConvolution(
     #expect(violations == 0, "\(precision) \(c.testDescription): \(violations) values outside the bound; worst at \(worst) of it",
             sourceLocation: sourceLocation)
     #expect(values != fp32.scalars, "\(precision) \(c.testDescription): the weight ran in fp32", sourceLocation: sourceLocation)
+    return values
 }
 
-/// With every runnable kernel set but avx512, a weight packed for `precision` gives the fp32 floats.
+/// With every runnable kernel set that lacks `precision`'s tiles, a weight packed for it (here, on
+/// a set that has them) gives the fp32 floats.
 private func checkOtherSetsRunFP32(_ precision: Precision) throws {
     let c = BF16Tests.cases[0]
     let (input, weight, bias) = c.makeInputs()
-    let packed = try ConvWeight(hwio: weight, groups: c.groups, precision: precision)
-    for set in KernelSet.supported where set != .avx512 {
+    let running = setsRunning(precision)
+    let packed = try KernelSet.with(running.first ?? .portable) { try ConvWeight(hwio: weight, groups: c.groups, precision: precision) }
+    for set in KernelSet.supported where !running.contains(set) {
         try KernelSet.with(set) {
             let got = try input.conv2d(weight: packed, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation)
             let fp32 = try input.conv2d(weight: weight, bias: bias, stride: c.stride, padding: c.padding, activation: c.activation)
@@ -162,7 +184,7 @@ private func checkOtherSetsRunFP32(_ precision: Precision) throws {
     }
 }
 
-@Test("Precision: fp32 is always available; bf16 and int8 fall back to fp32, with a note, exactly where the CPU lacks their instructions")
+@Test("Precision: fp32 is always available; bf16 and int8 fall back to fp32, with a note, exactly where the CPU lacks their instructions (int8 also runs on the portable kernels)")
 func precisionFallback() throws {
     #expect(Precision.fp32.available == .fp32 && Precision.fp32.fallbackNote(model: "m") == nil)
     #expect(Precision.bf16.available == (hasBF16 ? .bf16 : .fp32))
@@ -170,11 +192,18 @@ func precisionFallback() throws {
     // Packing for bf16 on a CPU without it keeps only the fp32 panels.
     let weight = try ConvWeight(hwio: randomTensor([3, 3, 32, 16], seed: 1), precision: .bf16)
     #expect(weight.packedPrecision == (hasBF16 ? .bf16 : .fp32))
-    #expect(Precision.int8.available == (hasVNNI ? .int8 : .fp32))
-    #expect((Precision.int8.fallbackNote(model: "m") == nil) == hasVNNI)
-    #expect(try ConvWeight(hwio: randomTensor([1, 1, 40, 16], seed: 2), precision: .int8).packedPrecision == (hasVNNI ? .int8 : .fp32))
+    // int8: where the CPU has VNNI, or on the portable kernels (plain C) on any CPU.
+    for set in KernelSet.supported {
+        try KernelSet.with(set) {
+            let runs = hasVNNI || set == .portable
+            #expect(Precision.int8.available == (runs ? .int8 : .fp32), "\(set)")
+            #expect((Precision.int8.fallbackNote(model: "m") == nil) == runs, "\(set)")
+            let packed = try ConvWeight(hwio: randomTensor([1, 1, 40, 16], seed: 2), precision: .int8)
+            #expect(packed.packedPrecision == (runs ? .int8 : .fp32), "\(set)")
+        }
+    }
     if !hasBF16 { print("LowPrecisionTests: \(skipNote)") }
-    if !hasVNNI { print("LowPrecisionTests: \(skipNoteInt8)") }
+    if !hasVNNI { print("LowPrecisionTests: \(skipNoteVNNI)") }
 }
 
 // MARK: - int8
@@ -203,24 +232,27 @@ private func referenceInt8Tile(depth: Int, a: [Float], b: [Float], width: Int, c
     return result
 }
 
-/// The AVX-512 VNNI tiles and the int8 convolution path against naive references. Skipped, with
-/// a note, on a CPU without AVX-512 VNNI. Serialized: the kernel set in use is process-wide.
-@Suite("int8 kernels: quantization, tiles and convolutions against references", .serialized, .enabled(if: hasVNNI, skipNoteInt8))
+/// The int8 tiles (AVX-512 VNNI where the CPU has it, and the portable ones everywhere) and the
+/// int8 convolution path against naive references, and the two tile sets against each other.
+/// Serialized: the kernel set in use is process-wide.
+@Suite("int8 kernels: quantization, tiles and convolutions against references", .serialized)
 struct Int8Tests {
-    @Test("ecg_quantize_u8 and ecg_quantize_s8 scale by largest magnitude / 127 into quads of rows, zero past the depth")
+    @Test("The A quantizers and ecg_quantize_s8 scale by largest magnitude / 127 into quads of rows, zero past the depth")
     func quantizationMatchesTheDefinition() {
         for depth in [1, 6, 8, 13] {
             let panel = randomValues(depth * 12, seed: UInt64(depth))
-            var bytes = [UInt8](repeating: 0, count: (depth + 3) / 4 * 48), scales = [Float](repeating: 0, count: 12)
-            panel.withUnsafeBufferPointer { p in
-                bytes.withUnsafeMutableBufferPointer { ecg_quantize_u8(Int64(depth), p.baseAddress, $0.baseAddress, &scales) }
-            }
-            for r in 0..<12 {
-                let (values, scale) = quantized((0..<depth).map { panel[$0 * 12 + r] })
-                #expect(scales[r] == scale, "depth \(depth) row \(r) scale")
-                for p in 0..<(depth + 3) / 4 * 4 {
-                    let want = p < depth ? UInt8(Int(values[p]) + 128) : 128
-                    #expect(bytes[(p / 4 * 12 + r) * 4 + p % 4] == want, "depth \(depth) row \(r) value \(p)")
+            for (name, tiles) in int8TileSets {
+                var bytes = [UInt8](repeating: 0, count: (depth + 3) / 4 * 48), scales = [Float](repeating: 0, count: 12)
+                panel.withUnsafeBufferPointer { p in
+                    bytes.withUnsafeMutableBufferPointer { tiles.quantize(Int64(depth), p.baseAddress, $0.baseAddress, &scales) }
+                }
+                for r in 0..<12 {
+                    let (values, scale) = quantized((0..<depth).map { panel[$0 * 12 + r] })
+                    #expect(scales[r] == scale, "\(name) depth \(depth) row \(r) scale")
+                    for p in 0..<(depth + 3) / 4 * 4 {
+                        let want = p < depth ? UInt8(Int(values[p]) + 128) : 128
+                        #expect(bytes[(p / 4 * 12 + r) * 4 + p % 4] == want, "\(name) depth \(depth) row \(r) value \(p)")
+                    }
                 }
             }
             let width = 20
@@ -240,49 +272,61 @@ struct Int8Tests {
         }
     }
 
-    @Test("The 12x32 and 12x16 int8 tiles match the quantized product (exact integer sums, fp32 scaling), for depths 1 to 4608")
+    @Test("The 12x32 and 12x16 int8 tiles match the quantized product (exact integer sums, fp32 scaling), for depths 1 to 4608; every set gives the same floats")
     func tilesMatchReference() {
-        let tiles = Int8Tiles()
         for width in [32, 16] {
             for depth in [1, 3, 4, 64, 513, 4608] {
                 let ldc = width + 5  // C rows wider than the tile: only the tile may change
                 let a = randomValues(depth * 12, seed: UInt64(depth), in: 0...2)  // post-ReLU-like, and signed below
                 let a2 = a.enumerated().map { $0.offset % 3 == 0 ? -$0.element : $0.element }
                 let b = randomValues(depth * width, seed: UInt64(depth + 1000))
-                var c = randomValues(12 * ldc, seed: 7)
-                let expected = referenceInt8Tile(depth: depth, a: a2, b: b, width: width, c: c, ldc: ldc)
+                let c0 = randomValues(12 * ldc, seed: 7)
+                let expected = referenceInt8Tile(depth: depth, a: a2, b: b, width: width, c: c0, ldc: ldc)
                 let quads = (depth + 3) / 4
-                var packedA = [UInt8](repeating: 0, count: quads * 48), rowScales = [Float](repeating: 0, count: 12)
                 var packedB = [Int8](repeating: 0, count: quads * width * 4)
                 var columnScales = [Float](repeating: 0, count: width), sums = [Int32](repeating: 0, count: width)
-                a2.withUnsafeBufferPointer { p in
-                    packedA.withUnsafeMutableBufferPointer { ecg_quantize_u8(Int64(depth), p.baseAddress, $0.baseAddress, &rowScales) }
-                }
                 b.withUnsafeBufferPointer { p in
                     packedB.withUnsafeMutableBufferPointer {
                         ecg_quantize_s8(Int64(depth), Int64(width), p.baseAddress, $0.baseAddress, &columnScales, &sums)
                     }
                 }
-                let function = width == 32 ? tiles.wide : tiles.narrow
-                packedA.withUnsafeBufferPointer { a in
-                    packedB.withUnsafeBufferPointer { b in
-                        c.withUnsafeMutableBufferPointer { c in
-                            function(Int64(quads), a.baseAddress, b.baseAddress, c.baseAddress, Int64(ldc), rowScales, columnScales, sums)
+                var outputs: [[Float]] = []
+                for (name, tiles) in int8TileSets {
+                    var packedA = [UInt8](repeating: 0, count: quads * 48), rowScales = [Float](repeating: 0, count: 12)
+                    a2.withUnsafeBufferPointer { p in
+                        packedA.withUnsafeMutableBufferPointer { tiles.quantize(Int64(depth), p.baseAddress, $0.baseAddress, &rowScales) }
+                    }
+                    var c = c0
+                    let function = width == 32 ? tiles.wide : tiles.narrow
+                    packedA.withUnsafeBufferPointer { a in
+                        packedB.withUnsafeBufferPointer { b in
+                            c.withUnsafeMutableBufferPointer { c in
+                                function(Int64(quads), a.baseAddress, b.baseAddress, c.baseAddress, Int64(ldc), rowScales, columnScales, sums)
+                            }
                         }
                     }
+                    // The sums are exact; the scaling rounds three times in fp32.
+                    checkClose(c, expected, atol: 1e-5, rtol: 4e-7 * 4, "\(name) int8 12x\(width) depth \(depth)")
+                    outputs.append(c)
                 }
-                // The sums are exact; the scaling rounds three times in fp32.
-                checkClose(c, expected, atol: 1e-5, rtol: 4e-7 * 4, "int8 12x\(width) depth \(depth)")
+                #expect(outputs.allSatisfy { $0 == outputs[0] }, "12x\(width) depth \(depth): the int8 tile sets differ")
             }
         }
     }
 
-    @Test("An int8 convolution is within its quantization bound of the fp32 reference", arguments: BF16Tests.cases)
+    @Test("An int8 convolution is within its quantization bound of the fp32 reference on every set with int8 tiles, with the same floats on each",
+          arguments: BF16Tests.cases)
     func convolutionWithinBound(_ c: ConvCase) throws {
-        // Each activation moves by at most half its patch's scale (≤ max|x| / 254), each weight by
-        // half its channel's (≤ max|w| / 254): the error of Σ x·w is at most
-        // max|x|/254 · Σ|w| + max|w|/254 · Σ|x| + n · max|x| · max|w| / 254², per output.
-        try checkLowPrecisionConvolution(c, .int8) { input, weight in
+        var outputs: [[Float]] = []
+        for set in setsRunning(.int8) { outputs.append(try int8Convolution(c, on: set)) }
+        #expect(outputs.allSatisfy { $0 == outputs[0] }, "\(c.testDescription): the int8 kernel sets differ")
+    }
+
+    /// Each activation moves by at most half its patch's scale (≤ max|x| / 254), each weight by
+    /// half its channel's (≤ max|w| / 254): the error of Σ x·w is at most
+    /// max|x|/254 · Σ|w| + max|w|/254 · Σ|x| + n · max|x| · max|w| / 254², per output.
+    private func int8Convolution(_ c: ConvCase, on set: KernelSet) throws -> [Float] {
+        try checkLowPrecisionConvolution(c, .int8, on: set) { input, weight in
             let (xMax, wMax) = (input.scalars.map(abs).max()!, weight.scalars.map(abs).max()!)
             let ones = try! Tensor(shape: weight.shape, values: [Float](repeating: 1, count: weight.count))
             let patchSums = conv2dNHWC_reference(absolute(input), weight: ones, bias: nil, stride: c.stride, padding: c.padding,
@@ -297,40 +341,46 @@ struct Int8Tests {
         }
     }
 
-    @Test("With a kernel set other than avx512 an int8 weight runs on its fp32 panels: the fp32 floats")
+    @Test("With a kernel set without int8 tiles (avx2) an int8 weight runs on its fp32 panels: the fp32 floats")
     func otherSetsRunFP32() throws { try checkOtherSetsRunFP32(.int8) }
 }
 
-@Test("The fused depthwise + pointwise block gives the separate layers' floats with bf16 and int8 pointwise weights",
-      .enabled(if: hasBF16 && hasVNNI, skipNoteInt8), arguments: [Precision.bf16, .int8])
+@Test("The fused depthwise + pointwise block gives the separate layers' floats with bf16 and int8 pointwise weights, on each set with their tiles",
+      arguments: [Precision.bf16, .int8])
 func fusedBlockMatchesSeparateLayers(_ precision: Precision) throws {
     let x = randomTensor([2, 9, 10, 48], seed: 3)
     let depthwise = try ConvWeight(hwio: randomTensor([3, 3, 1, 48], seed: 4), groups: 48)
-    let pointwise = try ConvWeight(hwio: randomTensor([1, 1, 48, 40], seed: 5), precision: precision)
     let (db, pb) = (randomTensor([48], seed: 6), randomTensor([40], seed: 7))
     let residual = randomTensor([2, 9, 10, 40], seed: 8)
-    try KernelSet.with(.avx512) {
-        let fused = try x.depthwisePointwise(
-            depthwise: depthwise, depthwiseBias: db, stride: (1, 1), padding: .same, depthwiseActivation: .relu6,
-            pointwise: pointwise, pointwiseBias: pb, pointwiseActivation: .identity, residual: residual)
-        let middle = try x.conv2d(weight: depthwise, bias: db, padding: .same, activation: .relu6)
-        let separate = try middle.conv2d(weight: pointwise, bias: pb).adding(residual)
-        checkClose(fused.scalars, separate.scalars, atol: 1e-5, rtol: 1e-5, "\(precision)")
+    for set in setsRunning(precision) {
+        try KernelSet.with(set) {
+            let pointwise = try ConvWeight(hwio: randomTensor([1, 1, 48, 40], seed: 5), precision: precision)
+            #expect(pointwise.packedPrecision == precision)
+            let fused = try x.depthwisePointwise(
+                depthwise: depthwise, depthwiseBias: db, stride: (1, 1), padding: .same, depthwiseActivation: .relu6,
+                pointwise: pointwise, pointwiseBias: pb, pointwiseActivation: .identity, residual: residual)
+            let middle = try x.conv2d(weight: depthwise, bias: db, padding: .same, activation: .relu6)
+            let separate = try middle.conv2d(weight: pointwise, bias: pb).adding(residual)
+            checkClose(fused.scalars, separate.scalars, atol: 1e-5, rtol: 1e-5, "\(precision) on \(set)")
+        }
     }
 }
 
-@Test("The fused convolution + max pool gives the separate layers' floats with bf16 and int8 weights (VGG16's kind of layer)",
-      .enabled(if: hasBF16 && hasVNNI, skipNoteInt8), arguments: [Precision.bf16, .int8])
+@Test("The fused convolution + max pool gives the separate layers' floats with bf16 and int8 weights (VGG16's kind of layer), on each set with their tiles",
+      arguments: [Precision.bf16, .int8])
 func fusedConvMaxPoolMatchesSeparateLayers(_ precision: Precision) throws {
     let x = randomTensor([2, 12, 30, 32], seed: 9)
-    let weight = try ConvWeight(hwio: randomTensor([3, 3, 32, 48], seed: 10), precision: precision)
     let bias = randomTensor([48], seed: 11)
-    try KernelSet.with(.avx512) {
-        let fused = try x.conv2dMaxPool(weight: weight, bias: bias, stride: (1, 1), padding: .same, activation: .relu,
-                                        poolKernel: (2, 2), poolStride: (2, 2))
-        let separate = try x.conv2d(weight: weight, bias: bias, padding: .same, activation: .relu)
-            .maxPool2d(kernel: (2, 2), stride: (2, 2))
-        #expect(fused.shape == separate.shape)
-        #expect(fused.scalars == separate.scalars, "\(precision)")
+    for set in setsRunning(precision) {
+        try KernelSet.with(set) {
+            let weight = try ConvWeight(hwio: randomTensor([3, 3, 32, 48], seed: 10), precision: precision)
+            #expect(weight.packedPrecision == precision)
+            let fused = try x.conv2dMaxPool(weight: weight, bias: bias, stride: (1, 1), padding: .same, activation: .relu,
+                                            poolKernel: (2, 2), poolStride: (2, 2))
+            let separate = try x.conv2d(weight: weight, bias: bias, padding: .same, activation: .relu)
+                .maxPool2d(kernel: (2, 2), stride: (2, 2))
+            #expect(fused.shape == separate.shape)
+            #expect(fused.scalars == separate.scalars, "\(precision) on \(set)")
+        }
     }
 }

@@ -145,6 +145,12 @@ void ecg_tile12x16_int8(int64_t quads, const uint8_t *a, const int8_t *b, float 
 /// max|x_r| / 127, a = round(x / scale_r) + 128 (128 past the depth), `ceil(depth / 4) · 48` bytes.
 /// Only call when ECG_CPU_AVX512_VNNI is set.
 void ecg_quantize_u8(int64_t depth, const float *panel, uint8_t *out, float *scales);
+/// The int8 tiles and A quantizer in plain C, for any CPU: the same bytes and floats as the VNNI ones.
+void ecg_tile12x32_int8_portable(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                                 const float *rowScales, const float *columnScales, const int32_t *columnSums);
+void ecg_tile12x16_int8_portable(int64_t quads, const uint8_t *a, const int8_t *b, float *c, int64_t ldc,
+                                 const float *rowScales, const float *columnScales, const int32_t *columnSums);
+void ecg_quantize_u8_portable(int64_t depth, const float *panel, uint8_t *out, float *scales);
 /// Quantizes a packed fp32 B panel (`depth` rows of `width`) per column: scale_j = max|w_j| / 127,
 /// b = round(w / scale_j) (0 past the depth), `ceil(depth / 4) · width · 4` bytes; `sums[j]` = Σ b.
 /// Plain C: runs anywhere, once per weight.
