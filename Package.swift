@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "Determinism", "Kernels", "Tensors", "NN"]),
         .testTarget(name: "ImageIOTests", dependencies: ["Determinism", "ImageIO", "CTurboJPEG"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointTests", dependencies: ["Determinism", "Tensors", "Checkpoints"]),
-        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "Inference", "GoldenSupport"],
+        .testTarget(name: "ModelTests", dependencies: ["Determinism", "Kernels", "Tensors", "NN", "ImageIO", "Models", "Inference", "GoldenSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ImportTests", dependencies: ["Determinism", "Tensors", "NN", "ImageIO", "Models", "WeightImport", "Inference"],
                     resources: [.copy("Fixtures")]),

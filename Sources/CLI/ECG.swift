@@ -13,7 +13,7 @@ struct ECG: AsyncParsableCommand {
             Research and teaching use only: ECGLens is not a medical device.
             """,
         version: "0.1.0",
-        subcommands: [Predict.self, Explain.self, MergeResults.self, Models.self, InitWeights.self, Bench.self, Evaluate.self, Calibrate.self, FitGate.self, Features.self, CrossValidate.self, FitHead.self, FitFusion.self, Import.self, Synth.self, Digitise.self, Split.self, Audit.self, Train.self, Serve.self, GateReport.self]
+        subcommands: [Predict.self, Explain.self, MergeResults.self, Models.self, InitWeights.self, Bench.self, Evaluate.self, Calibrate.self, CalibrateInt8.self, FitGate.self, Features.self, CrossValidate.self, FitHead.self, FitFusion.self, Import.self, Synth.self, Digitise.self, Split.self, Audit.self, Train.self, Serve.self, GateReport.self]
     )
 
     /// Sets up the allocator (`configureAllocator`) on the main thread before any other thread

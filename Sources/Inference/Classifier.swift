@@ -43,7 +43,8 @@ public struct Classifier: Sendable {
     ///   `CheckpointError` naming the file when it is corrupt or does not fit the architecture;
     ///   `WeightImportError` when a Keras or PyTorch weights file cannot be converted;
     ///   `NoveltyModelError` naming the novelty sidecar when it is unreadable or fitted on other weights;
-    ///   `TraceFusionError` naming the weights file when its trace head does not fit this ECGLens.
+    ///   `TraceFusionError` naming the weights file when its trace head does not fit this ECGLens;
+    ///   `Int8CalibrationError` naming the file when int8 is asked for and its calibration file is unusable.
     /// - Parameter loadingNovelty: Read the novelty sidecar next to the weights (false: leave
     ///   ``novelty`` nil, as `ecg fit-gate` does before refitting it).
     public init(entry: ModelEntry, registry: ModelRegistry, loadingNovelty: Bool = true) throws {
@@ -68,8 +69,11 @@ public struct Classifier: Sendable {
         }
         let requested = entry.precision ?? .fp32
         (precision, precisionNote) = (requested.available, entry.precisionFallbackNote)
+        // Read whenever int8 is asked for, so that a bad file is reported on every CPU.
+        let calibration = try requested == .int8 ? registry.int8CalibrationURL(entry).map { try Int8CalibrationFile(contentsOf: $0).calibration } : nil
         network = try entry.architecture.build(
-            parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options, precision: precision)
+            parameters: parameters, classes: classes.count, inputSize: input.inputSize, options: options, precision: precision,
+            int8Calibration: calibration)
         fusion = try TraceFusion(file: file)
         if let fusion, fusion.classCount != classes.count {
             throw TraceFusionError.file(path: file.path, reason: "its trace head has \(fusion.classCount) classes, the model \(classes.count)")

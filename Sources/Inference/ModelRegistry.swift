@@ -35,6 +35,9 @@ public struct ModelEntry: Codable, Sendable, Equatable {
     /// What its convolutions multiply in (`Precision`): nil or fp32 by default; bf16 and int8 are
     /// opt-in and run in fp32 on a CPU without their instructions.
     public var precision: Precision?
+    /// For int8: a calibration file (`ecg calibrate-int8`), relative to the registry file, that
+    /// says which convolutions run in int8 (`Int8Calibration`); nil runs every one that can.
+    public var int8Calibration: String?
     /// Why the model runs in fp32 although `precision` asks for more, on this CPU; nil when it
     /// runs as asked. The classifier reports it, and the server logs it at start.
     public var precisionFallbackNote: String? { (precision ?? .fp32).fallbackNote(model: key) }
@@ -53,6 +56,7 @@ public struct ModelEntry: Codable, Sendable, Equatable {
         case key, name, architecture, weights, backbone, preprocessing, resize, classes, description, crop
         case evaluation, dataset, card, train, precision
         case inputSize = "input_size", transformInput = "transform_input", decodeRatio = "decode_ratio"
+        case int8Calibration = "int8_calibration"
     }
 
     public init(key: String, architecture: Architecture, weights: String) {
@@ -159,6 +163,11 @@ public struct ModelRegistry: Sendable {
     public func weightsURL(_ entry: ModelEntry) -> URL {
         entry.weights.hasPrefix("/") ? URL(fileURLWithPath: entry.weights)
             : baseDirectory.appendingPathComponent(entry.weights)
+    }
+
+    /// Where `entry`'s int8 calibration file is, when it names one.
+    public func int8CalibrationURL(_ entry: ModelEntry) -> URL? {
+        entry.int8Calibration.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
     }
 
     /// Where `entry`'s backbone weights file is, when it names one.

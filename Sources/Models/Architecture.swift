@@ -63,13 +63,15 @@ public enum Architecture: String, CaseIterable, Codable, Sendable {
     ///   - options: per-model settings that the weights do not record.
     ///   - precision: what the convolutions multiply in (`Precision`; bf16 and int8 fall back to fp32
     ///     on a CPU without them).
+    ///   - int8Calibration: for int8, which layers run in int8 (`Int8Calibration`); nil: all that can.
     /// - Throws: the source's error for a missing or misshapen parameter.
     public func build(
         parameters source: ParameterSource, classes: Int, inputSize: Int? = nil, options: NetworkOptions = .init(),
-        precision: Precision = .fp32
+        precision: Precision = .fp32, int8Calibration: Int8Calibration? = nil
     ) throws -> any Network {
-        try family.make(InferenceMaker(architecture: self, factory: InferenceLayerFactory(source: source, precision: precision)),
-                        configuration(classes: classes, inputSize: inputSize, options: options))
+        let factory = InferenceLayerFactory(source: source, precision: precision, int8Calibration: int8Calibration)
+        return try family.make(InferenceMaker(architecture: self, factory: factory),
+                               configuration(classes: classes, inputSize: inputSize, options: options))
     }
 
     /// The parameters the architecture reads, in the framework's order and layout: its
@@ -115,6 +117,8 @@ public protocol Network: Sendable {
     /// `N x H x W x 3` preprocessed images → `N x classes` scores: probabilities for Keras
     /// architectures, logits for torchvision ones (`outputsProbabilities`).
     func callAsFunction(_ input: Tensor) throws -> Tensor
+    /// The same scores, run by `ops`, which also measures each convolution's int8 error.
+    func callAsFunction(_ input: Tensor, ops: Int8CalibrationOps) throws -> Tensor
 }
 
 extension Network {

@@ -13,8 +13,13 @@ where Definition.Conv == Conv2D, Definition.Linear == Dense {
         (self.architecture, self.layers) = (architecture, layers)
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        let logits = try layers.forward(input, InferenceOps()).logits
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try run(input, InferenceOps()) }
+
+    public func callAsFunction(_ input: Tensor, ops: Int8CalibrationOps) throws -> Tensor { try run(input, ops) }
+
+    private func run<Ops: NetworkOps>(_ input: Tensor, _ ops: Ops) throws -> Tensor
+    where Ops.Value == Tensor, Ops.Conv == Conv2D, Ops.Linear == Dense {
+        let logits = try layers.forward(input, ops).logits
         return architecture.outputsProbabilities ? logits.softmax() : logits
     }
 }

@@ -3,12 +3,17 @@ import Tensors
 
 /// Makes inference layers from specs, reading each parameter from `source` in the spec's order:
 /// PyTorch weights transposed to HWIO / `in x out` here, once, and batch normalisation folded
-/// into its convolution. Convolutions are packed for `precision` (bf16, int8: also in that format).
+/// into its convolution. Convolutions are packed for `precision` (bf16, int8: also in that format);
+/// for int8 with `int8Calibration`, only the layers it passes (`Int8Calibration.runsInt8`), the
+/// others in fp32.
 public struct InferenceLayerFactory: LayerFactory {
     public let source: ParameterSource
     public let precision: Precision
+    public let int8Calibration: Int8Calibration?
 
-    public init(source: ParameterSource, precision: Precision = .fp32) { (self.source, self.precision) = (source, precision) }
+    public init(source: ParameterSource, precision: Precision = .fp32, int8Calibration: Int8Calibration? = nil) {
+        (self.source, self.precision, self.int8Calibration) = (source, precision, int8Calibration)
+    }
 
     public func conv(_ spec: ConvSpec) throws -> Conv2D {
         let weight = try source.tensor(spec.weight)
@@ -27,8 +32,9 @@ public struct InferenceLayerFactory: LayerFactory {
             let shape = weight.shape
             hwio = try weight.reshaped([shape[0], shape[1], 1, shape[2]])
         }
+        let layerPrecision = precision == .int8 && int8Calibration?.runsInt8(spec.weight.name) == false ? .fp32 : precision
         return try Conv2D(weight: hwio, bias: bias, stride: spec.stride, padding: spec.padding, groups: spec.groups,
-                          activation: spec.activation, normalization: norm, precision: precision)
+                          activation: spec.activation, normalization: norm, precision: layerPrecision, name: spec.weight.name)
     }
 
     public func linear(_ spec: LinearSpec) throws -> Dense {

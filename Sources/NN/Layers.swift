@@ -17,19 +17,24 @@ public struct Conv2D: Sendable {
     public let padding: PaddingMode
     public var groups: Int { convWeight.groups }
     public let activation: Activation
+    /// The name of the parameter the weight came from (`block_1_expand/kernel`), when built from a
+    /// parameter source: what int8 calibration (`Int8Calibration`) knows the layer by.
+    public let name: String?
 
     /// - Parameters:
     ///   - normalization: a batch normalisation that followed the convolution, folded into its
     ///     weight and bias here, before the weight is packed.
     ///   - precision: bf16 or int8 also packs the weight in that format, for inference (`Precision`).
+    ///   - name: the name of the parameter the weight came from, by which int8 calibration knows the layer.
     /// - Throws: `TensorError` unless `weight` is `KH x KW x C/groups x OC` and `normalization`
     ///   has `OC` channels.
     public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: PaddingMode = .valid,
                 groups: Int = 1, activation: Activation = .identity, normalization: BatchNorm? = nil,
-                precision: Precision = .fp32) throws {
+                precision: Precision = .fp32, name: String? = nil) throws {
         var (weight, bias) = (weight, bias)
         if let normalization { (weight, bias) = try Self.fold(normalization, weight: weight, bias: bias) }
         convWeight = try ConvWeight(hwio: weight, groups: groups, precision: precision, winograd: stride == (1, 1))
+        self.name = name
         self.bias = bias
         self.stride = stride
         self.padding = padding

@@ -57,9 +57,14 @@ extension ECG {
         var batchSize = 8
 
         @Option(help: ArgumentHelp(
-            "What the convolutions multiply in: fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI).",
+            "What the convolutions multiply in: fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI; on any CPU, slowly, with ECG_KERNELS=portable).",
             discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). A precision the CPU lacks runs in fp32, with a note."))
         var precision: Precision?
+
+        @Option(help: ArgumentHelp(
+            "For int8: the calibration file (`ecg calibrate-int8`) that says which layers run in int8, instead of the registry entry's.",
+            valueName: "file"))
+        var int8Calibration: String?
 
         @Option(help: "Equal-width confidence bins for the calibration error and reliability diagram.")
         var calibrationBins = 10
@@ -93,6 +98,7 @@ extension ECG {
                 let log = try trainingLog.map { try readTrainingLog(URL(fileURLWithPath: $0)) }
                 var entry = try registry.entry(model)
                 entry.precision = precision ?? entry.precision
+                if let int8Calibration { entry.int8Calibration = URL(fileURLWithPath: int8Calibration).path }
                 var classifier = try Classifier(entry: entry, registry: registry)
                 if let note = classifier.precisionNote { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
                 classifier.input.crop = chosenCrop(modelCrop: classifier.input.crop)
