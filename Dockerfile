@@ -31,7 +31,7 @@ RUN swift build -c release --product ecg --static-swift-stdlib \
     && cp -R .build/release/ECGLens_Server.resources /staging/
 
 # Runtime base: slim Debian with only the shared libraries the binary links (zlib is in the
-# base), a non-root user, the registry, the trained weights it names, the model cards and the
+# base), a non-root user, the registry, the trained weights and int8 calibrations it names, the model cards and the
 # bundled samples. No weights are generated here: a model whose weights are absent (InceptionV3,
 # VGG16) shows as not installed, never as random weights. Mount more on /app/models/weights,
 # or a registry of your own with ECG_MODELS (docs/deployment.md).
@@ -44,6 +44,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY models/models.json ./models/models.json
 COPY models/trained/*.safetensors ./models/trained/
+COPY models/trained/*.int8.json ./models/trained/
 COPY models/cards ./models/cards
 COPY samples ./samples
 ENV PORT=7860
