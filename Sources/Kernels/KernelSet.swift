@@ -30,7 +30,7 @@ public enum KernelSet: String, CaseIterable, Sendable, CustomStringConvertible {
 
     /// The set int8 runs on here: the one in use where it has int8 tiles (avx512 on a CPU with
     /// VNNI, or portable), else portable, whose plain C tiles give the same floats on any CPU.
-    public static var int8: KernelSet { Tiles(current).int8 != nil ? current : .portable }
+    public static var int8: KernelSet { Precision.int8.runs(on: current) ? current : .portable }
 
     /// The sets this CPU can run, fastest first.
     public static var supported: [KernelSet] { allCases.filter(\.isSupported) }

@@ -40,6 +40,16 @@ public enum Precision: String, CaseIterable, Sendable, Codable, CustomStringConv
         }
     }
 
+    /// Whether kernel set `set` multiplies in this precision on this CPU: fp32 always; bf16 on
+    /// avx512 with AVX-512 BF16; int8 on avx512 with VNNI, and on portable.
+    public func runs(on set: KernelSet) -> Bool {
+        switch self {
+        case .fp32: true
+        case .bf16: Tiles(set).bf16 != nil
+        case .int8: Tiles(set).int8 != nil
+        }
+    }
+
     /// The precision a request for this one runs in here: itself, or fp32 where the CPU lacks it.
     public var available: Precision { isSupported ? self : .fp32 }
 

@@ -47,15 +47,7 @@ private let skipNoteVNNI: Comment = "this CPU lacks AVX-512 VNNI (it has: \(Kern
 
 /// The kernel sets that run `precision`'s tiles on this CPU, fastest first: avx512 where the CPU
 /// has the instructions, and for int8 also portable (plain C, the same floats).
-private func setsRunning(_ precision: Precision) -> [KernelSet] {
-    KernelSet.supported.filter { set in
-        switch precision {
-        case .fp32: true
-        case .bf16: Tiles(set).bf16 != nil
-        case .int8: Tiles(set).int8 != nil
-        }
-    }
-}
+private func setsRunning(_ precision: Precision) -> [KernelSet] { KernelSet.supported.filter { precision.runs(on: $0) } }
 
 /// The int8 tile sets this CPU runs: the VNNI one where it has it, and the portable one.
 private var int8TileSets: [(name: String, tiles: Int8Tiles)] {

@@ -35,7 +35,7 @@ extension ECG {
 
         @Option(help: ArgumentHelp(
             "Precisions to run each case in, comma-separated: fp32, bf16 (AVX-512 BF16), int8 (AVX-512 VNNI convolutions).",
-            discussion: "A precision this CPU lacks runs in fp32, with a note; so does any with a kernel set other than avx512."))
+            discussion: "A precision this CPU lacks runs in fp32, with a note; so do bf16 with a kernel set other than avx512 and int8 with avx2. int8 on the portable set runs plain C tiles (slow)."))
         var precision: String = "fp32"
 
         @Flag(help: ArgumentHelp(
@@ -98,13 +98,19 @@ extension ECG {
             }
             for architecture in architectures.architectures {
                 for requested in precisions {
-                    let precision = requested.available
-                    let network = try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4, precision: precision)
+                    // Built under the set it runs on (int8 panels are packed only where the set has int8 tiles):
+                    // once for fp32, and once per set for bf16 and int8.
+                    var networks: [String: any Network] = [:]
                     for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
                         for set in sets {
+                            // bf16 runs on its tiles only with the avx512 set, int8 with avx512 (VNNI) or portable (`Precision`).
+                            let ran = requested.runs(on: set) ? requested : .fp32
+                            let key = ran == .fp32 ? "fp32" : "\(ran)-\(set)"
+                            let network = try networks[key] ?? KernelSet.with(set) {
+                                try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4, precision: ran)
+                            }
+                            networks[key] = network
                             KernelSet.current = set
-                            // bf16 and int8 weights run on their tiles only with the avx512 set (`Precision`).
-                            let ran = set == .avx512 ? precision : .fp32
                             let input = Benchmark.randomImages(batch: batch, side: architecture.defaultInputSize)
                             Benchmark.resetPeakMemory()
                             let time = try Benchmark.time(warmup: warmup, runs: runs, minimumWarmupSeconds: 1) {
