@@ -29,6 +29,7 @@ extension EvaluationReport {
                          + "\(percent(before.expectedCalibrationError)))")
         }
         lines.append("misclassified files: \(misclassified.count)" + (unreadable.isEmpty ? "" : ", unreadable (skipped): \(unreadable.count)"))
+        if let precisionChange { lines.append(precisionChange.summary) }
         lines.append(notice)
         return lines.joined(separator: "\n")
     }
@@ -55,6 +56,7 @@ extension EvaluationReport {
         lines.append("")
         lines.append("Expected calibration error \(percent(calibration.expectedCalibrationError)) (\(calibration.bins.count) bins), "
                      + "log-loss \(f(logLoss, digits: 3)), \(misclassified.count) misclassified files.")
+        if let precisionChange { lines.append(""); lines.append(precisionChange.summary + ".") }
         return lines.joined(separator: "\n") + "\n"
     }
 }

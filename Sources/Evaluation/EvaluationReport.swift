@@ -18,15 +18,17 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
         public var resize: String
         /// The crop box used (`left,top,right,bottom` in page fractions); nil for the whole page.
         public var crop: String?
+        /// What the convolutions multiplied in (`fp32`, `bf16`, `int8`); nil in reports written before it was recorded.
+        public var precision: String?
 
         enum CodingKeys: String, CodingKey {
-            case key, name, architecture, trained, provenance, preprocessing, resize, crop
+            case key, name, architecture, trained, provenance, preprocessing, resize, crop, precision
             case inputSize = "input_size"
         }
 
         public init(
             key: String, name: String, architecture: String, trained: Bool, provenance: String, inputSize: Int,
-            preprocessing: String, resize: String, crop: String?
+            preprocessing: String, resize: String, crop: String?, precision: String? = nil
         ) {
             self.key = key
             self.name = name
@@ -37,6 +39,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
             self.preprocessing = preprocessing
             self.resize = resize
             self.crop = crop
+            self.precision = precision
         }
 
         /// `classifier`'s description, with the crop it currently applies.
@@ -45,7 +48,7 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
                 key: classifier.key, name: classifier.displayName, architecture: classifier.network.architecture.rawValue,
                 trained: classifier.trained, provenance: classifier.provenance, inputSize: classifier.inputSize,
                 preprocessing: classifier.input.preprocessing.rawValue, resize: classifier.input.resize.rawValue,
-                crop: classifier.input.crop?.description)
+                crop: classifier.input.crop?.description, precision: classifier.precision.rawValue)
         }
     }
 
@@ -92,12 +95,15 @@ public struct EvaluationReport: Codable, Equatable, Sendable {
     public var temperature: Double?
     /// The calibration before temperature scaling, when the model has a temperature.
     public var calibrationBeforeScaling: Calibration?
+    /// For a bf16 or int8 run, how far its answers moved from fp32's on the same files.
+    public var precisionChange: PrecisionChange?
 
     enum CodingKeys: String, CodingKey {
         case notice, model, data, classes, bootstrap, metrics, calibration, misclassified, unreadable, images, seconds
         case fileCount = "file_count", imageCount = "image_count", duplicatesCounted = "duplicates_counted"
         case logLoss = "log_loss", trainingLog = "training_log", temperature
         case calibrationBeforeScaling = "calibration_before_temperature_scaling"
+        case precisionChange = "precision_change"
     }
 
     /// Measures `results` (from `Evaluator.run`) of `model`, whose outputs are `classes`.

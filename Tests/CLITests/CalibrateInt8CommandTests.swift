@@ -34,10 +34,18 @@ struct CalibrateInt8CommandTests {
             #expect((json["signal_to_noise_db"] as? [String: Any])?.count == 35)
             #expect(json["data"] as? String == "data", "the folder's name, not its path")
 
+            // On the portable kernels int8 runs on any CPU; evaluate then compares it with fp32.
+            let out = directory.appendingPathComponent("out")
             let evaluate = try runECG(["evaluate", "mobilenetv2", "--data", data.path, "--models", registry, "--bootstrap", "0",
-                                       "--precision", "int8", "--int8-calibration", file.path,
-                                       "--out", directory.appendingPathComponent("out").path])
+                                       "--precision", "int8", "--int8-calibration", file.path, "--out", out.path],
+                                      environment: ["ECG_KERNELS": "portable"])
             #expect(evaluate.status == 0, "\(evaluate.stderr)")
+            #expect(evaluate.stdout.contains("int8 against fp32 on the same 4 files: macro-F1 "), "\(evaluate.stdout)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("evaluation.json"))) as? [String: Any])
+            let change = try #require(report["precision_change"] as? [String: Any])
+            #expect(change["precision"] as? String == "int8" && change["files"] as? Int == 4)
+            #expect((change["largest_probability_change"] as? Double).map { (0...1).contains($0) } == true)
+            #expect((report["model"] as? [String: Any])?["precision"] as? String == "int8")
         }
     }
 

@@ -97,7 +97,7 @@ struct ECGRun {
 
 /// Runs `ecg` with `arguments` and waits for it. Output goes through files, so that a chatty
 /// process cannot fill a pipe and block.
-func runECG(_ arguments: [String]) throws -> ECGRun {
+func runECG(_ arguments: [String], environment: [String: String] = [:]) throws -> ECGRun {
     guard let executable = ecgExecutable else { throw CocoaError(.fileNoSuchFile) }
     return try withTemporaryDirectory { directory in
         let outURL = directory.appendingPathComponent("stdout"), errURL = directory.appendingPathComponent("stderr")
@@ -108,6 +108,9 @@ func runECG(_ arguments: [String]) throws -> ECGRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.currentDirectoryURL = repositoryRoot
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = out

@@ -58,7 +58,7 @@ extension ECG {
 
         @Option(help: ArgumentHelp(
             "What the convolutions multiply in: fp32, bf16 (AVX-512 BF16) or int8 (AVX-512 VNNI; on any CPU, slowly, with ECG_KERNELS=portable).",
-            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). A precision the CPU lacks runs in fp32, with a note."))
+            discussion: "Without it, the model's registry entry decides (fp32 unless it sets \"precision\"). A precision the CPU lacks runs in fp32, with a note. A bf16 or int8 run also runs the model in fp32 on the same files and reports how far the answers moved (macro-F1 and accuracy change, largest probability change, answers changed)."))
         var precision: Precision?
 
         @Option(help: ArgumentHelp(
@@ -128,6 +128,10 @@ extension ECG {
                     results: results.map { $0.scaled(by: temperature) }, unreadable: unreadable,
                     bootstrap: Bootstrap(resamples: bootstrap, seed: seed), calibrationBins: calibrationBins,
                     countDuplicates: countDuplicates, seconds: seconds, trainingLog: log, notice: researchNotice)
+                if classifier.precision != .fp32 {
+                    report.precisionChange = try fp32Change(entry: entry, registry: registry, crop: classifier.input.crop,
+                                                            folder: folder, report: report, temperature: temperature)
+                }
                 if temperature != 1 {
                     report.temperature = temperature
                     report.calibrationBeforeScaling = EvaluationReport(
@@ -151,6 +155,27 @@ extension ECG {
                 failed = !unreadable.isEmpty
             }
             if failed { throw ExitCode.failure }
+        }
+
+        /// For a bf16 or int8 run: the same model, crop and files in fp32, compared file by file
+        /// with `report` (`PrecisionChange`).
+        private func fp32Change(
+            entry: ModelEntry, registry: ModelRegistry, crop: CropBox?, folder: ImageFolder, report: EvaluationReport,
+            temperature: Double
+        ) throws -> PrecisionChange {
+            var fp32Entry = entry
+            fp32Entry.precision = .fp32
+            var classifier = try Classifier(entry: fp32Entry, registry: registry)
+            classifier.input.crop = crop
+            classifier.temperature = 1
+            let bar = CountingProgressBar("fp32, to compare", total: folder.files.count, unit: "images")
+            let (results, _) = try Evaluator(classifier: classifier, batchSize: batchSize).run(on: folder) { done, _ in bar.update(done) }
+            bar.finish()
+            let fp32 = EvaluationReport(
+                model: .init(classifier), classes: classifier.classes, data: data, results: results.map { $0.scaled(by: temperature) },
+                unreadable: [], bootstrap: Bootstrap(resamples: 0, seed: seed), calibrationBins: calibrationBins,
+                countDuplicates: countDuplicates, seconds: 0, notice: researchNotice)
+            return PrecisionChange(precision: report.model.precision ?? "", report: report, fp32: fp32)
         }
 
         /// The crop the flags ask for; `modelCrop` when they ask for nothing.
