@@ -46,6 +46,16 @@ struct CalibrateInt8CommandTests {
             #expect(change["precision"] as? String == "int8" && change["files"] as? Int == 4)
             #expect((change["largest_probability_change"] as? Double).map { (0...1).contains($0) } == true)
             #expect((report["model"] as? [String: Any])?["precision"] as? String == "int8")
+
+            // ecg bench times the calibrated model: its layers below the bar in fp32.
+            let bench = try runECG(["bench", "--architectures", "mobilenetv2", "--batches", "1", "--runs", "1", "--warmup", "0",
+                                    "--kernels", "portable", "--precision", "int8", "--int8-calibration", file.path, "--json"])
+            #expect(bench.status == 0 && bench.stdout.contains(#""precision" : "int8""#), "\(bench.stderr)")
+            let mismatch = try runECG(["bench", "--architectures", "small_cnn", "--batches", "1", "--precision", "int8",
+                                       "--int8-calibration", file.path])
+            #expect(mismatch.status == 1 && mismatch.stderr.contains("calibrates none of small_cnn's convolutions"), "\(mismatch.stderr)")
+            let several = try runECG(["bench", "--precision", "int8", "--int8-calibration", file.path])
+            #expect(several.status != 0 && several.stderr.contains("exactly one"), "\(several.stderr)")
         }
     }
 

@@ -38,6 +38,12 @@ extension ECG {
             discussion: "A precision this CPU lacks runs in fp32, with a note; so do bf16 with a kernel set other than avx512 and int8 with avx2. int8 on the portable set runs plain C tiles (slow)."))
         var precision: String = "fp32"
 
+        @Option(help: ArgumentHelp(
+            "For int8: a calibration file (`ecg calibrate-int8`) whose layers below its bar run in fp32, as in the calibrated model.",
+            discussion: "It names layers by parameter, so it fits every model of its architecture; give one architecture with it.",
+            valueName: "file"))
+        var int8Calibration: String?
+
         @Flag(help: ArgumentHelp(
             "Also time each step of the forward pass (convolution, fused block, pooling, dense...).",
             discussion: "Prints, after each case, every step's median time over --runs passes, its GFLOP/s and its share."))
@@ -53,6 +59,9 @@ extension ECG {
             }
             _ = try kernelSets()
             _ = try precisions()
+            if int8Calibration != nil, architectures.architectures.count != 1 {
+                throw ValidationError("--int8-calibration names one architecture's layers: give exactly one with --architectures")
+            }
         }
 
         /// The precisions to run in, from `--precision`.
@@ -86,6 +95,16 @@ extension ECG {
 
         func run() throws {
             var results: [Benchmark.Result] = []
+            let calibration = try int8Calibration.map { path in
+                try failingCleanly {
+                    let calibration = try Int8CalibrationFile(contentsOf: URL(fileURLWithPath: path)).calibration
+                    let names = try architectures.architectures[0].parameterList(classes: 4).map(\.name)
+                    guard names.contains(where: { calibration.signalToNoise[$0] != nil }) else {
+                        throw CLIError("\(path): calibrates none of \(architectures.architectures[0].rawValue)'s convolutions")
+                    }
+                    return calibration
+                }
+            }
             let sets = try kernelSets()
             let precisions = try precisions()
             for requested in precisions {
@@ -107,7 +126,8 @@ extension ECG {
                             let ran = requested.runs(on: set) ? requested : .fp32
                             let key = ran == .fp32 ? "fp32" : "\(ran)-\(set)"
                             let network = try networks[key] ?? KernelSet.with(set) {
-                                try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4, precision: ran)
+                                try architecture.build(parameters: RandomParameterSource(seed: 1), classes: 4, precision: ran,
+                                                       int8Calibration: calibration)
                             }
                             networks[key] = network
                             KernelSet.current = set
