@@ -59,6 +59,26 @@ struct CalibrateInt8CommandTests {
         }
     }
 
+    @Test("--limit takes its images spread over the classes, not the first class's first files")
+    func limitSpreadsOverClasses() throws {
+        try withTemporaryDirectory { directory in
+            let weights = repositoryRoot.appendingPathComponent("models/trained/mobilenetv2.safetensors").path
+            let registry = try write("""
+                {"models": [{"key": "mobilenetv2", "architecture": "mobilenetv2", "weights": "\(weights)",
+                  "input_size": 64, "preprocessing": "standard", "resize": "bicubic"}]}
+                """, to: "models.json", in: directory)
+            let data = try writeGradientDataSet(in: directory, perClass: 2)
+            let file = directory.appendingPathComponent("mb.int8.json")
+            let run = try runECG(["calibrate-int8", "mobilenetv2", "--data", data.path, "--models", registry.path,
+                                  "--out", file.path, "--limit", "4"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("calibrating on 4 of 8 images, per class Abnormal_Heartbeat 1, "
+                                        + "History_Myocardial_Infarction 1, Myocardial_Infarction 1, Normal 1"), "\(run.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            #expect(json["images"] as? Int == 4)
+        }
+    }
+
     @Test("Refuses a missing data folder, a bad --limit and, in evaluate, a file that is not a calibration, with one line naming it")
     func refusals() throws {
         try withModel { registry, data, directory in

@@ -39,7 +39,7 @@ extension ECG {
         @Option(help: "The lowest signal-to-noise ratio, in dB, at which a layer runs in int8.")
         var minSnr = Int8Calibration.defaultMinimumSignalToNoise
 
-        @Option(help: "Use at most this many images (the folder's first, class by class); 0: all.")
+        @Option(help: "Use at most this many images, spread evenly over the folder (every class in its share); 0: all.")
         var limit = 0
 
         @Option(help: "Images per forward pass.")
@@ -63,7 +63,10 @@ extension ECG {
                     throw CLIError("\(registry.weightsURL(entry).path): the weights are untrained (random); train the model before calibrating it")
                 }
                 let folder = try ImageFolder(directory: URL(fileURLWithPath: data), classes: classifier.classes)
-                let files = limit > 0 ? Array(folder.files.prefix(limit)) : folder.files
+                let files = Self.evenlySpaced(folder.files, limit: limit)
+                let perClass = folder.classes.indices.map { label in files.filter { $0.label == label }.count }
+                note("calibrating on \(files.count) of \(folder.files.count) images, per class "
+                     + zip(folder.classes, perClass).map { "\($0) \($1)" }.joined(separator: ", "))
                 note("int8 layers run on the \(KernelSet.int8) kernels")
                 let ops = Int8CalibrationOps()
                 let bar = CountingProgressBar("calibrating \(classifier.key)", total: files.count, unit: "images")
@@ -94,6 +97,14 @@ extension ECG {
                 note("wrote \(url.path): set \"int8_calibration\" (relative to the registry file) and \"precision\": \"int8\" "
                      + "in \(classifier.key)'s registry entry to use it")
             }
+        }
+
+        /// `limit` of `files` at evenly spaced positions (all of them when `limit` is 0 or not
+        /// smaller): the folder lists its files class by class, so its first ones would all be
+        /// one class's, and a calibration from one class's pages misjudges the others'.
+        static func evenlySpaced<T>(_ files: [T], limit: Int) -> [T] {
+            guard limit > 0, limit < files.count else { return files }
+            return (0..<limit).map { files[$0 * files.count / limit] }
         }
 
         /// One line per layer (ratio, share of the work, int8 or fp32), then the int8 share.
