@@ -7,15 +7,17 @@ import Testing
     if: ecgExecutable != nil,
     "the ecg executable is not next to the test binary: build it with `swift build --build-tests` first"))
 struct CalibrateInt8CommandTests {
-    /// A registry whose `mobilenetv2` reads the committed weights in place, and `data/<class>/0.png`.
-    private func withModel(_ body: (_ registry: String, _ data: URL, _ directory: URL) throws -> Void) throws {
+    /// A registry whose `mobilenetv2` reads the committed weights in place (at `inputSize` pixels),
+    /// and `data/<class>/0.png` ... `perClass - 1`.
+    private func withModel(inputSize: Int = 224, perClass: Int = 1,
+                           _ body: (_ registry: String, _ data: URL, _ directory: URL) throws -> Void) throws {
         try withTemporaryDirectory { directory in
             let weights = repositoryRoot.appendingPathComponent("models/trained/mobilenetv2.safetensors").path
             let registry = try write("""
                 {"models": [{"key": "mobilenetv2", "architecture": "mobilenetv2", "weights": "\(weights)",
-                  "input_size": 224, "preprocessing": "standard", "resize": "bicubic"}]}
+                  "input_size": \(inputSize), "preprocessing": "standard", "resize": "bicubic"}]}
                 """, to: "models.json", in: directory)
-            try body(registry.path, try writeGradientDataSet(in: directory, perClass: 1), directory)
+            try body(registry.path, try writeGradientDataSet(in: directory, perClass: perClass), directory)
         }
     }
 
@@ -61,15 +63,9 @@ struct CalibrateInt8CommandTests {
 
     @Test("--limit takes its images spread over the classes, not the first class's first files")
     func limitSpreadsOverClasses() throws {
-        try withTemporaryDirectory { directory in
-            let weights = repositoryRoot.appendingPathComponent("models/trained/mobilenetv2.safetensors").path
-            let registry = try write("""
-                {"models": [{"key": "mobilenetv2", "architecture": "mobilenetv2", "weights": "\(weights)",
-                  "input_size": 64, "preprocessing": "standard", "resize": "bicubic"}]}
-                """, to: "models.json", in: directory)
-            let data = try writeGradientDataSet(in: directory, perClass: 2)
+        try withModel(inputSize: 64, perClass: 2) { registry, data, directory in
             let file = directory.appendingPathComponent("mb.int8.json")
-            let run = try runECG(["calibrate-int8", "mobilenetv2", "--data", data.path, "--models", registry.path,
+            let run = try runECG(["calibrate-int8", "mobilenetv2", "--data", data.path, "--models", registry,
                                   "--out", file.path, "--limit", "4"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stderr.contains("calibrating on 4 of 8 images, per class Abnormal_Heartbeat 1, "
