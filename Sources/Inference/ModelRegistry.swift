@@ -117,7 +117,7 @@ public struct ModelRegistry: Sendable {
 
     /// Where `entry`'s model card is, when it has one.
     public func cardURL(_ entry: ModelEntry) -> URL? {
-        entry.card.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
+        entry.card.map(resolve)
     }
 
     /// A registry of the given entries.
@@ -161,18 +161,22 @@ public struct ModelRegistry: Sendable {
 
     /// Where `entry`'s weights file is.
     public func weightsURL(_ entry: ModelEntry) -> URL {
-        entry.weights.hasPrefix("/") ? URL(fileURLWithPath: entry.weights)
-            : baseDirectory.appendingPathComponent(entry.weights)
+        resolve(entry.weights)
     }
 
     /// Where `entry`'s int8 calibration file is, when it names one.
     public func int8CalibrationURL(_ entry: ModelEntry) -> URL? {
-        entry.int8Calibration.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
+        entry.int8Calibration.map(resolve)
     }
 
     /// Where `entry`'s backbone weights file is, when it names one.
     public func backboneURL(_ entry: ModelEntry) -> URL? {
-        entry.backbone.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : baseDirectory.appendingPathComponent($0) }
+        entry.backbone.map(resolve)
+    }
+
+    /// A path the registry file names: absolute as it is, else relative to the registry's folder.
+    private func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : baseDirectory.appendingPathComponent(path)
     }
 
     /// The ECGLens safetensors file to load for `entry`: its weights file, or, when that is a
