@@ -44,9 +44,12 @@ Usage (repo root, after `swift build -c release`):
         [--runs 20] [--warmup 5] [--ecg CMD | --no-ecg] [--kernels avx512,avx2]
         [--unset-openblas-env] [--rounds N] [--out FILE.json]
 
-Rounds: `--rounds N` (default 1) runs the ECGLens command and the ORT worker N times, alternating
-(ECGLens, ORT, ECGLens, ORT, ...), so that a slow patch of a shared VM, which lasts minutes,
-falls on both alike rather than on one backend. Each case then reports the median of its
+Rounds: `--rounds N` (default 1) times every case N times on ECGLens and on ORT. Within a round
+each case (architecture and batch) runs on both back to back, one process each, ECGLens first in
+odd rounds and ORT first in even ones, so that the two timings of a pair are seconds apart: a
+shared VM's speed changes within seconds (on the 2-core Zen 2 VM, ORT's MobileNetV2 took 5.3 ms
+and 7.0 ms a few seconds apart), and timing every case of one backend before the other's put a
+minute between the two halves of each ratio. Each case then reports the median of its
 per-round medians for each, and ECGLens/ORT as the median of the per-round ratios, with their
 range; the frameworks run once.
 
@@ -54,7 +57,8 @@ The report names the CPU, its vector extensions, the kernel set(s) ECGLens ran w
 load average before and after the run (the machine's load decides how far medians can be trusted).
 
 A full run (4 architectures x batches 1 and 8, ORT + framework, 20 runs each) takes
-about 3-4 minutes on 2 cores plus the ECGLens command's own time.
+about 3-4 minutes on 2 cores plus the ECGLens command's own time; `--rounds 5 --runs 15`, with
+its process per case and backend, 11 minutes on the 2-core Zen 2 VM.
 """
 from __future__ import annotations
 
@@ -248,16 +252,16 @@ def worker_tf(archs, batches, runs, warmup, threads, xla):
             "threads": threads, "results": results}
 
 
-def run_worker(kind: str, archs, args, onnx_dir: str) -> dict | None:
+def run_worker(kind: str, archs, args, onnx_dir: str, batches=None) -> dict | None:
     if not archs:
         return None
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", kind,
-           "--only", ",".join(archs), "--batches", ",".join(map(str, args.batches)),
+           "--only", ",".join(archs), "--batches", ",".join(map(str, batches or args.batches)),
            "--runs", str(args.runs), "--runs-large", str(args.runs_large), "--warmup", str(args.warmup),
            "--threads", str(args.threads), "--onnx-dir", onnx_dir]
     if args.tf_xla:
         cmd.append("--tf-xla")
-    log(f"[{kind}] {', '.join(archs)}")
+    log(f"[{kind}] {', '.join(archs)}" + (f" b{','.join(map(str, batches))}" if batches else ""))
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         log(f"[{kind}] worker failed (exit {proc.returncode})")
@@ -274,12 +278,12 @@ def relevant_env(env: dict) -> dict:
     return {k: env[k] for k in keys}
 
 
-def run_ecg(args, archs) -> dict:
+def run_ecg(args, archs, batches=None) -> dict:
     cmd = shlex.split(args.ecg)
     if "--architectures" not in cmd:
         cmd += ["--architectures", ",".join(archs)]
     if "--batches" not in cmd:
-        cmd += ["--batches", ",".join(map(str, args.batches))]
+        cmd += ["--batches", ",".join(map(str, batches or args.batches))]
     if "--warmup" not in cmd:
         cmd += ["--warmup", str(args.warmup)]
     if args.kernels and "--kernels" not in cmd:
@@ -327,6 +331,22 @@ def run_ecg(args, archs) -> dict:
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
+
+def join_cases(docs: list) -> dict | None:
+    """One backend's runs of a round, one per case, as one result document: the first document
+    that ran, with every run's results; not ok, with the first error, when none ran."""
+    ran = [d for d in docs if d and d.get("ok", True)]
+    if not ran:
+        return next((d for d in docs if d), None)
+    joined = dict(ran[0])
+    joined["results"] = [r for d in ran for r in d.get("results", [])]
+    if "command" in joined:
+        joined["commands"] = [d["command"] for d in docs if d and "command" in d]
+    failed = [d.get("error") for d in docs if d and not d.get("ok", True)]
+    if failed:
+        joined["errors"] = failed
+    return joined
+
 
 def merge_rounds(docs: list) -> dict | None:
     """One backend's rounds as one result document: per case, `median_ms` the median of the
@@ -440,10 +460,20 @@ def main() -> int:
         for round_index in range(args.rounds):
             if args.rounds > 1:
                 log(f"round {round_index + 1} of {args.rounds}")
+            # Each case on both backends back to back (see "Rounds" above), in alternating order.
+            order = ("ecg", "ort") if round_index % 2 == 0 else ("ort", "ecg")
+            ecg_cases, ort_cases = [], []
+            for arch in archs:
+                for batch in args.batches:
+                    for backend in order:
+                        if backend == "ecg" and not args.no_ecg:
+                            ecg_cases.append(run_ecg(args, [arch], [batch]))
+                        elif backend == "ort" and "ort" not in skip:
+                            ort_cases.append(run_worker("ort", [arch], args, onnx_dir, [batch]))
             if not args.no_ecg:
-                ecg_rounds.append(run_ecg(args, archs))
+                ecg_rounds.append(join_cases(ecg_cases))
             if "ort" not in skip:
-                ort_rounds.append(run_worker("ort", archs, args, onnx_dir))
+                ort_rounds.append(join_cases(ort_cases))
         ecg = None if args.no_ecg else merge_rounds(ecg_rounds)
         backends = {}
         if "ort" not in skip:
@@ -526,7 +556,9 @@ def main() -> int:
     elif not ecg["ok"]:
         print(f"ECGLens: no results ({ecg.get('error')}); the table shows the frameworks alone.")
     else:
-        print(f"ECGLens: {ecg['command']}")
+        commands = ecg.get("commands", [])
+        print(f"ECGLens: {ecg['command']}" + (f" (one process per case, {len(commands)} a round; all in --out)"
+                                              if len(commands) > 1 else ""))
     if ecg is not None:
         print(f"ECGLens env: {ecg['env'] or '{}'}"
               + (f"; unset {', '.join(ecg['unset'])}" if ecg["unset"] else ""))
