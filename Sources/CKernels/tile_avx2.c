@@ -226,6 +226,69 @@ ECG_AVX2 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation,
                ECG_SHARE(2, 1));
 }
+/// Stores row `row` of a 2 x 32 (or 2 x 16) register tile, `vectors` ymm of it, as `ECG_STORE_ROW`.
+ECG_AVX2 static inline __attribute__((always_inline)) void storeShortRow(
+    const __m256 *sums, int vectors, float *c, int32_t accumulate, const float *bias, int32_t activation) {
+    for (int v = 0; v < vectors; v++) {
+        __m256 w = sums[v];
+        if (accumulate) w = _mm256_add_ps(_mm256_loadu_ps(c + 8 * v), w);
+        _mm256_storeu_ps(c + 8 * v, epilogue(w, loadBias(bias ? bias + 8 * v : NULL), activation));
+    }
+}
+
+/// The first 2 rows of the 12 x 32 (`VECTORS` 4) or 12 x 16 (2) tile, the same floats, in one
+/// pass: 2 x 32 has 8 accumulators, each FMA's 5-cycle latency hidden behind the other seven,
+/// where the 6-row tile it stands in for, for a panel's last 1-2 rows, computes 4-5 rows for
+/// nothing (MobileNetV2's 7 x 7 layers at batch 1: 49 pixels, four 12-row panels and one pixel).
+/// Depth runs over `taps` rows of `span` steps; `A(r)` is row r's value at step `q` of tap row `row`.
+#define ECG_SHORT2(VECTORS, A)                                                                     \
+    do {                                                                                           \
+        __m256 r0[VECTORS], r1[VECTORS];                                                           \
+        for (int v = 0; v < (VECTORS); v++) r0[v] = r1[v] = _mm256_setzero_ps();                   \
+        ECG_PREFETCH_BEGIN(taps * span);                                                           \
+        for (int64_t t = 0; t < taps; t++) {                                                       \
+            const float *row = a + t * rowStride;                                                  \
+            for (int64_t q = 0; q < span; q++) {                                                   \
+                ECG_PREFETCH_STEP();                                                               \
+                const __m256 s0 = _mm256_broadcast_ss(A(0)), s1 = _mm256_broadcast_ss(A(1));       \
+                for (int v = 0; v < (VECTORS); v++) {                                              \
+                    const __m256 bv = _mm256_loadu_ps(b + 8 * v);                                  \
+                    r0[v] = _mm256_fmadd_ps(s0, bv, r0[v]);                                        \
+                    r1[v] = _mm256_fmadd_ps(s1, bv, r1[v]);                                        \
+                }                                                                                  \
+                b += 8 * (VECTORS);                                                                \
+            }                                                                                      \
+        }                                                                                          \
+        storeShortRow(r0, (VECTORS), c, accumulate, bias, activation);                             \
+        storeShortRow(r1, (VECTORS), c + ldc, accumulate, bias, activation);                       \
+    } while (0)
+
+/// A packed panel's row r at depth step q: `a[q · 12 + r]`.
+#define ECG_PACKED_A(r) (row + q * 12 + (r))
+ECG_AVX2 void ecg_tile2x32_avx2(ECG_PACKED_TILE_PARAMETERS) {
+    const int64_t taps = 1, span = depth, rowStride = 0;
+    ECG_SHORT2(4, ECG_PACKED_A);
+}
+
+ECG_AVX2 void ecg_tile2x16_avx2(ECG_PACKED_TILE_PARAMETERS) {
+    const int64_t taps = 1, span = depth, rowStride = 0;
+    ECG_SHORT2(2, ECG_PACKED_A);
+}
+#undef ECG_PACKED_A
+
+/// A direct tile's pixel r at step q of tap row `row`: `row[r · pixelStride + q]`.
+#define ECG_DIRECT_A(r) (row + (r) * pixelStride + q)
+ECG_AVX2 void ecg_direct2x32_avx2(ECG_DIRECT_TILE_PARAMETERS) {
+    const int32_t accumulate = 0;
+    ECG_SHORT2(4, ECG_DIRECT_A);
+}
+
+ECG_AVX2 void ecg_direct2x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
+    const int32_t accumulate = 0;
+    ECG_SHORT2(2, ECG_DIRECT_A);
+}
+#undef ECG_DIRECT_A
+#undef ECG_SHORT2
 #undef ECG_SHARE
 #undef ECG_STORE_TILE
 #undef ECG_STORE_ROW

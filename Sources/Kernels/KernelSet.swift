@@ -181,7 +181,9 @@ struct Tiles: Sendable {
                      ShortTiles(rows: 8, wide: ecg_tile8x32_avx512, narrow: ecg_tile8x16_avx512,
                                 direct: (ecg_direct8x32_avx512, ecg_direct8x16_avx512))]
         case .avx2:
-            short = [ShortTiles(rows: 6, wide: ecg_tile6x32_avx2, narrow: ecg_tile6x16_avx2,
+            short = [ShortTiles(rows: 2, wide: ecg_tile2x32_avx2, narrow: ecg_tile2x16_avx2,
+                                direct: (ecg_direct2x32_avx2, ecg_direct2x16_avx2)),
+                     ShortTiles(rows: 6, wide: ecg_tile6x32_avx2, narrow: ecg_tile6x16_avx2,
                                 direct: (ecg_direct6x32_avx2, ecg_direct6x16_avx2))]
         case .portable: short = []
         }

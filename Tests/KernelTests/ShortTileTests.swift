@@ -1,7 +1,7 @@
 @testable import Kernels
 import Testing
 
-/// The short tiles (`Tiles.short`: the first 4 or 8 rows of the AVX-512 tile, 6 of the AVX2 one),
+/// The short tiles (`Tiles.short`: the first 4 or 8 rows of the AVX-512 tile, 2 or 6 of the AVX2 one),
 /// which compute a panel's last rows, against the 12-row tile of their set: the same bits in the
 /// rows they compute, nothing written outside them.
 @Suite("Short tiles: a panel's last rows give the 12-row tile's floats and touch nothing else", .serialized)

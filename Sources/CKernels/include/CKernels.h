@@ -66,7 +66,7 @@ void ecg_tile12x32_avx512(ECG_PACKED_TILE_PARAMETERS);
 void ecg_tile12x16_avx512(ECG_PACKED_TILE_PARAMETERS);
 
 /// Short tiles: the first R rows of the tiles above, for a panel's last rows (R = 4 and 8 for
-/// AVX-512, 6 for AVX2). They read the same 12-row A panels and B panels, compute rows 0..<R only,
+/// AVX-512, 2 and 6 for AVX2). They read the same 12-row A panels and B panels, compute rows 0..<R only,
 /// write R rows of C, and give the same floats as the 12-row tile of their set.
 void ecg_tile4x32_avx512(ECG_PACKED_TILE_PARAMETERS);
 void ecg_tile4x16_avx512(ECG_PACKED_TILE_PARAMETERS);
@@ -74,6 +74,8 @@ void ecg_tile8x32_avx512(ECG_PACKED_TILE_PARAMETERS);
 void ecg_tile8x16_avx512(ECG_PACKED_TILE_PARAMETERS);
 void ecg_tile6x32_avx2(ECG_PACKED_TILE_PARAMETERS);
 void ecg_tile6x16_avx2(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile2x32_avx2(ECG_PACKED_TILE_PARAMETERS);
+void ecg_tile2x16_avx2(ECG_PACKED_TILE_PARAMETERS);
 
 /// Direct convolution tiles: C[12 x W] = A · B (overwritten, with the epilogue), W = 32 or 16, with
 /// A read straight from an NHWC input instead of a packed panel, for the 12 output pixels of one
@@ -101,6 +103,8 @@ void ecg_direct8x32_avx512(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct8x16_avx512(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct6x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
 void ecg_direct6x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct2x32_avx2(ECG_DIRECT_TILE_PARAMETERS);
+void ecg_direct2x16_avx2(ECG_DIRECT_TILE_PARAMETERS);
 
 /// Packs twelve rows into an A panel (pack.c): `panel[c · 12 + r] = sources[r][c]` for `c` in
 /// `0..<count`, `r` in `0..<12`. The same floats whichever version runs; the avx2 one transposes
