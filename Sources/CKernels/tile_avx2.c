@@ -226,7 +226,9 @@ ECG_AVX2 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
     direct6x16(taps, span, a + 6 * pixelStride, rowStride, pixelStride, b, 16, c + 6 * ldc, ldc, bias, activation,
                ECG_SHARE(2, 1));
 }
-/// Stores row `row` of a 2 x 32 (or 2 x 16) register tile, `vectors` ymm of it, as `ECG_STORE_ROW`.
+
+/// Stores one row of a 2 x 32 (2 x 16) register tile, its `vectors` ymm, at `c`: C's value plus
+/// the row when `accumulate`, then the epilogue with the bias at `bias`, as `ECG_STORE_ROW` does.
 ECG_AVX2 static inline __attribute__((always_inline)) void storeShortRow(
     const __m256 *sums, int vectors, float *c, int32_t accumulate, const float *bias, int32_t activation) {
     for (int v = 0; v < vectors; v++) {
