@@ -227,17 +227,6 @@ ECG_AVX2 void ecg_direct12x16_avx2(ECG_DIRECT_TILE_PARAMETERS) {
                ECG_SHARE(2, 1));
 }
 
-/// Stores one row of a 2 x 32 (2 x 16) register tile, its `vectors` ymm, at `c`: C's value plus
-/// the row when `accumulate`, then the epilogue with the bias at `bias`, as `ECG_STORE_ROW` does.
-ECG_AVX2 static inline __attribute__((always_inline)) void storeShortRow(
-    const __m256 *sums, int vectors, float *c, int32_t accumulate, const float *bias, int32_t activation) {
-    for (int v = 0; v < vectors; v++) {
-        __m256 w = sums[v];
-        if (accumulate) w = _mm256_add_ps(_mm256_loadu_ps(c + 8 * v), w);
-        _mm256_storeu_ps(c + 8 * v, epilogue(w, loadBias(bias ? bias + 8 * v : NULL), activation));
-    }
-}
-
 /// The first 2 rows of the 12 x 32 (`VECTORS` 4) or 12 x 16 (2) tile, the same floats, in one
 /// pass: 2 x 32 has 8 accumulators, each FMA's 5-cycle latency hidden behind the other seven,
 /// where the 6-row tile it stands in for, for a panel's last 1-2 rows, computes 4-5 rows for
@@ -261,8 +250,15 @@ ECG_AVX2 static inline __attribute__((always_inline)) void storeShortRow(
                 b += 8 * (VECTORS);                                                                \
             }                                                                                      \
         }                                                                                          \
-        storeShortRow(r0, (VECTORS), c, accumulate, bias, activation);                             \
-        storeShortRow(r1, (VECTORS), c + ldc, accumulate, bias, activation);                       \
+        /* Each 16 columns stored as the 6 x 16 tile stores its rows (`ECG_STORE_ROW`). */         \
+        float *const tile = c;                                                                     \
+        for (int h = 0; h < (VECTORS) / 2; h++) {                                                  \
+            float *const c = tile + 16 * h;                                                        \
+            const float *const halfBias = bias ? bias + 16 * h : NULL;                             \
+            const __m256 bias0 = loadBias(halfBias), bias1 = loadBias(halfBias ? halfBias + 8 : NULL); \
+            ECG_STORE_ROW(0, r0[2 * h], r0[2 * h + 1]);                                            \
+            ECG_STORE_ROW(1, r1[2 * h], r1[2 * h + 1]);                                            \
+        }                                                                                          \
     } while (0)
 
 /// A packed panel's row r at depth step q: `a[q · 12 + r]`.
