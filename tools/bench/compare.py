@@ -9,9 +9,10 @@ latency in ms of `--runs` timed forward passes after `--warmup` untimed ones:
                  whose stdout JSON is
                  {"results": [{"architecture", "batch", "median_ms", "images_per_second",
                                "peak_rss_mb", ...}, ...]}
-                 `--architectures A,B --batches 1,8 --warmup W` (and `--kernels K1,K2`
-                 with --kernels) are appended when the command does not already name
-                 them; ECG_THREADS is set to --threads. With `--kernels avx512,avx2`
+                 `--architectures A --batches B` (one case a process, from --only and
+                 --batches: the command itself must not name them), and `--warmup W`
+                 (and `--kernels K1,K2` with --kernels) when the command does not name
+                 them, are appended; ECG_THREADS is set to --threads. With `--kernels avx512,avx2`
                  one ECGLens process times every case with each GEMM kernel set in
                  turn (one table row per set), so an AVX2 machine's kernels can be
                  compared on an AVX-512 one against the same ORT and framework runs.
@@ -278,15 +279,17 @@ def relevant_env(env: dict) -> dict:
     return {k: env[k] for k in keys}
 
 
+def names_option(cmd: list, options: tuple) -> bool:
+    """Whether the command line `cmd` gives any of `options`, as `--opt value` or `--opt=value`."""
+    return any(token == o or token.startswith(o + "=") for token in cmd for o in options)
+
+
 def run_ecg(args, archs, batches=None) -> dict:
-    cmd = shlex.split(args.ecg)
-    if "--architectures" not in cmd:
-        cmd += ["--architectures", ",".join(archs)]
-    if "--batches" not in cmd:
-        cmd += ["--batches", ",".join(map(str, batches or args.batches))]
-    if "--warmup" not in cmd:
+    cmd = shlex.split(args.ecg) + ["--architectures", ",".join(archs),
+                                   "--batches", ",".join(map(str, batches or args.batches))]
+    if not names_option(cmd, ("--warmup",)):
         cmd += ["--warmup", str(args.warmup)]
-    if args.kernels and "--kernels" not in cmd:
+    if args.kernels and not names_option(cmd, ("--kernels",)):
         cmd += ["--kernels", ",".join(args.kernels)]
     env = dict(os.environ)
     env["ECG_THREADS"] = str(args.threads)
@@ -418,6 +421,9 @@ def main() -> int:
     args = ap.parse_args()
 
     archs = [a for a in (args.only.split(",") if args.only else ARCHS) if a]
+    if not args.no_ecg and names_option(shlex.split(args.ecg), ("--architectures", "--batches")):
+        ap.error("--ecg: leave --architectures and --batches out of the command; the cases come from "
+                 "--only and --batches (each ECGLens process times one)")
     for a in archs:
         if a not in ARCHS:
             ap.error(f"unknown architecture {a} (known: {', '.join(ARCHS)})")
