@@ -58,8 +58,7 @@ public func conv2dMaxPoolForward(
     let bandWork = rowsFor(bands.maxRows) * convWidth * channels * g.patchSize
     let bandConvFloats = rowsFor(bands.maxRows) * convRowFloats
     parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
-        withUnsafeTemporaryAllocation(byteCount: bandConvFloats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
-            let convolved = buffer.baseAddress!.bindMemory(to: Float.self, capacity: bandConvFloats)
+        withScratch(count: bandConvFloats, slot: .bands) { convolved in
             // The convolution rows in `convolved` (of image `kept.image`), from the band before.
             var kept = (image: -1, rows: 0..<0)
             for index in chunk {

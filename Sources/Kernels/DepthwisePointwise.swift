@@ -69,8 +69,7 @@ public func depthwisePointwiseForward(
     parallelChunks(bands.count, minimumChunk: max(1, minimumParallelWork / max(1, bandWork))) { chunk in
         // 64-byte aligned, so that the depthwise kernel's vector loads do not straddle cache lines.
         let floats = bands.maxRows * width * channels + (e == nil ? 0 : windowRows * rowFloats)
-        withUnsafeTemporaryAllocation(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64) { buffer in
-            let band = buffer.baseAddress!.bindMemory(to: Float.self, capacity: floats)
+        withScratch(count: floats, slot: .bands) { band in
             let expanded = band + bands.maxRows * width * channels
             // The rows of image `held.image` now in `expanded`, from its start.
             var held = (image: -1, rows: 0..<0)
