@@ -57,14 +57,14 @@ public struct InferenceOps: NetworkOps {
 
     /// The fused kernel (`Tensor.depthwisePointwise`), which keeps the expanded and depthwise
     /// activations in cache, when the layers are an optional one-group expansion, a depthwise and a
-    /// 1x1 convolution (stride 1, unpadded) and the input has `fusedBlockMinimumPixels` or more;
+    /// 1x1 convolution (stride 1, unpadded) and the input has `fusedBlockMinimumRows` rows or more;
     /// else the separate steps.
     public func depthwisePointwise(
         _ x: Tensor, expand: Conv2D?, depthwise: Conv2D, pointwise: Conv2D, residual: Tensor?
     ) throws -> Tensor {
         guard depthwise.convWeight.isDepthwise, Self.isPointwise(pointwise),
               expand.map({ $0.groups == 1 && !$0.convWeight.isDepthwise }) ?? true,
-              x.rank == 4, x.shape[0] * x.shape[1] * x.shape[2] >= Self.fusedBlockMinimumPixels else {
+              x.rank == 4, x.shape[1] >= Self.fusedBlockMinimumRows else {
             return try depthwisePointwiseSeparately(x, expand: expand, depthwise: depthwise, pointwise: pointwise, residual: residual)
         }
         return try x.depthwisePointwise(
@@ -88,16 +88,19 @@ public struct InferenceOps: NetworkOps {
                                    activation: layer.activation, poolKernel: kernel, poolStride: stride)
     }
 
-    /// The fewest input pixels, over the whole batch, for which a block runs fused. The fused kernel
-    /// splits its work into bands of whole rows; with few rows, each thread recomputes the expanded
-    /// rows its bands share with another's and the bands spread unevenly, while the separate layers
-    /// split their own work (the pointwise ones by output channels). MobileNetV2 on the 2-core VM,
-    /// passes alternating in one process (2026-12-03): at batch 1, separate layers for inputs of
-    /// 28 x 28 and smaller took 0.93-0.97x the time of every block fused (for 7 x 7 only, 0.96-0.98x;
-    /// 56 x 56 too, 0.99-1.04x; every block, 1.05-1.11x). This threshold, against every block fused,
-    /// three rounds: batch 1 0.92-0.98x, batch 2 0.95-0.99x, batch 8 (whose 7 x 7 blocks run
-    /// separately) 0.98-1.01x.
-    static let fusedBlockMinimumPixels = 28 * 28 + 1
+    /// The fewest input rows an image for which a block runs fused. The fused kernel splits each
+    /// image's output rows into bands and runs each band's projection on its own: 7-pixel rows make
+    /// bands of 21-28 pixels, whose 12-pixel panels are a third empty, while the separate layers
+    /// multiply the whole tensor at once and split it over the threads by pixels or channels.
+    ///
+    /// Until 2026-12-05 the rule was 785 input pixels over the batch, measured when each band's
+    /// buffer was a malloc block of its own: then, at batch 1, separate layers for inputs of 28 x 28
+    /// and smaller took 0.93-0.97x the time of every block fused. With the bands in per-thread
+    /// scratch (`ScratchSlot.bands`), MobileNetV2 at batch 1 on the 2-core Zen 2 VM took 0.90x the
+    /// time of that rule with the 28 x 28 and 14 x 14 blocks fused too (16 alternating rounds,
+    /// 0.85-1.01), 0.94x with only the 28 x 28 ones, 0.95x with the 7 x 7 ones as well (10 rounds);
+    /// at batch 8, fusing the 7 x 7 blocks took 1.02x (8 rounds), one thread the same time either way.
+    static let fusedBlockMinimumRows = 14
 
     /// A 1x1 one-group convolution at stride 1 without padding.
     private static func isPointwise(_ layer: Conv2D) -> Bool {
