@@ -138,10 +138,13 @@ private func pointwisePixels(
 }
 
 /// Floats a band of `depthwisePointwiseForward` keeps, its depthwise output and expanded rows
-/// together: 384 KiB, three quarters of a 512 KiB L2 (Zen 2), under half of a 1 MiB one (Zen 4 and
-/// 5). With 256 KiB of depthwise output alone, the expanded rows besides came to 322 KiB (56 x 56 x
-/// 144) and 1 MiB (112 x 112 x 96, stride 2), and MobileNetV2 took 9% longer at batch 1 on a 2-core
-/// Zen 2 VM than with 256 KiB for both. Against that 256 KiB, 384 KiB took the same at batch 1 and
-/// 3% less at batch 8 (7 rows a band at 14 x 14 x 384 rather than 4-5, whose last 12-pixel panels
-/// have 8-10 rows), 512 KiB 5% more at batch 1 and 4% less at batch 8.
-private let bandFloats = 3 << 15
+/// together: 768 KiB, more than a 512 KiB L2 (Zen 2) holds and three quarters of a 1 MiB one (Zen 4
+/// and 5), chosen by time (a band's rows are written and read a few at a time). With 256 KiB of depthwise output alone, the expanded rows besides came
+/// to 322 KiB (56 x 56 x 144) and 1 MiB (112 x 112 x 96, stride 2), and MobileNetV2 took 9% longer
+/// at batch 1 on a 2-core Zen 2 VM than with 256 KiB for both; 384 KiB then took the same at batch
+/// 1 and 3% less at batch 8. Once each thread kept its band in scratch of its own
+/// (`ScratchSlot.bands`), against 384 KiB (two threads, the same VM, alternating rounds): 256 KiB
+/// 1.05x the time at batch 1; 512 KiB 0.98x; 768 KiB 0.97-0.98x (three sets of 10-12 rounds), at
+/// batch 8 0.98x, on one thread 1.01x; 1 MiB 0.97-0.99x at batch 1, 0.96x at batch 8, one thread
+/// 1.03x; 1.5 MiB 1.01x.
+private let bandFloats = 3 << 16
