@@ -89,9 +89,10 @@ public struct InferenceOps: NetworkOps {
     }
 
     /// The fewest input rows an image for which a block runs fused. The fused kernel splits each
-    /// image's output rows into bands and runs each band's projection on its own: 7-pixel rows make
-    /// bands of 21-28 pixels, whose 12-pixel panels are a third empty, while the separate layers
-    /// multiply the whole tensor at once and split it over the threads by pixels or channels.
+    /// image's output rows into bands and multiplies each band by the projection on its own: with
+    /// 7-pixel rows, bands of 21-28 pixels (two or three 12-pixel panels, the last part empty), while
+    /// the separate layers multiply all the batch's pixels at once, split over the threads by pixels
+    /// or channels.
     ///
     /// Until 2026-12-05 the rule was 785 input pixels over the batch, measured when each band's
     /// buffer was a malloc block of its own: then, at batch 1, separate layers for inputs of 28 x 28
