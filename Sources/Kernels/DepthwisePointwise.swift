@@ -139,10 +139,10 @@ private func pointwisePixels(
 
 /// Floats a band of `depthwisePointwiseForward` keeps, its depthwise output and expanded rows
 /// together: 768 KiB, more than a 512 KiB L2 (Zen 2) holds and three quarters of a 1 MiB one (Zen 4
-/// and 5), chosen by time (a band's rows are written and read a few at a time). With 256 KiB of depthwise output alone, the expanded rows besides came
-/// to 322 KiB (56 x 56 x 144) and 1 MiB (112 x 112 x 96, stride 2), and MobileNetV2 took 9% longer
-/// at batch 1 on a 2-core Zen 2 VM than with 256 KiB for both; 384 KiB then took the same at batch
-/// 1 and 3% less at batch 8. Once each thread kept its band in scratch of its own
+/// and 5), chosen by time (a band's rows are written and read a few at a time). With 256 KiB of
+/// depthwise output alone, the expanded rows besides came to 322 KiB (56 x 56 x 144) and 1 MiB
+/// (112 x 112 x 96, stride 2), and MobileNetV2 took 9% longer at batch 1 on a 2-core Zen 2 VM than
+/// with 256 KiB for both; 384 KiB then took the same at batch 1 and 3% less at batch 8. Once each thread kept its band in scratch of its own
 /// (`ScratchSlot.bands`), against 384 KiB (two threads, the same VM, alternating rounds): 256 KiB
 /// 1.05x the time at batch 1; 512 KiB 0.98x; 768 KiB 0.97-0.98x (three sets of 10-12 rounds), at
 /// batch 8 0.98x, on one thread 1.01x; 1 MiB 0.97-0.99x at batch 1, 0.96x at batch 8, one thread
